@@ -1,0 +1,69 @@
+package consent
+
+import "time"
+
+// Call is one inbound call handed to callconsent by FreeSWITCH. It holds no direct identifier:
+// the caller and the agent are stored as keyed pseudonyms only (R-PSEUDO-1, R-PSEUDO-2).
+type Call struct {
+	UUID            string    // FreeSWITCH channel UUID (the leg handed to our socket)
+	CallerPseudonym string    // HMAC of the normalised caller number, see Pseudonymizer
+	AgentPseudonym  string    // pseudonym of the employee; empty until known
+	Language        string    // language of the notice played
+	StartedAt       time.Time // when callconsent took the call (UTC)
+	Decision        Decision  // pending until decided
+	Proof           *Proof    // set when a decision was taken on a prompt
+	EndedAt         time.Time // zero while the call is live
+	WithdrawnAt     time.Time // zero unless consent was withdrawn
+
+	Recording *Recording // the call's one recording, when there is one (read models only)
+}
+
+// Validate checks the fields a new call must have.
+func (c *Call) Validate() error {
+	switch {
+	case c.UUID == "":
+		return Errorf(EINVALID, "call uuid required")
+	case !ValidUUID(c.UUID):
+		return Errorf(EINVALID, "call uuid %q is not a uuid", c.UUID)
+	case c.CallerPseudonym == "":
+		return Errorf(EINVALID, "caller pseudonym required")
+	case c.StartedAt.IsZero():
+		return Errorf(EINVALID, "call start time required")
+	}
+	return nil
+}
+
+// Withdrawn reports whether the caller withdrew consent for this call.
+func (c *Call) Withdrawn() bool { return !c.WithdrawnAt.IsZero() }
+
+// ValidUUID reports whether s looks like a FreeSWITCH channel UUID: 36 characters of hex
+// digits and dashes in the 8-4-4-4-12 pattern. Recording paths are built from it, so anything
+// else (slashes, dots) is refused.
+func ValidUUID(s string) bool {
+	if len(s) != 36 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch i {
+		case 8, 13, 18, 23:
+			if c != '-' {
+				return false
+			}
+		default:
+			if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F') {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// CallFilter selects calls for listing. Zero fields do not filter.
+type CallFilter struct {
+	UUID            string
+	CallerPseudonym string
+	Decision        Decision
+	Since, Until    time.Time // on StartedAt: Since inclusive, Until exclusive
+	Offset, Limit   int
+}

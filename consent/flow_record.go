@@ -1,0 +1,120 @@
+package consent
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"time"
+)
+
+// record starts the recording of a call whose grant is committed. The recording row is
+// committed before record_session is sent, so a crash at any point leaves a row that reconcile
+// or the sweeper can finish; a file without its row would be an orphan.
+func (f *Flow) record(ctx context.Context, ch Channel, log *slog.Logger) *Recording {
+	uuid := ch.UUID()
+	now := f.Now().UTC()
+	rec := &Recording{CallUUID: uuid, Path: RecordingPath(f.Recordings, uuid, now), State: RecordingPending, StartedAt: now}
+	if !f.Live.BeginRecording(uuid, rec.Path) {
+		log.Info("consent withdrawn before the recording started; not recording")
+		return nil
+	}
+	if err := f.write(ctx, func(ctx context.Context) error { return f.Store.CreateRecording(ctx, rec) }); err != nil {
+		log.Error("store recording failed; not recording", "err", err)
+		return nil
+	}
+	wait := f.StartWait
+	if wait == 0 {
+		wait = 3 * time.Second
+	}
+	err := ch.StartRecording(ctx, rec.Path, wait)
+	switch {
+	case err == nil:
+		f.setState(ctx, rec, RecordingRecording, RecordingUpdate{}, log)
+	case errors.Is(err, ErrHungUp):
+		// The recording may have started just before the hang-up: end() decides from the file.
+		return rec
+	default:
+		// Not confirmed: make sure nothing records, then give up on this recording. The caller
+		// still goes to an employee, unrecorded.
+		log.Error("recording not confirmed; stopping it and continuing unrecorded", "err", err)
+		f.stop(ctx, rec, log)
+		f.setState(ctx, rec, RecordingFailed, RecordingUpdate{EndedAt: f.Now().UTC()}, log)
+		return rec
+	}
+	if f.Live.Withdrawn(uuid) {
+		// A withdrawal raced with the start and may have found nothing to stop yet.
+		f.stop(ctx, rec, log)
+	}
+	return rec
+}
+
+func (f *Flow) stop(ctx context.Context, rec *Recording, log *slog.Logger) {
+	if f.Control == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	if err := f.Control.StopRecording(ctx, rec.CallUUID, rec.Path); err != nil {
+		log.Error("stop recording failed", "err", err)
+	}
+}
+
+// setState moves the recording to a new state and keeps the local copy in step. A refused
+// transition (the row was withdrawn meanwhile, and is deleting) is logged, not forced.
+func (f *Flow) setState(ctx context.Context, rec *Recording, to RecordingState, u RecordingUpdate, log *slog.Logger) bool {
+	err := f.write(ctx, func(ctx context.Context) error { return f.Store.UpdateRecording(ctx, rec.CallUUID, to, u) })
+	if err != nil {
+		log.Warn("recording state not updated", "to", to, "err", err)
+		return false
+	}
+	rec.State = to
+	if f.OnRecording != nil {
+		f.OnRecording(to)
+	}
+	return true
+}
+
+// end follows the call to its hang-up, stamps its end and finalises the recording from the
+// file on disk. If the daemon stops or the channel is lost first, the rows stay as they are
+// and reconcile finishes them once the call is gone.
+func (f *Flow) end(ctx context.Context, ch Channel, call *Call, rec *Recording, log *slog.Logger) {
+	_, err := ch.WaitEnd(ctx)
+	if err != nil {
+		log.Warn("call end not seen; leaving it to reconcile", "err", err)
+		return
+	}
+	ended := f.Now().UTC()
+	if err := f.write(ctx, func(ctx context.Context) error { return f.Store.EndCall(ctx, call.UUID, ended) }); err != nil {
+		log.Error("store call end failed", "err", err)
+	}
+	if rec != nil && rec.State.Live() {
+		f.finalise(ctx, rec, ended, log)
+	}
+}
+
+// finalise sets a stopped recording to complete or failed according to the file on disk.
+func (f *Flow) finalise(ctx context.Context, rec *Recording, ended time.Time, log *slog.Logger) {
+	to, u := Finalise(rec.Path, ended)
+	if to == RecordingComplete && rec.State == RecordingPending {
+		// Hung up before RECORD_START was seen, yet a valid file exists: it did start.
+		if !f.setState(ctx, rec, RecordingRecording, RecordingUpdate{}, log) {
+			return
+		}
+	}
+	if f.setState(ctx, rec, to, u, log) && to == RecordingFailed {
+		log.Warn("recording failed: file missing, empty or unreadable")
+	}
+}
+
+// Finalise decides the final state of a stopped recording from its file: complete with its
+// size and duration when it is a readable WAV with audio, failed when it is missing, empty or
+// its header is cut off.
+func Finalise(path string, ended time.Time) (RecordingState, RecordingUpdate) {
+	info, err := InspectWAV(path)
+	u := RecordingUpdate{EndedAt: ended, Bytes: info.Bytes}
+	if err != nil || info.DataBytes == 0 {
+		return RecordingFailed, u
+	}
+	u.DurationMS = info.DurationMS
+	return RecordingComplete, u
+}

@@ -1,0 +1,124 @@
+package consent
+
+import (
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// AnonymousPseudonym is the one pseudonym of every caller without a usable number (empty,
+// "anonymous", "unknown", withheld or non-numeric ids). Such calls cannot be found by number.
+const AnonymousPseudonym = "anonymous"
+
+// KeySize is the size of the pseudonymisation key in bytes.
+const KeySize = 32
+
+// Pseudonymizer turns caller numbers into keyed pseudonyms (R-PSEUDO-1): HMAC-SHA-256 of the
+// normalised number. Without the key a pseudonym cannot be linked back to a number, and the key
+// never enters the database, so a leaked database alone reveals no caller.
+type Pseudonymizer struct {
+	key []byte
+}
+
+// NewPseudonymizer returns a Pseudonymizer with the given key, which must be KeySize bytes.
+func NewPseudonymizer(key []byte) (*Pseudonymizer, error) {
+	if len(key) != KeySize {
+		return nil, Errorf(EINVALID, "pseudonym key must be %d bytes, got %d", KeySize, len(key))
+	}
+	return &Pseudonymizer{key: append([]byte(nil), key...)}, nil
+}
+
+// Pseudonym returns the pseudonym of a raw caller id number as FreeSWITCH reports it.
+func (p *Pseudonymizer) Pseudonym(number string) string {
+	n, ok := NormalizeNumber(number)
+	if !ok {
+		return AnonymousPseudonym
+	}
+	m := hmac.New(sha256.New, p.key)
+	m.Write([]byte(n))
+	return hex.EncodeToString(m.Sum(nil))
+}
+
+// NormalizeNumber brings a caller number into one canonical form so that the ways people and
+// switches write it give the same pseudonym: spaces, dashes, dots and brackets are dropped and
+// a leading "00" becomes "+". It reports false for ids that are not a number at all.
+func NormalizeNumber(number string) (string, bool) {
+	var b strings.Builder
+	for _, r := range strings.TrimSpace(number) {
+		switch {
+		case r == ' ' || r == '-' || r == '.' || r == '(' || r == ')' || r == '[' || r == ']' || r == '\t':
+		case r == '+' && b.Len() == 0:
+			b.WriteRune(r)
+		case r >= '0' && r <= '9':
+			b.WriteRune(r)
+		default:
+			return "", false
+		}
+	}
+	n := b.String()
+	if strings.HasPrefix(n, "00") {
+		n = "+" + n[2:]
+	}
+	digits := strings.TrimPrefix(n, "+")
+	if len(digits) == 0 || len(digits) > 32 {
+		return "", false
+	}
+	return n, true
+}
+
+// LoadOrCreateKey reads the pseudonym key from path, creating it with KeySize random bytes and
+// mode 0600 when it does not exist. A key readable by group or others, or of the wrong size, is
+// refused: pseudonyms are only as strong as the secrecy of this file.
+func LoadOrCreateKey(path string) ([]byte, error) {
+	key, err := readKey(path)
+	if !errors.Is(err, fs.ErrNotExist) {
+		return key, err
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return nil, fmt.Errorf("create key folder: %w", err)
+	}
+	key = make([]byte, KeySize)
+	if _, err := rand.Read(key); err != nil {
+		return nil, fmt.Errorf("generate key: %w", err)
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if errors.Is(err, fs.ErrExist) { // another process created it first: use theirs
+		return readKey(path)
+	} else if err != nil {
+		return nil, fmt.Errorf("create key file: %w", err)
+	}
+	if _, err := f.Write(key); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("write key file: %w", err)
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("sync key file: %w", err)
+	}
+	return key, f.Close()
+}
+
+func readKey(path string) ([]byte, error) {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return nil, err
+	}
+	if fi.Mode().Perm()&0o077 != 0 {
+		return nil, Errorf(EINVALID, "key file %s has mode %04o: must not be readable by group or others (chmod 600)", path, fi.Mode().Perm())
+	}
+	key, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read key file: %w", err)
+	}
+	if len(key) != KeySize {
+		return nil, Errorf(EINVALID, "key file %s holds %d bytes, want %d", path, len(key), KeySize)
+	}
+	return key, nil
+}

@@ -1,0 +1,83 @@
+package consent
+
+import (
+	"path/filepath"
+	"time"
+)
+
+// RecordingState is the lifecycle state of a recording.
+type RecordingState string
+
+// Recording states. pending → recording → complete | failed, then deleting → deleted.
+const (
+	RecordingPending   RecordingState = "pending"   // record_session sent, RECORD_START not yet seen
+	RecordingRecording RecordingState = "recording" // FreeSWITCH confirmed the start
+	RecordingComplete  RecordingState = "complete"  // stopped, file finalised and usable
+	RecordingFailed    RecordingState = "failed"    // never started, or the file is missing/broken
+	RecordingDeleting  RecordingState = "deleting"  // deletion committed as intent, file may still exist
+	RecordingDeleted   RecordingState = "deleted"   // file gone, tombstone written
+)
+
+// Recording is the audio of one call with consent. Path is absolute and lies below the
+// configured recordings folder.
+type Recording struct {
+	CallUUID   string
+	Path       string
+	State      RecordingState
+	StartedAt  time.Time // when record_session was sent (UTC); retention counts from here
+	EndedAt    time.Time // when the recording stopped; zero while live
+	DurationMS int64
+	Bytes      int64
+}
+
+// RecordingPath returns where the recording of a call started at t is written:
+// <dir>/<YYYY>/<MM>/<DD>/<uuid>.wav, dated in UTC so the layout never depends on the host's zone.
+func RecordingPath(dir, callUUID string, t time.Time) string {
+	t = t.UTC()
+	return filepath.Join(dir, t.Format("2006"), t.Format("01"), t.Format("02"), callUUID+".wav")
+}
+
+// RecordingUpdate carries the fields set by a state transition. Zero fields are left unchanged.
+type RecordingUpdate struct {
+	EndedAt    time.Time
+	DurationMS int64
+	Bytes      int64
+}
+
+// RecordingFilter selects recordings. Zero fields do not filter.
+type RecordingFilter struct {
+	CallUUID        string
+	CallerPseudonym string
+	States          []RecordingState
+	StartedBefore   time.Time // exclusive
+	Limit           int
+}
+
+// Tombstone proves that a recording was deleted, and why (R-RETAIN-3). It carries no personal
+// data: the call UUID links it to the decision row while that row exists.
+type Tombstone struct {
+	CallUUID  string
+	Path      string
+	DeletedAt time.Time
+	Reason    DeletionReason
+	Bytes     int64
+}
+
+// DeletionReason says why a recording or file was deleted.
+type DeletionReason string
+
+// Deletion reasons, each written on the tombstone.
+const (
+	ReasonRetention  DeletionReason = "retention"   // older than the retention period
+	ReasonWithdrawal DeletionReason = "withdrawal"  // the caller withdrew consent
+	ReasonNotGranted DeletionReason = "not-granted" // audio of a call without a grant: must never exist
+	ReasonOrphan     DeletionReason = "orphan"      // a file with no row, older than the grace period
+	ReasonFailed     DeletionReason = "failed"      // partial file of a failed recording
+)
+
+// Withdrawal records that a caller withdrew consent for a call (R-WITHDRAW-1).
+type Withdrawal struct {
+	CallUUID string
+	At       time.Time
+	Reason   string // free text given by the admin; must not contain personal data
+}
