@@ -30,6 +30,7 @@ func (s *memStore) CreateCall(_ context.Context, c *consent.Call) error {
 		return err
 	}
 	cp := *c
+	cp.Decision = consent.DecisionPending // as the real store: a new call is always undecided
 	s.calls[c.UUID] = &cp
 	s.log.add("store:call")
 	return nil

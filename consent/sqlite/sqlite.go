@@ -1,0 +1,211 @@
+// Package sqlite implements consent.Store on a SQLite file in WAL mode. It is the only package of
+// callconsent that imports the SQLite driver: driver errors are translated into consent errors
+// here, and every write returns only after its COMMIT reached the disk (synchronous=FULL).
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"path/filepath"
+	"time"
+
+	"github.com/callconsent/callconsent/consent"
+	_ "github.com/mattn/go-sqlite3" // registers the "sqlite3" driver
+)
+
+// Compile-time proof that DB is a complete store.
+var _ consent.Store = (*DB)(nil)
+
+// DefaultBusyTimeout is how long a write waits for another connection's lock before it fails
+// with ErrLocked. Decisions are written while a caller waits, but a short timeout would turn
+// a checkpoint or an admin's CLI write into a lost recording.
+const DefaultBusyTimeout = 5 * time.Second
+
+// readConns is the size of the read pool. Readers never block the writer in WAL mode, so a
+// few are enough for the CLI, metrics and the retention sweep at once.
+const readConns = 4
+
+// DB is the SQLite store. It holds one writer connection, so writes are serialised in Go
+// rather than by SQLite's busy handler, and a separate read-only pool.
+type DB struct {
+	path   string
+	writer *sql.DB // one connection, BEGIN IMMEDIATE
+	reader *sql.DB // mode=ro, query_only
+
+	// busyTimeout is unexported so that no configuration can go below the default; tests
+	// shorten it through export_test.go.
+	busyTimeout time.Duration
+
+	// Now returns the current time. It is read once per transaction and stored as UTC.
+	// Defaults to time.Now; tests replace it with a fixed clock.
+	Now func() time.Time
+}
+
+// NewDB returns a DB for the database file at path. Nothing is opened until Open.
+func NewDB(path string) *DB {
+	return &DB{path: path, busyTimeout: DefaultBusyTimeout, Now: time.Now}
+}
+
+// Path returns the database file path given to NewDB.
+func (db *DB) Path() string { return db.path }
+
+// Open creates the folder and file if needed, opens both pools, refuses to continue unless the
+// SQLite version, the connection settings and an integrity check are as required, and applies
+// pending migrations.
+func (db *DB) Open(ctx context.Context) (err error) {
+	if db.path == "" {
+		return consent.Errorf(consent.EINVALID, "database path required")
+	}
+	if db.path == ":memory:" {
+		return consent.Errorf(consent.EINVALID, "in-memory database refused: decisions must be durable")
+	}
+	defer func() {
+		if err != nil {
+			db.Close()
+		}
+	}()
+
+	if err := prepareFiles(db.path); err != nil {
+		return err
+	}
+	abs, err := filepath.Abs(db.path)
+	if err != nil {
+		return fmt.Errorf("open db: %w", err)
+	}
+
+	if db.writer, err = sql.Open("sqlite3", db.dsn(abs, false)); err != nil {
+		return fmt.Errorf("open db writer: %w", err)
+	}
+	// One writer connection: Go queues writers, and SQLite never sees two of ours competing
+	// for the lock. Idle connections are kept so the -wal and -shm files stay in place.
+	db.writer.SetMaxOpenConns(1)
+	db.writer.SetConnMaxIdleTime(0)
+	db.writer.SetConnMaxLifetime(0)
+
+	if err := checkVersion(ctx, db.writer); err != nil {
+		return err
+	}
+	if err := checkConn(ctx, db.writer, "writer", db.busyTimeout); err != nil {
+		return err
+	}
+	if err := quickCheck(ctx, db.writer); err != nil {
+		return err
+	}
+	if err := db.migrate(ctx); err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	// The -wal and -shm files exist now (the migration transaction wrote): make them private.
+	if err := chmodFiles(db.path); err != nil {
+		return err
+	}
+
+	// The read pool opens after the writer has switched the file to WAL, which a read-only
+	// connection could not do itself.
+	if db.reader, err = sql.Open("sqlite3", db.dsn(abs, true)); err != nil {
+		return fmt.Errorf("open db reader: %w", err)
+	}
+	db.reader.SetMaxOpenConns(readConns)
+	db.reader.SetMaxIdleConns(readConns)
+	if err := checkConn(ctx, db.reader, "reader", db.busyTimeout); err != nil {
+		return err
+	}
+	return nil
+}
+
+// dsn returns the data source name that gives every new connection of a pool its settings,
+// so a connection reopened by database/sql can never run with SQLite's unsafe defaults.
+func (db *DB) dsn(abs string, readOnly bool) string {
+	q := url.Values{}
+	q.Set("_journal_mode", "WAL")
+	q.Set("_synchronous", "FULL") // WAL + FULL: a COMMIT is on disk when it returns
+	q.Set("_foreign_keys", "on")
+	q.Set("_busy_timeout", fmt.Sprint(db.busyTimeout.Milliseconds()))
+	q.Set("_secure_delete", "on") // deleted rows are zeroed, not left in free pages
+	if readOnly {
+		q.Set("mode", "ro")
+		q.Set("_query_only", "on")
+	} else {
+		q.Set("mode", "rwc")
+		q.Set("_txlock", "immediate") // take the write lock at BEGIN: no upgrade deadlocks
+	}
+	// The path is escaped so that '?', '#' or '%' in a folder name cannot end the file name.
+	return "file:" + (&url.URL{Path: abs}).EscapedPath() + "?" + q.Encode()
+}
+
+// Close closes both pools. The last connection to close checkpoints the WAL into the database
+// file.
+func (db *DB) Close() error {
+	var errs []error
+	if db.reader != nil {
+		errs = append(errs, db.reader.Close())
+		db.reader = nil
+	}
+	if db.writer != nil {
+		errs = append(errs, db.writer.Close())
+		db.writer = nil
+	}
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("close db: %w", err)
+	}
+	return nil
+}
+
+// Checkpoint copies the WAL into the database file and truncates the WAL to zero bytes, so
+// that a backup of the database file alone is complete.
+func (db *DB) Checkpoint(ctx context.Context) error {
+	var busy, logFrames, done int
+	err := db.writer.QueryRowContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`).Scan(&busy, &logFrames, &done)
+	if err != nil {
+		return fmt.Errorf("checkpoint: %w", formatError(err))
+	} else if busy != 0 {
+		return fmt.Errorf("checkpoint: %w", ErrLocked)
+	}
+	return nil
+}
+
+// Tx is a write transaction with the time fixed at its start, so that every row it touches
+// carries the same instant.
+type Tx struct {
+	*sql.Tx
+	now time.Time
+}
+
+// update runs fn in an immediate write transaction and commits. Errors are translated into
+// consent errors here, at the edge, whatever fn returned.
+func (db *DB) update(ctx context.Context, fn func(tx *Tx) error) error {
+	if db.writer == nil {
+		return consent.Errorf(consent.EINTERNAL, "database not open")
+	}
+	sqlTx, err := db.writer.BeginTx(ctx, nil)
+	if err != nil {
+		return formatError(fmt.Errorf("begin: %w", err))
+	}
+	tx := &Tx{Tx: sqlTx, now: db.now()}
+	defer tx.Rollback()
+
+	if err := fn(tx); err != nil {
+		return formatError(err)
+	}
+	if err := tx.Commit(); err != nil {
+		return formatError(fmt.Errorf("commit: %w", err))
+	}
+	return nil
+}
+
+// read returns the pool for queries; reads see every committed write (WAL snapshot per query).
+func (db *DB) read() (*sql.DB, error) {
+	if db.reader == nil {
+		return nil, consent.Errorf(consent.EINTERNAL, "database not open")
+	}
+	return db.reader, nil
+}
+
+func (db *DB) now() time.Time {
+	if db.Now == nil {
+		return time.Now().UTC()
+	}
+	return db.Now().UTC()
+}
