@@ -44,6 +44,7 @@ type Flow struct {
 	StartWait   time.Duration // how long to wait for RECORD_START; 3 s when zero
 	StoreWait   time.Duration // bound on one store write; 5 s when zero
 	Live        *LiveCalls
+	MakeDir     func(dir string) error // creates a recording's day folder; nil: FreeSWITCH does
 	Now         func() time.Time
 	Logger      *slog.Logger
 	OnDecision  func(d Decision)       // optional metric hook

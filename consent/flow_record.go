@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"path/filepath"
 	"time"
 )
 
@@ -17,6 +18,13 @@ func (f *Flow) record(ctx context.Context, ch Channel, log *slog.Logger) *Record
 	if !f.Live.BeginRecording(uuid, rec.Path) {
 		log.Info("consent withdrawn before the recording started; not recording")
 		return nil
+	}
+	if f.MakeDir != nil {
+		// FreeSWITCH would create it 0750, leaving us unable to delete: make it ourselves.
+		if err := f.MakeDir(filepath.Dir(rec.Path)); err != nil {
+			log.Error("create recording folder failed; not recording", "err", err)
+			return nil
+		}
 	}
 	if err := f.write(ctx, func(ctx context.Context) error { return f.Store.CreateRecording(ctx, rec) }); err != nil {
 		log.Error("store recording failed; not recording", "err", err)

@@ -45,8 +45,8 @@ type lockedError struct {
 	code sqlite3.ErrNo
 }
 
-func (e *lockedError) Error() string         { return ErrLocked.Message + " (" + e.err.Error() + ")" }
-func (e *lockedError) Unwrap() []error       { return []error{ErrLocked, e.err} }
+func (e *lockedError) Error() string        { return ErrLocked.Message + " (" + e.err.Error() + ")" }
+func (e *lockedError) Unwrap() []error      { return []error{ErrLocked, e.err} }
 func (e *lockedError) Is(target error) bool { return target == error(e.code) }
 
 // constraintError maps a constraint violation to the code a caller can act on: a duplicate or

@@ -30,6 +30,7 @@ CREATE TABLE calls (
 CREATE INDEX calls_started_at ON calls (started_at);
 CREATE INDEX calls_caller_pseudonym ON calls (caller_pseudonym, started_at);
 CREATE INDEX calls_decision ON calls (decision, started_at);
+CREATE INDEX calls_withdrawn_at ON calls (withdrawn_at) WHERE withdrawn_at IS NOT NULL;
 
 -- recordings holds the one recording of a call with consent. Deleting a call cascades to its
 -- recording row so that call metadata can be purged after retention, but only once the audio is
