@@ -34,6 +34,7 @@ type DB struct {
 	path   string
 	writer *sql.DB // one connection, BEGIN IMMEDIATE
 	reader *sql.DB // mode=ro, query_only
+	commit *committer
 
 	// busyTimeout is unexported so that no configuration can go below the default; tests
 	// shorten it through export_test.go.
@@ -58,6 +59,9 @@ func (db *DB) Path() string { return db.path }
 func (db *DB) Open(ctx context.Context) (err error) {
 	if db.path == "" {
 		return consent.Errorf(consent.EINVALID, "database path required")
+	}
+	if db.writer != nil {
+		return consent.Errorf(consent.EINVALID, "database already open")
 	}
 	if db.path == ":memory:" {
 		return consent.Errorf(consent.EINVALID, "in-memory database refused: decisions must be durable")
@@ -112,6 +116,7 @@ func (db *DB) Open(ctx context.Context) (err error) {
 	if err := checkConn(ctx, db.reader, "reader", db.busyTimeout); err != nil {
 		return err
 	}
+	db.startCommitter()
 	return nil
 }
 
@@ -139,6 +144,10 @@ func (db *DB) dsn(abs string, readOnly bool) string {
 // file.
 func (db *DB) Close() error {
 	var errs []error
+	if db.commit != nil {
+		db.commit.stop()
+		db.commit = nil
+	}
 	if db.reader != nil {
 		errs = append(errs, db.reader.Close())
 		db.reader = nil
@@ -177,7 +186,10 @@ type Tx struct {
 // consent errors here, at the edge, whatever fn returned.
 func (db *DB) update(ctx context.Context, fn func(tx *Tx) error) error {
 	if db.writer == nil {
-		return consent.Errorf(consent.EINTERNAL, "database not open")
+		return errNotOpen
+	}
+	if db.commit != nil {
+		return db.commit.submit(ctx, fn)
 	}
 	sqlTx, err := db.writer.BeginTx(ctx, nil)
 	if err != nil {
@@ -196,6 +208,8 @@ func (db *DB) update(ctx context.Context, fn func(tx *Tx) error) error {
 }
 
 // read returns the pool for queries; reads see every committed write (WAL snapshot per query).
+var errNotOpen = consent.Errorf(consent.EINTERNAL, "database not open")
+
 func (db *DB) read() (*sql.DB, error) {
 	if db.reader == nil {
 		return nil, consent.Errorf(consent.EINTERNAL, "database not open")
