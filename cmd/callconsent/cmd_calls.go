@@ -1,0 +1,122 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"strconv"
+	"text/tabwriter"
+
+	"github.com/callconsent/callconsent/consent"
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+)
+
+func newCallsCommand(g *globalOptions) *cobra.Command {
+	return newGroupCommand("calls", "List and inspect calls and their consent decisions",
+		newCallsListCommand(g), newCallsShowCommand(g))
+}
+
+// callsListOptions are the filters of calls list.
+type callsListOptions struct {
+	Since, Until timeFlag
+	Decision     string
+	Limit        int
+	Output       outputFormat
+}
+
+// AddFlags registers the filters.
+func (o *callsListOptions) AddFlags(fs *pflag.FlagSet) {
+	fs.Var(&o.Since, "since", "only calls started at or after this time (RFC 3339 or YYYY-MM-DD, UTC)")
+	fs.Var(&o.Until, "until", "only calls started before this time (exclusive)")
+	fs.StringVar(&o.Decision, "decision", "", fmt.Sprintf("only calls with this decision: one of %v", consent.Decisions))
+	fs.IntVar(&o.Limit, "limit", 100, "show at most this many calls, newest first (0 = all)")
+	addOutputFlag(fs, &o.Output)
+}
+
+func newCallsListCommand(g *globalOptions) *cobra.Command {
+	var opts callsListOptions
+	cmd := &cobra.Command{
+		Use:   "list",
+		Short: "List calls with their consent decision, newest first",
+		Long: `List calls with their consent decision and recording state, newest first.
+
+The table shows the caller only as the first 12 characters of the pseudonym; no
+caller number is stored anywhere. DURATION is the length of the recording.
+The JSON output is an array (exactly "[]" when nothing matches) for scripts.
+
+` + exitCodesHelp,
+		Example: `  callconsent calls list --since 2026-01-01 --decision granted
+  callconsent calls list --until 2026-02-01T12:00:00+01:00 --limit 0 --output json`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, err := g.Config(cmd)
+			if err != nil {
+				return err
+			}
+			return runCallsList(cmd.Context(), cfg, opts, cmd.OutOrStdout())
+		},
+	}
+	opts.AddFlags(cmd.Flags())
+	return cmd
+}
+
+// runCallsList prints the calls that match opts.
+func runCallsList(ctx context.Context, cfg *Config, opts callsListOptions, out io.Writer) (err error) {
+	f := consent.CallFilter{Since: opts.Since.t, Until: opts.Until.t, Limit: opts.Limit}
+	if opts.Decision != "" {
+		if f.Decision, err = consent.ParseDecision(opts.Decision); err != nil {
+			return err
+		}
+	}
+	if opts.Limit < 0 {
+		return invalidf("--limit %d: must be 0 (all) or more", opts.Limit)
+	}
+	if !f.Since.IsZero() && !f.Until.IsZero() && !f.Since.Before(f.Until) {
+		return invalidf("--since %s is not before --until %s", opts.Since.String(), opts.Until.String())
+	}
+
+	st, err := openStore(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer closeInto(&err, st)
+	calls, err := st.DB.FindCalls(ctx, f)
+	if err != nil {
+		return fmt.Errorf("find calls: %w", err)
+	}
+
+	if opts.Output == outputJSON {
+		list := make([]callJSON, 0, len(calls)) // non-nil: an empty result is [] not null
+		for _, c := range calls {
+			list = append(list, newCallJSON(c))
+		}
+		return writeJSON(out, list)
+	}
+	return writeCallsTable(out, calls)
+}
+
+func writeCallsTable(out io.Writer, calls []*consent.Call) error {
+	tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "UUID\tSTARTED (UTC)\tCALLER\tDECISION\tTRIES\tDIGIT\tNOTICE\tRECORDING\tDURATION")
+	for _, c := range calls {
+		tries, digit, notice := "-", "-", "-"
+		if p := c.Proof; p != nil {
+			tries, digit, notice = strconv.Itoa(p.Tries), dash(p.Digit), dash(p.Language+"/"+p.NoticeVersion)
+		}
+		decision := string(c.Decision)
+		if c.Withdrawn() {
+			decision += " (withdrawn)"
+		}
+		rec, dur := "-", "-"
+		if r := c.Recording; r != nil {
+			rec = string(r.State)
+			if r.DurationMS > 0 {
+				dur = msDuration(r.DurationMS)
+			}
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", c.UUID, tableTime(c.StartedAt),
+			shortPseudonym(c.CallerPseudonym), decision, tries, digit, notice, rec, dur)
+	}
+	return tw.Flush()
+}

@@ -1,0 +1,103 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"text/tabwriter"
+
+	"github.com/callconsent/callconsent/consent"
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+)
+
+// callsShowOptions are the options of calls show.
+type callsShowOptions struct {
+	Output outputFormat
+}
+
+// AddFlags registers --output.
+func (o *callsShowOptions) AddFlags(fs *pflag.FlagSet) { addOutputFlag(fs, &o.Output) }
+
+func newCallsShowCommand(g *globalOptions) *cobra.Command {
+	var opts callsShowOptions
+	cmd := &cobra.Command{
+		Use:   "show UUID",
+		Short: "Show everything stored about one call: decision, proof of consent, recording",
+		Long: `Show everything stored about one call: the consent decision with its full proof
+(time, digit, tries, notice version, language and the SHA-256 of the notice audio the
+caller heard), the withdrawal if any, and the recording with its state.
+
+An argument that is not a FreeSWITCH channel UUID exits with 2, an unknown UUID with 3.
+
+` + exitCodesHelp,
+		Example: `  callconsent calls show 6f1c2a4e-9d3b-4c7a-8e21-0b5d7f3a9c11
+  callconsent calls show 6f1c2a4e-9d3b-4c7a-8e21-0b5d7f3a9c11 --output json`,
+		Args: exactArgs("UUID"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			cfg, err := g.Config(cmd)
+			if err != nil {
+				return err
+			}
+			return runCallsShow(cmd.Context(), cfg, opts, args[0], cmd.OutOrStdout())
+		},
+	}
+	opts.AddFlags(cmd.Flags())
+	return cmd
+}
+
+// runCallsShow prints one call. The UUID is checked before the database is opened, so a typo
+// never creates a database as a side effect.
+func runCallsShow(ctx context.Context, cfg *Config, opts callsShowOptions, uuid string, out io.Writer) (err error) {
+	if !consent.ValidUUID(uuid) {
+		return invalidf("%q is not a call UUID (8-4-4-4-12 hex digits)", uuid)
+	}
+	st, err := openStore(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer closeInto(&err, st)
+	c, err := st.DB.FindCall(ctx, uuid)
+	if err != nil {
+		return err
+	}
+	if opts.Output == outputJSON {
+		return writeJSON(out, newCallJSON(c))
+	}
+	return writeCallText(out, c)
+}
+
+// writeCallText prints a call as aligned "field: value" lines, grouped like the JSON.
+func writeCallText(out io.Writer, c *consent.Call) error {
+	tw := tabwriter.NewWriter(out, 0, 4, 1, ' ', 0)
+	line := func(k, v string) { fmt.Fprintf(tw, "%s:\t%s\n", k, v) }
+	line("uuid", c.UUID)
+	line("caller pseudonym", dash(c.CallerPseudonym))
+	line("agent pseudonym", dash(c.AgentPseudonym))
+	line("language", dash(c.Language))
+	line("started (UTC)", tableTime(c.StartedAt))
+	line("ended (UTC)", tableTime(c.EndedAt))
+	line("decision", string(c.Decision))
+	if p := c.Proof; p != nil {
+		line("proof: decided (UTC)", tableTime(p.DecidedAt))
+		line("proof: digit", dash(p.Digit))
+		line("proof: tries", fmt.Sprint(p.Tries))
+		line("proof: notice version", dash(p.NoticeVersion))
+		line("proof: notice sha256", dash(p.NoticeSHA256))
+		line("proof: language", dash(p.Language))
+	} else {
+		line("proof", "-")
+	}
+	line("withdrawn (UTC)", tableTime(c.WithdrawnAt))
+	if r := c.Recording; r != nil {
+		line("recording: path", r.Path)
+		line("recording: state", string(r.State))
+		line("recording: started (UTC)", tableTime(r.StartedAt))
+		line("recording: ended (UTC)", tableTime(r.EndedAt))
+		line("recording: duration", msDuration(r.DurationMS))
+		line("recording: bytes", fmt.Sprint(r.Bytes))
+	} else {
+		line("recording", "none")
+	}
+	return tw.Flush()
+}

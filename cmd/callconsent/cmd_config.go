@@ -1,0 +1,146 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+
+	"github.com/spf13/cobra"
+)
+
+func newConfigCommand(g *globalOptions) *cobra.Command {
+	return newGroupCommand("config", "Check the configuration", newConfigCheckCommand(g))
+}
+
+func newConfigCheckCommand(g *globalOptions) *cobra.Command {
+	return &cobra.Command{
+		Use:   "check",
+		Short: "Validate the configuration and the files it names",
+		Long: `Load and validate the configuration, then check the files it names:
+  - each notice and invalid-choice prompt exists and is a WAV file (format shown),
+  - the ESL password file is readable (the password is never printed),
+  - the recordings folder exists and is not open to others,
+  - the pseudonym key file and the database, where present, have mode 0600.
+Each check prints OK or FAIL. Any FAIL, or an invalid configuration, exits with 2.
+
+` + exitCodesHelp,
+		Example: `  callconsent --config /etc/callconsent/callconsent.yaml config check
+  callconsent --data-dir ./data --notices-dir ./notices config check`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, err := g.Config(cmd)
+			if err != nil {
+				return err
+			}
+			return runConfigCheck(cmd.Context(), cfg, cmd.OutOrStdout())
+		},
+	}
+}
+
+// check is one line of config check's report.
+type check struct {
+	name string
+	err  error  // nil: OK
+	info string // shown after OK
+}
+
+// runConfigCheck checks the files a valid configuration names. It reads them but changes
+// nothing: no database or key is created, unlike the commands that open the store.
+func runConfigCheck(_ context.Context, cfg *Config, out io.Writer) error {
+	src := cfg.Source
+	if src == "" {
+		src = "none, built-in defaults apply"
+	}
+	checks := []check{{name: "config", info: src}}
+	for _, lang := range cfg.NoticeLangs() {
+		n := cfg.Notices[lang]
+		checks = append(checks, wavCheck(fmt.Sprintf("notice %s %s (version %s)", lang, n.File, n.Version), n.File))
+		if n.InvalidFile != "" {
+			checks = append(checks, wavCheck(fmt.Sprintf("invalid-choice prompt %s %s", lang, n.InvalidFile), n.InvalidFile))
+		}
+	}
+	checks = append(checks,
+		passwordCheck("esl password file "+cfg.ESLPasswordFile, cfg),
+		dirCheck("recordings dir "+cfg.RecordingsDir, cfg.RecordingsDir),
+		privateFileCheck("pseudonym key file "+cfg.KeyFile, cfg.KeyFile),
+		privateFileCheck("database "+cfg.DB, cfg.DB),
+	)
+
+	failed := 0
+	for _, c := range checks {
+		if c.err != nil {
+			failed++
+			fmt.Fprintf(out, "FAIL  %s: %s\n", c.name, errorText(c.err))
+		} else {
+			fmt.Fprintf(out, "OK    %s: %s\n", c.name, c.info)
+		}
+	}
+	if failed > 0 {
+		return invalidf("config check: %d of %d checks failed", failed, len(checks))
+	}
+	return nil
+}
+
+func wavCheck(name, path string) check {
+	w, err := readWAVInfo(path)
+	if err != nil {
+		return check{name: name, err: errors.New(fileProblem(err))}
+	}
+	c := check{name: name, info: w.String()}
+	if w.Format != 1 || w.Bits != 16 {
+		// FreeSWITCH's native sound files are 16-bit PCM; anything else may not play.
+		c.err = fmt.Errorf("%s: want 16-bit PCM", w)
+	}
+	return c
+}
+
+// passwordCheck reads the password (never shown) and refuses a file others may read.
+func passwordCheck(name string, cfg *Config) check {
+	if _, err := cfg.ESLPassword(); err != nil {
+		if fi, serr := os.Stat(cfg.ESLPasswordFile); serr != nil {
+			err = errors.New(fileProblem(serr))
+		} else if fi.IsDir() {
+			err = errors.New("is a folder")
+		}
+		return check{name: name, err: err}
+	}
+	fi, err := os.Stat(cfg.ESLPasswordFile)
+	if err != nil {
+		return check{name: name, err: errors.New(fileProblem(err))}
+	} else if fi.Mode().Perm()&0o007 != 0 {
+		return check{name: name, err: fmt.Errorf("mode %04o: others can read the password (chmod o-rwx)", fi.Mode().Perm())}
+	}
+	return check{name: name, info: fmt.Sprintf("readable, mode %04o", fi.Mode().Perm())}
+}
+
+func dirCheck(name, path string) check {
+	fi, err := os.Stat(path)
+	switch {
+	case err != nil:
+		return check{name: name, err: errors.New(fileProblem(err))}
+	case !fi.IsDir():
+		return check{name: name, err: errors.New("not a folder")}
+	case fi.Mode().Perm()&0o007 != 0:
+		// Group access may be how FreeSWITCH and callconsent share it; others never (R-SEC-5).
+		return check{name: name, err: fmt.Errorf("mode %04o: others have access (chmod o-rwx)", fi.Mode().Perm())}
+	}
+	return check{name: name, info: fmt.Sprintf("folder, mode %04o", fi.Mode().Perm())}
+}
+
+// privateFileCheck accepts a missing file (it is created with mode 0600 on first use) and an
+// existing one only with mode 0600 or stricter.
+func privateFileCheck(name, path string) check {
+	fi, err := os.Stat(path)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return check{name: name, info: "not yet created (will be created with mode 0600)"}
+	case err != nil:
+		return check{name: name, err: errors.New(fileProblem(err))}
+	case fi.Mode().Perm()&0o077 != 0:
+		return check{name: name, err: fmt.Errorf("mode %04o: must be 0600 (chmod 600)", fi.Mode().Perm())}
+	}
+	return check{name: name, info: fmt.Sprintf("mode %04o", fi.Mode().Perm())}
+}

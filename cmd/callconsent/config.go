@@ -1,0 +1,211 @@
+package main
+
+import (
+	"fmt"
+	"log/slog"
+	"net"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/callconsent/callconsent/consent"
+	"github.com/robfig/cron/v3"
+)
+
+// DefaultConfigPath is where callconsent looks for its configuration file. A missing file at
+// this path is fine (the defaults apply); a missing file named with --config is an error.
+const DefaultConfigPath = "/etc/callconsent/callconsent.yaml"
+
+// MaxRetention is the longest retention the policy allows (§7: recordings are kept 90 days).
+const MaxRetention = 90 * 24 * time.Hour
+
+// Config is callconsent's effective configuration: built-in defaults, overridden by the YAML
+// file, overridden by command-line flags of the same name. Paths are absolute after LoadConfig,
+// because FreeSWITCH resolves the notice and recording paths we hand it in its own working folder.
+type Config struct {
+	DB              string            // db: SQLite database file
+	KeyFile         string            // key-file: pseudonymisation key, never in the database
+	RecordingsDir   string            // recordings-dir: where FreeSWITCH writes the audio
+	Retention       time.Duration     // retention: audio older than this is deleted
+	ESLListen       string            // esl-listen: host:port of our outbound-socket listener
+	FreeSWITCH      string            // freeswitch: host:port of FreeSWITCH's inbound ESL
+	ESLPasswordFile string            // esl-password-file: read with ESLPassword, never printed
+	Language        string            // language: notice played when the call names none
+	NoticesDir      string            // notices-dir: base of relative notice file names
+	Notices         map[string]Notice // notice: per language; see Notice
+	Tries           int               // tries: prompts before the call counts as no-input
+	DigitTimeout    time.Duration     // digit-timeout: wait for a key after each prompt
+	Transfer        string            // transfer: where every call goes, e.g. "6000 XML default"
+	Purposes        []string          // purposes: the allowed purposes (R-PURPOSE-1)
+	SweepSchedule   string            // sweep-schedule: cron spec of the retention sweep
+	OrphanGrace     time.Duration     // orphan-grace: age before a file with no row is deleted
+	MaxDeleteShare  float64           // max-delete-share: a sweep refuses to delete a larger share
+	ControlSocket   string            // control-socket: unix socket of the running daemon
+	LogLevel        slog.Level        // log-level: debug, info, warn or error
+
+	// Source is the configuration file that was read, "" when none was (defaults only).
+	Source string
+}
+
+// Notice is one language's consent notice. Version and SHA256 go into every proof of consent
+// (R-CONSENT-4), so the hash is taken from the very file FreeSWITCH will play.
+type Notice struct {
+	Lang        string
+	File        string // the notice audio
+	InvalidFile string // played after a wrong key; "" for silence
+	Version     string // version id of the notice text, e.g. 2026-11-26.1
+	SHA256      string // hex SHA-256 of File; "" when it could not be read (see Err)
+	Err         error  // why File could not be hashed; commands that play it refuse to start
+}
+
+// DefaultConfig returns the built-in defaults. The notice versions match notices/notices.yaml,
+// which ships with the audio; a test keeps the two in step.
+func DefaultConfig() *Config {
+	return &Config{
+		DB:              "/var/lib/callconsent/callconsent.db",
+		KeyFile:         "/var/lib/callconsent/pseudonym.key",
+		RecordingsDir:   "/var/lib/freeswitch/recordings",
+		Retention:       MaxRetention,
+		ESLListen:       "127.0.0.1:8084",
+		FreeSWITCH:      "127.0.0.1:8021",
+		ESLPasswordFile: "/etc/callconsent/esl-password",
+		Language:        "nb",
+		NoticesDir:      "/usr/share/callconsent/notices",
+		Notices: map[string]Notice{
+			"nb": {Lang: "nb", File: "notice-nb.wav", InvalidFile: "invalid-nb.wav", Version: "2026-11-26.1"},
+			"en": {Lang: "en", File: "notice-en.wav", InvalidFile: "invalid-en.wav", Version: "2026-11-26.1"},
+		},
+		Tries:          3,
+		DigitTimeout:   5 * time.Second,
+		Transfer:       "6000 XML default",
+		Purposes:       []string{"training", "quality-assurance"},
+		SweepSchedule:  "@every 15m",
+		OrphanGrace:    24 * time.Hour,
+		MaxDeleteShare: 0.5,
+		ControlSocket:  "/run/callconsent/control.sock",
+		LogLevel:       slog.LevelInfo,
+	}
+}
+
+var (
+	identRe = regexp.MustCompile(`^[a-z][a-z0-9-]*$`)
+	langRe  = regexp.MustCompile(`^[a-z]{2,3}(-[a-z0-9]+)*$`)
+)
+
+// Validate checks every value against its allowed range and returns the first problem as an
+// EINVALID error naming the key and the value. LoadConfig calls it; a Config built in code
+// (tests, simulate) should call it too.
+func (c *Config) Validate() error {
+	for _, p := range []struct{ key, val string }{
+		{"db", c.DB}, {"key-file", c.KeyFile}, {"recordings-dir", c.RecordingsDir},
+		{"esl-password-file", c.ESLPasswordFile}, {"notices-dir", c.NoticesDir},
+		{"control-socket", c.ControlSocket},
+	} {
+		if strings.TrimSpace(p.val) == "" {
+			return invalidKey(p.key, p.val, "must not be empty")
+		}
+	}
+	switch {
+	case c.Retention <= 0:
+		return invalidKey("retention", fmtDuration(c.Retention), "must be positive")
+	case c.Retention > MaxRetention:
+		return invalidKey("retention", fmtDuration(c.Retention), "exceeds 2160h: the policy (§7) keeps recordings at most 90 days")
+	case c.Tries < 1 || c.Tries > 9:
+		return invalidKey("tries", strconv.Itoa(c.Tries), "must be 1..9")
+	case c.DigitTimeout < 100*time.Millisecond || c.DigitTimeout > time.Minute:
+		return invalidKey("digit-timeout", fmtDuration(c.DigitTimeout), "must be between 100ms and 60s")
+	case strings.TrimSpace(c.Transfer) == "":
+		return invalidKey("transfer", c.Transfer, "must not be empty")
+	case strings.ContainsAny(c.Transfer, "\r\n"):
+		// A newline would end the ESL command early and smuggle in another one.
+		return invalidKey("transfer", c.Transfer, "must be a single line")
+	case c.OrphanGrace <= 0:
+		return invalidKey("orphan-grace", fmtDuration(c.OrphanGrace), "must be positive")
+	case !(c.MaxDeleteShare > 0 && c.MaxDeleteShare <= 1):
+		return invalidKey("max-delete-share", fmtFloat(c.MaxDeleteShare), "must be in (0,1]")
+	}
+	if err := validHostPort("esl-listen", c.ESLListen, 0); err != nil {
+		return err
+	}
+	if err := validHostPort("freeswitch", c.FreeSWITCH, 1); err != nil {
+		return err
+	}
+	if _, err := cron.ParseStandard(c.SweepSchedule); err != nil {
+		return invalidKey("sweep-schedule", c.SweepSchedule, "is not a cron schedule (e.g. \"@every 15m\" or \"*/15 * * * *\")")
+	}
+	if err := c.validatePurposes(); err != nil {
+		return err
+	}
+	return c.validateNotices()
+}
+
+func (c *Config) validatePurposes() error {
+	if len(c.Purposes) == 0 {
+		return invalidKey("purposes", "", "must name at least one purpose")
+	}
+	seen := map[string]bool{}
+	for _, p := range c.Purposes {
+		if !identRe.MatchString(p) {
+			return invalidKey("purposes", p, "is not a lowercase identifier (a-z, 0-9, -)")
+		} else if seen[p] {
+			return invalidKey("purposes", p, "is listed twice")
+		}
+		seen[p] = true
+	}
+	return nil
+}
+
+func (c *Config) validateNotices() error {
+	if len(c.Notices) == 0 {
+		return invalidKey("notice", "", "must define at least one language")
+	}
+	for lang, n := range c.Notices {
+		key := "notice." + lang
+		switch {
+		case !langRe.MatchString(lang):
+			return invalidKey("notice", lang, "is not a language code (e.g. nb, en)")
+		case n.File == "":
+			return invalidKey(key+".file", "", "must not be empty")
+		case n.Version == "" || strings.ContainsAny(n.Version, " \t\r\n"):
+			return invalidKey(key+".version", n.Version, "must be a non-empty id without spaces")
+		}
+	}
+	if _, ok := c.Notices[c.Language]; !ok {
+		return invalidKey("language", c.Language, "has no notice (add it under notice:)")
+	}
+	return nil
+}
+
+// validHostPort checks a host:port value; minPort is 0 where an ephemeral port makes sense.
+func validHostPort(key, v string, minPort int) error {
+	_, port, err := net.SplitHostPort(v)
+	if err != nil {
+		return invalidKey(key, v, "is not host:port")
+	}
+	n, err := strconv.Atoi(port)
+	if err != nil || n < minPort || n > 65535 {
+		return invalidKey(key, v, fmt.Sprintf("has no valid port (%d..65535)", minPort))
+	}
+	return nil
+}
+
+// invalidKey is the one shape of configuration error, so an operator always learns which key
+// and which value to fix: config: retention: "90d" is not a duration.
+func invalidKey(key, val, problem string) error {
+	return consent.Errorf(consent.EINVALID, "config: %s: %q %s", key, val, problem)
+}
+
+// fmtDuration prints a duration without the zero minutes and seconds Go adds ("2160h").
+func fmtDuration(d time.Duration) string {
+	s := d.String()
+	if strings.HasSuffix(s, "m0s") {
+		s = strings.TrimSuffix(s, "0s")
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
+	}
+	return s
+}
+
+func fmtFloat(f float64) string { return strconv.FormatFloat(f, 'f', -1, 64) }

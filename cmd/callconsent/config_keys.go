@@ -1,0 +1,163 @@
+package main
+
+import (
+	"fmt"
+	"log/slog"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// setting is one configuration key. The same parser serves the YAML file and the flag of the
+// same name, so a value means the same thing wherever it is written.
+type setting struct {
+	key   string
+	usage string
+	typ   string                          // placeholder shown in --help
+	get   func(c *Config) string          // current value as text (defaults in --help)
+	set   func(c *Config, v string) error // parse one value; errors say what is wrong with v
+	multi bool                            // repeatable flag; a YAML mapping (notice only)
+}
+
+// settings lists every key in the order of the README's configuration reference.
+var settings = []setting{
+	pathSetting("db", "SQLite database `file`", func(c *Config) *string { return &c.DB }),
+	pathSetting("key-file", "pseudonymisation key `file` (created with mode 0600 if missing)", func(c *Config) *string { return &c.KeyFile }),
+	pathSetting("recordings-dir", "`folder` where FreeSWITCH writes the recordings", func(c *Config) *string { return &c.RecordingsDir }),
+	durationSetting("retention", "delete recordings older than this (at most 2160h, policy §7)", func(c *Config) *time.Duration { return &c.Retention }),
+	stringSetting("esl-listen", "host:port", "listen address for FreeSWITCH's outbound socket", func(c *Config) *string { return &c.ESLListen }),
+	stringSetting("freeswitch", "host:port", "FreeSWITCH inbound ESL address (control connection)", func(c *Config) *string { return &c.FreeSWITCH }),
+	pathSetting("esl-password-file", "`file` holding the ESL password (never printed)", func(c *Config) *string { return &c.ESLPasswordFile }),
+	stringSetting("language", "lang", "notice language used when the dialplan names none", func(c *Config) *string { return &c.Language }),
+	pathSetting("notices-dir", "`folder` that relative notice file names are resolved against", func(c *Config) *string { return &c.NoticesDir }),
+	{
+		key: "notice", typ: "lang=version:file[:invalid-file]", multi: true,
+		usage: "consent notice of a language (repeatable; replaces the notices of the file)",
+		get:   func(c *Config) string { return formatNotices(c.Notices) },
+		set: func(c *Config, v string) error {
+			n, err := parseNoticeFlag(v)
+			if err == nil {
+				c.Notices[n.Lang] = n
+			}
+			return err
+		},
+	},
+	{
+		key: "tries", typ: "n", usage: "prompts before the call counts as no input (1..9)",
+		get: func(c *Config) string { return strconv.Itoa(c.Tries) },
+		set: func(c *Config, v string) (err error) {
+			if c.Tries, err = strconv.Atoi(v); err != nil {
+				return fmt.Errorf("is not a whole number")
+			}
+			return nil
+		},
+	},
+	durationSetting("digit-timeout", "wait this long for a key after each prompt (100ms..60s)", func(c *Config) *time.Duration { return &c.DigitTimeout }),
+	stringSetting("transfer", "target", "transfer target for every call, as for FreeSWITCH's transfer app", func(c *Config) *string { return &c.Transfer }),
+	{
+		key: "purposes", typ: "list", usage: "allowed purposes of recordings, comma-separated (R-PURPOSE-1)",
+		get: func(c *Config) string { return strings.Join(c.Purposes, ",") },
+		set: func(c *Config, v string) error {
+			c.Purposes = nil
+			for _, p := range strings.Split(v, ",") {
+				c.Purposes = append(c.Purposes, strings.TrimSpace(p))
+			}
+			return nil
+		},
+	},
+	stringSetting("sweep-schedule", "cron", "cron schedule of the retention sweep", func(c *Config) *string { return &c.SweepSchedule }),
+	durationSetting("orphan-grace", "delete audio files without a database row after this age", func(c *Config) *time.Duration { return &c.OrphanGrace }),
+	{
+		key: "max-delete-share", typ: "fraction", usage: "a sweep refuses to delete more than this share of all recordings (0..1]",
+		get: func(c *Config) string { return fmtFloat(c.MaxDeleteShare) },
+		set: func(c *Config, v string) (err error) {
+			if c.MaxDeleteShare, err = strconv.ParseFloat(v, 64); err != nil {
+				return fmt.Errorf("is not a number")
+			}
+			return nil
+		},
+	},
+	pathSetting("control-socket", "unix socket `path` of the running daemon", func(c *Config) *string { return &c.ControlSocket }),
+	{
+		key: "log-level", typ: "level", usage: "log level: debug, info, warn or error",
+		get: func(c *Config) string { return levelName(c.LogLevel) },
+		set: func(c *Config, v string) error {
+			if err := c.LogLevel.UnmarshalText([]byte(v)); err != nil {
+				return fmt.Errorf("is not a log level (debug, info, warn, error)")
+			}
+			return nil
+		},
+	},
+}
+
+// lookupSetting returns the setting of a key, nil for an unknown key.
+func lookupSetting(key string) *setting {
+	for i := range settings {
+		if settings[i].key == key {
+			return &settings[i]
+		}
+	}
+	return nil
+}
+
+func stringSetting(key, typ, usage string, field func(*Config) *string) setting {
+	return setting{key: key, typ: typ, usage: usage,
+		get: func(c *Config) string { return *field(c) },
+		set: func(c *Config, v string) error { *field(c) = v; return nil },
+	}
+}
+
+// pathSetting is a string setting whose placeholder comes from backquotes in the usage text.
+func pathSetting(key, usage string, field func(*Config) *string) setting {
+	s := stringSetting(key, "", usage, field)
+	if i, j := strings.Index(usage, "`"), strings.LastIndex(usage, "`"); i >= 0 && j > i {
+		s.typ, s.usage = usage[i+1:j], usage[:i]+usage[i+1:j]+usage[j+1:]
+	}
+	return s
+}
+
+func durationSetting(key, usage string, field func(*Config) *time.Duration) setting {
+	return setting{key: key, typ: "duration", usage: usage,
+		get: func(c *Config) string { return fmtDuration(*field(c)) },
+		set: func(c *Config, v string) error {
+			d, err := time.ParseDuration(v)
+			if err != nil {
+				return fmt.Errorf("is not a duration (use hours, e.g. 2160h)")
+			}
+			*field(c) = d
+			return nil
+		},
+	}
+}
+
+// parseNoticeFlag parses lang=version:file[:invalid-file], the flag form of one notice entry.
+func parseNoticeFlag(v string) (Notice, error) {
+	lang, rest, ok := strings.Cut(v, "=")
+	parts := strings.Split(rest, ":")
+	if !ok || len(parts) < 2 || len(parts) > 3 {
+		return Notice{}, fmt.Errorf("is not lang=version:file[:invalid-file]")
+	}
+	n := Notice{Lang: lang, Version: parts[0], File: parts[1]}
+	if len(parts) == 3 {
+		n.InvalidFile = parts[2]
+	}
+	return n, nil
+}
+
+// formatNotices prints notices in flag form, sorted by language for a stable --help.
+func formatNotices(m map[string]Notice) string {
+	var out []string
+	for _, n := range m {
+		s := n.Lang + "=" + n.Version + ":" + n.File
+		if n.InvalidFile != "" {
+			s += ":" + n.InvalidFile
+		}
+		out = append(out, s)
+	}
+	sort.Strings(out)
+	return strings.Join(out, ",")
+}
+
+// levelName is the text form of a log level as written in the configuration.
+func levelName(l slog.Level) string { return strings.ToLower(l.String()) }
