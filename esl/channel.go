@@ -1,0 +1,252 @@
+package esl
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/callconsent/callconsent/consent"
+	"github.com/percipia/eslgo/command/call"
+)
+
+// channel implements consent.Channel over one outbound socket. Events update its state flags on
+// the connection's reader goroutine; methods wait on those flags, never on event order (bug 5):
+// CHANNEL_HANGUP may come after CHANNEL_HANGUP_COMPLETE (transcript d2).
+type channel struct {
+	c    *conn
+	log  *slog.Logger
+	opts *OutboundServer // timeouts
+
+	uuid string
+	data header // the connect reply (CHANNEL_DATA), values still encoded
+
+	mu             sync.Mutex
+	changed        chan struct{} // closed and replaced on every state change
+	hungUp         bool
+	hangupComplete bool
+	hangupCause    string
+	completes      map[string]*event // Application-UUID of our executes -> its EXECUTE_COMPLETE
+	recordStarted  map[string]bool
+	recordStops    map[string]*consent.RecordStop
+	lastRecording  string
+
+	closeOnce sync.Once
+}
+
+var _ consent.Channel = (*channel)(nil)
+
+func newChannel(opts *OutboundServer, log *slog.Logger) *channel {
+	return &channel{
+		opts:          opts,
+		log:           log,
+		changed:       make(chan struct{}),
+		completes:     map[string]*event{},
+		recordStarted: map[string]bool{},
+		recordStops:   map[string]*consent.RecordStop{},
+	}
+}
+
+// handleEvent runs on the reader goroutine, in arrival order.
+func (ch *channel) handleEvent(e event) {
+	ch.mu.Lock()
+	defer ch.mu.Unlock()
+	if id := e.get("Unique-ID"); id != "" && ch.uuid != "" && id != ch.uuid {
+		return // another leg's event: never ours to act on
+	}
+	wasHungUp := ch.hungUp
+	name := e.name()
+	// Every channel event carries the channel's state at firing time, so the EXECUTE_COMPLETE of
+	// an interrupted prompt already says "hangup" even when CHANNEL_HANGUP itself comes late.
+	if name == "CHANNEL_HANGUP" || name == "CHANNEL_HANGUP_COMPLETE" || e.get("Answer-State") == "hangup" {
+		ch.hungUp = true
+		if c := e.get("Hangup-Cause"); c != "" && ch.hangupCause == "" {
+			ch.hangupCause = c
+		}
+	}
+	switch name {
+	case "CHANNEL_HANGUP_COMPLETE":
+		ch.hangupComplete = true
+	case "CHANNEL_EXECUTE_COMPLETE":
+		id := e.get("Application-UUID")
+		if done, ours := ch.completes[id]; ours && done == nil {
+			ch.completes[id] = &e
+		}
+	case "RECORD_START":
+		path := e.get("Record-File-Path")
+		ch.recordStarted[path] = true
+		ch.lastRecording = path // even a start confirmed too late is a recording WaitEnd reports
+	case "RECORD_STOP":
+		path := e.get("Record-File-Path")
+		ch.recordStops[path] = &consent.RecordStop{
+			Path:       path,
+			DurationMS: atoi64(e.get("variable_record_ms")),
+			Bytes:      atoi64(e.get("variable_record_file_size")),
+			Cause:      e.get("Record-Completion-Cause"),
+		}
+	default:
+		if ch.hungUp == wasHungUp {
+			return
+		}
+	}
+	ch.broadcastLocked()
+}
+
+func (ch *channel) broadcastLocked() {
+	close(ch.changed)
+	ch.changed = make(chan struct{})
+}
+
+// wait blocks until cond (called with ch.mu held) reports true, ctx ends, timeout fires (nil
+// means none) or the connection dies. It returns nil when cond held, errWaitTimeout, ctx.Err()
+// or errConnGone. Events read before the connection died are already applied, so cond is
+// checked once more after the end.
+func (ch *channel) wait(ctx context.Context, timeout <-chan time.Time, cond func() bool) error {
+	for {
+		ch.mu.Lock()
+		ok, changed := cond(), ch.changed
+		ch.mu.Unlock()
+		if ok {
+			return nil
+		}
+		select {
+		case <-changed:
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-timeout:
+			return errWaitTimeout
+		case <-ch.c.done:
+			ch.mu.Lock()
+			ok := cond()
+			ch.mu.Unlock()
+			if ok {
+				return nil
+			}
+			return fmt.Errorf("%w: %v", errConnGone, ch.c.err)
+		}
+	}
+}
+
+var errWaitTimeout = errors.New("esl: wait timeout")
+
+// translate maps connection errors to the domain's sentinels; a hangup seen meanwhile wins,
+// because it is the more precise account of why the step failed.
+func (ch *channel) translate(op string, err error) error {
+	if err == nil {
+		return nil
+	}
+	ch.mu.Lock()
+	hungUp := ch.hungUp
+	ch.mu.Unlock()
+	switch {
+	case hungUp:
+		return fmt.Errorf("%s: %w", op, consent.ErrHungUp)
+	case errors.Is(err, errConnGone):
+		return fmt.Errorf("%s: %w (%v)", op, consent.ErrChannelGone, err)
+	}
+	return fmt.Errorf("%s: %w", op, err)
+}
+
+// isHungUp reports the flag under the lock.
+func (ch *channel) isHungUp() bool {
+	ch.mu.Lock()
+	defer ch.mu.Unlock()
+	return ch.hungUp
+}
+
+// UUID implements consent.Channel.
+func (ch *channel) UUID() string { return ch.uuid }
+
+// CallerNumber implements consent.Channel. It is personal data: never log it.
+func (ch *channel) CallerNumber() string {
+	if v := ch.data.get("Channel-Caller-ID-Number"); v != "" {
+		return v
+	}
+	return ch.data.get("Caller-Caller-ID-Number")
+}
+
+// Variable implements consent.Channel from the connect reply's variable_* headers.
+func (ch *channel) Variable(name string) string { return ch.data.get("variable_" + name) }
+
+// sendExecute sends one execute with a fresh Event-UUID and registers that id, so that its
+// EXECUTE_COMPLETE (which echoes it as Application-UUID) can be matched whatever the order.
+func (ch *channel) sendExecute(ctx context.Context, app, arg string) (string, error) {
+	if ch.isHungUp() {
+		return "", consent.ErrHungUp
+	}
+	id := newUUID()
+	ch.mu.Lock()
+	ch.completes[id] = nil
+	ch.mu.Unlock()
+	f, err := ch.c.send(ctx, ch.opts.commandTimeout(), &call.Execute{UUID: ch.uuid, AppName: app, AppArgs: arg, AppUUID: id})
+	if err != nil {
+		ch.forget(id)
+		return "", err
+	}
+	if !f.ok() {
+		ch.forget(id)
+		return "", fmt.Errorf("freeswitch refused: %s", f.replyText())
+	}
+	ch.log.Debug("esl execute sent", "app", app)
+	return id, nil
+}
+
+func (ch *channel) forget(id string) {
+	ch.mu.Lock()
+	delete(ch.completes, id)
+	ch.mu.Unlock()
+}
+
+// execute runs app and waits for its EXECUTE_COMPLETE or the hangup, whichever comes first.
+func (ch *channel) execute(ctx context.Context, app, arg string) (*event, error) {
+	id, err := ch.sendExecute(ctx, app, arg)
+	if err != nil {
+		return nil, ch.translate(app, err)
+	}
+	defer ch.forget(id)
+	var done *event
+	err = ch.wait(ctx, nil, func() bool { done = ch.completes[id]; return done != nil || ch.hungUp })
+	switch {
+	case err == nil && done != nil && done.get("Answer-State") != "hangup":
+		// The app finished while the call was up; a hangup right after does not undo it.
+		return done, nil
+	case err == nil:
+		err = consent.ErrHungUp
+	}
+	return done, ch.translate(app, err)
+}
+
+// Answer implements consent.Channel.
+func (ch *channel) Answer(ctx context.Context) error {
+	_, err := ch.execute(ctx, "answer", "")
+	return err
+}
+
+// FlushDTMF implements consent.Channel.
+func (ch *channel) FlushDTMF(ctx context.Context) error {
+	_, err := ch.execute(ctx, "flush_dtmf", "")
+	return err
+}
+
+// Transfer implements consent.Channel; transfer's EXECUTE_COMPLETE confirms it.
+func (ch *channel) Transfer(ctx context.Context, target string) error {
+	if err := checkArg("transfer target", target, true); err != nil {
+		return consent.Errorf(consent.EINVALID, "%v", err)
+	}
+	_, err := ch.execute(ctx, "transfer", target)
+	return err
+}
+
+// Close implements consent.Channel: exit with a short deadline, then close. Idempotent.
+func (ch *channel) Close() error {
+	ch.closeOnce.Do(func() { ch.c.exit(ch.opts.exitTimeout()) })
+	return nil
+}
+
+func atoi64(s string) int64 {
+	n, _ := strconv.ParseInt(s, 10, 64)
+	return n
+}

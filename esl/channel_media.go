@@ -1,0 +1,123 @@
+package esl
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/callconsent/callconsent/consent"
+)
+
+// promptSettle is how long Prompt waits for hangup evidence when play_and_get_digits ended
+// without a read_result, the mark of an app interrupted rather than finished.
+const promptSettle = 300 * time.Millisecond
+
+// Prompt implements consent.Channel with play_and_get_digits. The result is read from that
+// app's own EXECUTE_COMPLETE (matched by Application-UUID), which carries the variables.
+func (ch *channel) Prompt(ctx context.Context, p consent.Prompt) (consent.PromptResult, error) {
+	invalid := p.InvalidFile
+	if invalid == "" {
+		invalid = "silence_stream://250"
+	}
+	for what, v := range map[string]string{"prompt file": p.File, "invalid file": invalid, "prompt variable": p.Variable, "prompt regexp": p.Regexp} {
+		if err := checkArg(what, v, false); err != nil {
+			return consent.PromptResult{}, consent.Errorf(consent.EINVALID, "%v", err)
+		}
+	}
+	if p.Tries < 1 || p.Timeout < time.Millisecond {
+		return consent.PromptResult{}, consent.Errorf(consent.EINVALID, "prompt needs tries >= 1 and a timeout")
+	}
+	ms := p.Timeout.Milliseconds()
+	arg := fmt.Sprintf("1 1 %d %d # %s %s %s %s %d", p.Tries, ms, p.File, invalid, p.Variable, p.Regexp, ms)
+	done, err := ch.execute(ctx, "play_and_get_digits", arg)
+	if err != nil {
+		return consent.PromptResult{}, err
+	}
+	if !done.has("variable_read_result") {
+		// Interrupted: the hangup that interrupted it may still be on its way.
+		timer := time.NewTimer(promptSettle)
+		defer timer.Stop()
+		_ = ch.wait(ctx, timer.C, func() bool { return ch.hungUp })
+	}
+	if ch.isHungUp() {
+		return consent.PromptResult{}, fmt.Errorf("play_and_get_digits: %w", consent.ErrHungUp)
+	}
+	var res consent.PromptResult
+	if v := done.get("variable_" + p.Variable); done.get("variable_read_result") == "success" && v != "_undef_" {
+		res.Digit = v
+	}
+	if v := done.get("variable_" + p.Variable + "_invalid"); v != "_undef_" {
+		res.Invalid = v
+	}
+	return res, nil
+}
+
+// StartRecording implements consent.Channel: record_session, then RECORD_START for exactly this
+// path, the one confirmation FreeSWITCH gives (a failed start is only logged on its side).
+func (ch *channel) StartRecording(ctx context.Context, path string, timeout time.Duration) error {
+	if err := checkArg("recording path", path, false); err != nil {
+		return consent.Errorf(consent.EINVALID, "%v", err)
+	}
+	id, err := ch.sendExecute(ctx, "record_session", path+" {RECORD_STEREO=true,RECORD_MIN_SEC=1}")
+	if err != nil {
+		return ch.translate("record_session", err)
+	}
+	defer ch.forget(id)
+	timer := time.NewTimer(timeout)
+	defer timer.Stop()
+	err = ch.wait(ctx, timer.C, func() bool { return ch.recordStarted[path] || ch.hungUp })
+	ch.mu.Lock()
+	started := ch.recordStarted[path]
+	ch.mu.Unlock()
+	switch {
+	case started:
+		// Confirmed; a hangup right after is WaitEnd's business (RECORD_STOP follows).
+		return nil
+	case errors.Is(err, errWaitTimeout):
+		ch.log.Warn("esl recording not confirmed", logKeyUUID, ch.uuid)
+		ch.stopUnconfirmed(path)
+		return fmt.Errorf("record_session: %w", consent.ErrRecordingNotStarted)
+	case err == nil: // woke on the hangup
+		return fmt.Errorf("record_session: %w", consent.ErrHungUp)
+	}
+	if !errors.Is(err, errConnGone) {
+		ch.stopUnconfirmed(path)
+	}
+	return ch.translate("record_session", err)
+}
+
+// stopUnconfirmed asks FreeSWITCH to stop a recording we gave up waiting for: without a
+// confirmed start the caller's consent flow treats it as absent, so it must not run on quietly.
+// Best effort: the control connection's uuid_record stop remains the backstop.
+func (ch *channel) stopUnconfirmed(path string) {
+	ctx, cancel := context.WithTimeout(context.Background(), ch.opts.commandTimeout())
+	defer cancel()
+	if id, err := ch.sendExecute(ctx, "stop_record_session", path); err == nil {
+		ch.forget(id)
+	}
+}
+
+// WaitEnd implements consent.Channel: CHANNEL_HANGUP_COMPLETE, then a short grace for the
+// RECORD_STOP of the recording, which may arrive around it (its order is not guaranteed).
+func (ch *channel) WaitEnd(ctx context.Context) (consent.CallEnd, error) {
+	if err := ch.wait(ctx, nil, func() bool { return ch.hangupComplete }); err != nil {
+		if errors.Is(err, errConnGone) {
+			return consent.CallEnd{}, fmt.Errorf("wait end: %w (%v)", consent.ErrChannelGone, err)
+		}
+		return consent.CallEnd{}, fmt.Errorf("wait end: %w", err)
+	}
+	timer := time.NewTimer(ch.opts.recordStopGrace())
+	defer timer.Stop()
+	// Whatever ends the grace (timeout, connection end, ctx) we report what we have.
+	_ = ch.wait(ctx, timer.C, func() bool {
+		return ch.lastRecording == "" || ch.recordStops[ch.lastRecording] != nil
+	})
+	ch.mu.Lock()
+	defer ch.mu.Unlock()
+	end := consent.CallEnd{HangupCause: ch.hangupCause}
+	if ch.lastRecording != "" {
+		end.Record = ch.recordStops[ch.lastRecording]
+	}
+	return end, nil
+}

@@ -1,0 +1,240 @@
+package esl
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"runtime/debug"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/percipia/eslgo/command"
+)
+
+// errConnGone is what every command on a dead connection returns; the adapters translate it into
+// consent.ErrChannelGone or consent.ErrNotReady at their edge.
+var errConnGone = errors.New("esl: connection gone")
+
+// errReplyTimeout closes a connection whose peer did not answer a command in time: the late reply
+// would otherwise be taken for the answer to the next command (eslgo bug 2).
+var errReplyTimeout = errors.New("esl: reply timeout")
+
+// errDisconnected means FreeSWITCH said goodbye (disconnect notice other than linger).
+var errDisconnected = errors.New("esl: disconnected by freeswitch")
+
+// conn is one ESL connection with a single ordered reader. Replies go to the one command in
+// flight, events are handed to onEvent in arrival order on the reader goroutine, so a listener
+// never sees events reordered (eslgo runs each listener call in its own goroutine, bug 5).
+type conn struct {
+	nc       net.Conn
+	br       *bufio.Reader
+	log      *slog.Logger
+	onEvent  func(event)   // runs on the reader goroutine: must not block
+	authReq  chan struct{} // an auth/request arrived (inbound connections)
+	onLinger func()        // a linger disconnect notice arrived (may be nil)
+
+	cmdMu sync.Mutex // one command at a time (eslgo bugs 1 and 4)
+
+	mu      sync.Mutex
+	waiting chan frame // reply slot of the command in flight; nil when none
+	skip    int        // replies still owed to commands whose caller gave up
+
+	lastRecv  atomic.Int64 // unix nanoseconds of the last frame read, for liveness checks
+	done      chan struct{}
+	closeOnce sync.Once
+	err       error // why the connection ended; set before done is closed
+}
+
+func newConn(nc net.Conn, log *slog.Logger, onEvent func(event)) *conn {
+	c := &conn{
+		nc:      nc,
+		br:      bufio.NewReaderSize(nc, maxLineBytes),
+		log:     log,
+		onEvent: onEvent,
+		authReq: make(chan struct{}, 1),
+		done:    make(chan struct{}),
+	}
+	c.lastRecv.Store(time.Now().UnixNano())
+	return c
+}
+
+// start runs the reader. Call it once, after the hooks are set.
+func (c *conn) start() { go c.readLoop() }
+
+// fail ends the connection with err; the first cause wins.
+func (c *conn) fail(err error) {
+	c.closeOnce.Do(func() {
+		c.err = err
+		_ = c.nc.Close()
+		close(c.done)
+	})
+}
+
+// cause returns why the connection ended, nil while it is up.
+func (c *conn) cause() error {
+	select {
+	case <-c.done:
+		return c.err
+	default:
+		return nil
+	}
+}
+
+// idle is how long nothing has arrived from the peer.
+func (c *conn) idle() time.Duration {
+	return time.Since(time.Unix(0, c.lastRecv.Load()))
+}
+
+func (c *conn) readLoop() {
+	defer func() {
+		// A reader that dies must never die silently (eslgo bug 3) nor take the process along.
+		if r := recover(); r != nil {
+			c.log.Error("esl reader panic", "stack", string(debug.Stack()))
+			c.fail(fmt.Errorf("esl: reader panic"))
+		}
+	}()
+	for {
+		f, err := readFrame(c.br)
+		if err != nil {
+			c.fail(fmt.Errorf("esl: read: %w", err))
+			return
+		}
+		c.lastRecv.Store(time.Now().UnixNano())
+		if err := c.dispatch(f); err != nil {
+			c.fail(err)
+			return
+		}
+	}
+}
+
+func (c *conn) dispatch(f frame) error {
+	switch ct := f.contentType(); ct {
+	case typeReply, typeAPI:
+		return c.deliverReply(f)
+	case typeEvent:
+		e, err := parseEvent(f.body)
+		if err != nil { // one bad event does not desync the stream: drop it, keep reading
+			c.log.Warn("esl dropped malformed event", logKeyErr, err)
+			return nil
+		}
+		if c.onEvent != nil {
+			c.onEvent(e)
+		}
+	case typeAuth:
+		select {
+		case c.authReq <- struct{}{}:
+		default:
+		}
+	case typeDisconnect:
+		if f.h.raw("Content-Disposition") == "linger" {
+			if c.onLinger != nil {
+				c.onLinger()
+			}
+			return nil
+		}
+		return errDisconnected
+	case typeRude:
+		return fmt.Errorf("esl: rejected by freeswitch acl")
+	default:
+		// Unknown types (log/data, ...) are framed like any other: skip them instead of dying.
+		c.log.Debug("esl ignored frame", "content_type", ct)
+	}
+	return nil
+}
+
+func (c *conn) deliverReply(f frame) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	switch { // replies come in command order: those owed to abandoned commands come first
+	case c.skip > 0:
+		c.skip--
+	case c.waiting != nil:
+		c.waiting <- f // buffered, never blocks
+		c.waiting = nil
+	default:
+		return fmt.Errorf("esl: reply without a command")
+	}
+	return nil
+}
+
+// send writes one command and waits for its reply, at most timeout (or until ctx ends). A
+// missing reply closes the connection. eslgo's builders use CRLF; the wire we captured from
+// FreeSWITCH uses LF, so we normalise (our arguments never contain CR or LF, see checkArg).
+func (c *conn) send(ctx context.Context, timeout time.Duration, cmd command.Command) (frame, error) {
+	// eslgo's API builder leaves a trailing space after an argument-less command.
+	first, rest, _ := strings.Cut(strings.ReplaceAll(cmd.BuildMessage(), "\r\n", "\n"), "\n")
+	msg := strings.TrimRight(first, " ")
+	if rest != "" {
+		msg += "\n" + rest
+	}
+	msg += "\n\n"
+	c.cmdMu.Lock()
+	defer c.cmdMu.Unlock()
+	if err := c.cause(); err != nil {
+		return frame{}, fmt.Errorf("%w: %v", errConnGone, err)
+	}
+	deadline := time.Now().Add(timeout)
+	ctxBound := false // the caller's deadline comes first: its expiry is not the peer's fault
+	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
+		deadline, ctxBound = d, true
+	}
+	slot := make(chan frame, 1)
+	c.mu.Lock()
+	c.waiting = slot
+	c.mu.Unlock()
+
+	_ = c.nc.SetWriteDeadline(deadline)
+	if _, err := c.nc.Write([]byte(msg)); err != nil {
+		c.fail(fmt.Errorf("esl: write: %w", err))
+		return frame{}, fmt.Errorf("%w: %v", errConnGone, err)
+	}
+	timer := time.NewTimer(time.Until(deadline))
+	defer timer.Stop()
+	select {
+	case f := <-slot:
+		return f, nil
+	case <-c.done:
+		select { // the reply may have come just before the end: it still counts
+		case f := <-slot:
+			return f, nil
+		default:
+		}
+		return frame{}, fmt.Errorf("%w: %v", errConnGone, c.err)
+	case <-timer.C:
+		if ctxBound {
+			c.abandon(slot)
+			return frame{}, context.DeadlineExceeded
+		}
+		c.fail(errReplyTimeout)
+		return frame{}, fmt.Errorf("%w: %v", errConnGone, errReplyTimeout)
+	case <-ctx.Done():
+		c.abandon(slot)
+		return frame{}, ctx.Err()
+	}
+}
+
+// abandon gives up on a reply that has not arrived yet; the reader then discards it when it
+// comes, so it cannot be taken for the answer to the next command.
+func (c *conn) abandon(slot chan frame) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.waiting == slot {
+		c.waiting = nil
+		c.skip++
+	}
+}
+
+// exit says goodbye (exit) with a short deadline and closes the connection.
+func (c *conn) exit(timeout time.Duration) {
+	if c.cause() == nil {
+		ctx, cancel := context.WithTimeout(context.Background(), timeout)
+		_, _ = c.send(ctx, timeout, command.Exit{})
+		cancel()
+	}
+	c.fail(errors.New("esl: closed"))
+}

@@ -1,0 +1,215 @@
+package esl
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"net"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/percipia/eslgo/command"
+)
+
+// controlEvents is the explicit subscription of the control connection. eslgo's EnableEvents
+// would subscribe to "all" (bug 11), and FreeSWITCH drops a listener 500 events behind.
+var controlEvents = []string{"CHANNEL_HANGUP_COMPLETE", "RECORD_START", "RECORD_STOP", "HEARTBEAT", "BACKGROUND_JOB"}
+
+// Control is the inbound control connection to FreeSWITCH (consent.Control). A supervisor keeps
+// exactly one authenticated connection up: it reconnects forever with jittered exponential
+// backoff (eslgo has no reconnect, bug 12) and treats a silent connection as dead.
+type Control struct {
+	// OnConnect runs after every successful (re)connect, in its own goroutine, with a context
+	// that ends with that connection; the daemon reconciles its state there.
+	OnConnect func(ctx context.Context)
+	// CommandTimeout bounds each command's reply (and the dial and auth); a missing reply
+	// closes the connection.
+	CommandTimeout time.Duration // default 5 s
+	// ProbeAfter: after this long without any frame (HEARTBEAT comes every 20 s) an `api status`
+	// is sent; no reply within CommandTimeout means the connection is dead.
+	ProbeAfter time.Duration // default 30 s
+	// BackoffMin and BackoffMax bound the reconnect delay.
+	BackoffMin, BackoffMax time.Duration // default 0.5 s and 30 s
+
+	addr, password string
+	log            *slog.Logger
+
+	mu     sync.Mutex
+	cur    *conn // the live, authenticated connection; nil when down
+	ready  atomic.Bool
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+
+	live, maxLive atomic.Int32 // open connections, for tests of the one-connection rule
+}
+
+// NewControl returns a Control for FreeSWITCH at addr (host:port) with the given password.
+func NewControl(addr, password string, logger *slog.Logger) *Control {
+	if logger == nil {
+		logger = slog.Default()
+	}
+	return &Control{addr: addr, password: password, log: logger.With(logKeySystem, "esl")}
+}
+
+func (c *Control) commandTimeout() time.Duration { return orDefault(c.CommandTimeout, 5*time.Second) }
+
+// Open starts the supervisor and returns at once: FreeSWITCH may come up later, and until then
+// Ready is false and commands return consent.ErrNotReady.
+func (c *Control) Open(ctx context.Context) error {
+	ctx, c.cancel = context.WithCancel(context.WithoutCancel(ctx))
+	c.wg.Add(1)
+	go c.supervise(ctx)
+	return nil
+}
+
+// Close stops the supervisor, says goodbye to FreeSWITCH and waits for the supervisor and the
+// OnConnect hooks to end.
+func (c *Control) Close() error {
+	if c.cancel == nil {
+		return nil
+	}
+	c.cancel()
+	c.wg.Wait()
+	return nil
+}
+
+// Ready implements consent.Control.
+func (c *Control) Ready() bool { return c.ready.Load() }
+
+func (c *Control) supervise(ctx context.Context) {
+	defer c.wg.Done()
+	lo, hi := orDefault(c.BackoffMin, 500*time.Millisecond), orDefault(c.BackoffMax, 30*time.Second)
+	backoff := lo
+	for {
+		conn, err := c.dial(ctx)
+		if err == nil {
+			backoff = lo
+			c.serve(ctx, conn)
+		} else if ctx.Err() == nil {
+			c.log.Warn("esl control connect failed", "addr", c.addr, logKeyErr, err, "retry_in", backoff)
+		}
+		// Full jitter in [backoff/2, backoff): many daemons restarted together do not reconnect
+		// in lockstep, and a peer that accepts and drops at once cannot make us spin.
+		delay := backoff/2 + rand.N(backoff/2+1)
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(delay):
+		}
+		if err != nil {
+			backoff = min(2*backoff, hi)
+		}
+	}
+}
+
+// dial connects, waits for auth/request, authenticates and subscribes.
+func (c *Control) dial(ctx context.Context) (*conn, error) {
+	d := net.Dialer{Timeout: c.commandTimeout()}
+	nc, err := d.DialContext(ctx, "tcp", c.addr)
+	if err != nil {
+		return nil, err
+	}
+	conn := newConn(nc, c.log, nil)
+	c.opened()
+	conn.start()
+	if err := c.handshake(ctx, conn); err != nil {
+		c.drop(conn, err)
+		return nil, err
+	}
+	return conn, nil
+}
+
+func (c *Control) handshake(ctx context.Context, conn *conn) error {
+	timer := time.NewTimer(c.commandTimeout())
+	defer timer.Stop()
+	select {
+	case <-conn.authReq:
+	case <-conn.done:
+		return fmt.Errorf("closed before auth request: %w", conn.err)
+	case <-timer.C:
+		return errors.New("no auth request")
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	f, err := conn.send(ctx, c.commandTimeout(), command.Auth{Password: c.password})
+	if err != nil {
+		return fmt.Errorf("auth: %w", err)
+	}
+	if !f.ok() { // never log the password; the reply text is FreeSWITCH's own (-ERR invalid)
+		return fmt.Errorf("auth rejected: %s", f.replyText())
+	}
+	f, err = conn.send(ctx, c.commandTimeout(), command.Event{Format: "plain", Listen: controlEvents})
+	if err != nil {
+		return fmt.Errorf("subscribe: %w", err)
+	}
+	if !f.ok() {
+		return fmt.Errorf("subscribe refused: %s", f.replyText())
+	}
+	return nil
+}
+
+// serve publishes conn, runs OnConnect, watches the connection until it dies or ctx ends, and
+// withdraws it again before the supervisor may dial the next one.
+func (c *Control) serve(ctx context.Context, conn *conn) {
+	connCtx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	c.mu.Lock()
+	c.cur = conn
+	c.mu.Unlock()
+	c.ready.Store(true)
+	c.log.Info("esl control connected", "addr", c.addr)
+	if c.OnConnect != nil {
+		c.wg.Add(1)
+		go func() {
+			defer c.wg.Done()
+			defer func() {
+				if r := recover(); r != nil {
+					c.log.Error("esl control OnConnect panic")
+				}
+			}()
+			c.OnConnect(connCtx)
+		}()
+	}
+	probeAfter := orDefault(c.ProbeAfter, 30*time.Second)
+	tick := time.NewTicker(max(probeAfter/4, time.Millisecond))
+	defer tick.Stop()
+	for conn.cause() == nil && ctx.Err() == nil {
+		select {
+		case <-conn.done:
+		case <-ctx.Done():
+		case <-tick.C:
+			if conn.idle() >= probeAfter {
+				if _, err := conn.send(ctx, c.commandTimeout(), command.API{Command: "status"}); err != nil && ctx.Err() == nil {
+					conn.fail(fmt.Errorf("liveness probe: %w", err))
+				}
+			}
+		}
+	}
+	c.ready.Store(false)
+	c.mu.Lock()
+	c.cur = nil
+	c.mu.Unlock()
+	cause := conn.cause()
+	if ctx.Err() != nil {
+		conn.exit(min(c.commandTimeout(), time.Second))
+	}
+	c.drop(conn, cause)
+}
+
+func (c *Control) opened() {
+	n := c.live.Add(1)
+	for m := c.maxLive.Load(); n > m && !c.maxLive.CompareAndSwap(m, n); m = c.maxLive.Load() {
+	}
+}
+
+// drop closes conn for good; the supervisor calls it exactly once per dialed connection.
+func (c *Control) drop(conn *conn, cause error) {
+	conn.fail(errors.New("esl: control connection dropped"))
+	c.live.Add(-1)
+	if cause != nil && !errors.Is(cause, context.Canceled) {
+		c.log.Warn("esl control connection lost", logKeyErr, cause)
+	}
+}

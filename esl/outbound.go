@@ -1,0 +1,251 @@
+package esl
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"runtime/debug"
+	"sync"
+	"time"
+
+	"github.com/callconsent/callconsent/consent"
+	"github.com/percipia/eslgo/command"
+)
+
+// Log keys. Values logged are UUIDs, app names and error causes, never caller ids or event
+// bodies: both hold personal data.
+const (
+	logKeySystem = "system"
+	logKeyUUID   = "uuid"
+	logKeyErr    = "err"
+)
+
+// OutboundServer accepts the calls FreeSWITCH hands over with `socket <addr> async full` and
+// runs the handler for each as a consent.Channel. It binds its own listener (eslgo's
+// ListenAndServe can be neither stopped nor asked for a :0 port, bug 10).
+type OutboundServer struct {
+	// CommandTimeout bounds each command's reply; a missing reply closes the call's socket.
+	CommandTimeout time.Duration // default 5 s
+	// LivenessInterval: after this long without any frame from FreeSWITCH the channel sends
+	// `api status`; no reply within CommandTimeout ends the channel (ErrChannelGone). Negative
+	// disables it.
+	LivenessInterval time.Duration // default 30 s
+	// RecordStopGrace is how long WaitEnd waits for RECORD_STOP after HANGUP_COMPLETE.
+	RecordStopGrace time.Duration // default 2 s
+	// ShutdownTimeout bounds how long Close waits for running handlers.
+	ShutdownTimeout time.Duration // default 10 s
+
+	addr    string
+	handler func(ctx context.Context, ch consent.Channel)
+	log     *slog.Logger
+
+	ln     net.Listener
+	ctx    context.Context
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+	mu     sync.Mutex
+	conns  map[*conn]struct{}
+}
+
+// NewOutboundServer returns a server for addr (host:port; port 0 picks a free one).
+func NewOutboundServer(addr string, handler func(ctx context.Context, ch consent.Channel), logger *slog.Logger) *OutboundServer {
+	if logger == nil {
+		logger = slog.Default()
+	}
+	return &OutboundServer{addr: addr, handler: handler, log: logger.With(logKeySystem, "esl"), conns: map[*conn]struct{}{}}
+}
+
+func (s *OutboundServer) commandTimeout() time.Duration {
+	return orDefault(s.CommandTimeout, 5*time.Second)
+}
+func (s *OutboundServer) recordStopGrace() time.Duration {
+	return orDefault(s.RecordStopGrace, 2*time.Second)
+}
+func (s *OutboundServer) exitTimeout() time.Duration { return min(s.commandTimeout(), time.Second) }
+
+func orDefault(d, def time.Duration) time.Duration {
+	if d == 0 {
+		return def
+	}
+	return d
+}
+
+// Open binds the listener and starts accepting. Handlers get a context that only Close cancels:
+// ctx bounds the opening, and its values are kept.
+func (s *OutboundServer) Open(ctx context.Context) error {
+	var lc net.ListenConfig
+	ln, err := lc.Listen(ctx, "tcp", s.addr)
+	if err != nil {
+		return fmt.Errorf("esl outbound listen: %w", err)
+	}
+	s.ln = ln
+	s.ctx, s.cancel = context.WithCancel(context.WithoutCancel(ctx))
+	s.log.Info("esl outbound listening", "addr", ln.Addr().String())
+	s.wg.Add(1)
+	go s.acceptLoop()
+	return nil
+}
+
+// Addr is the address the server listens on, with the real port; nil before Open.
+func (s *OutboundServer) Addr() net.Addr {
+	if s.ln == nil {
+		return nil
+	}
+	return s.ln.Addr()
+}
+
+// Close stops accepting, cancels the handlers' context and waits for them up to
+// ShutdownTimeout; after that it closes their sockets and waits a little more.
+func (s *OutboundServer) Close() error {
+	if s.ln == nil {
+		return nil
+	}
+	err := s.ln.Close()
+	s.cancel()
+	if !waitTimeout(&s.wg, orDefault(s.ShutdownTimeout, 10*time.Second)) {
+		s.mu.Lock()
+		for c := range s.conns {
+			c.fail(errors.New("esl: server closed"))
+		}
+		s.mu.Unlock()
+		if !waitTimeout(&s.wg, time.Second) {
+			return fmt.Errorf("esl outbound close: handlers still running")
+		}
+	}
+	if errors.Is(err, net.ErrClosed) {
+		err = nil
+	}
+	return err
+}
+
+func waitTimeout(wg *sync.WaitGroup, d time.Duration) bool {
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	select {
+	case <-done:
+		return true
+	case <-time.After(d):
+		return false
+	}
+}
+
+// acceptLoop keeps accepting until the listener is closed; other Accept errors (out of file
+// descriptors) are retried with a pause, where eslgo's loop would stop for good.
+func (s *OutboundServer) acceptLoop() {
+	defer s.wg.Done()
+	pause := 5 * time.Millisecond
+	for {
+		nc, err := s.ln.Accept()
+		if errors.Is(err, net.ErrClosed) {
+			return
+		} else if err != nil {
+			s.log.Warn("esl outbound accept", logKeyErr, err)
+			select {
+			case <-time.After(pause):
+			case <-s.ctx.Done():
+				return
+			}
+			pause = min(2*pause, time.Second)
+			continue
+		}
+		pause = 5 * time.Millisecond
+		s.wg.Add(1)
+		go s.serve(nc)
+	}
+}
+
+func (s *OutboundServer) serve(nc net.Conn) {
+	defer s.wg.Done()
+	ch := newChannel(s, s.log)
+	c := newConn(nc, s.log, ch.handleEvent)
+	ch.c = c
+	s.mu.Lock()
+	s.conns[c] = struct{}{}
+	s.mu.Unlock()
+	defer func() {
+		s.mu.Lock()
+		delete(s.conns, c)
+		s.mu.Unlock()
+	}()
+	c.start()
+	defer ch.Close()
+
+	if err := s.setup(ch); err != nil {
+		s.log.Warn("esl outbound setup failed", logKeyUUID, ch.uuid, logKeyErr, err)
+		return
+	}
+	s.log.Info("esl call accepted", logKeyUUID, ch.uuid)
+	stop := make(chan struct{})
+	defer close(stop)
+	go s.liveness(c, stop)
+	s.runHandler(ch)
+}
+
+// setup sends connect and the subscriptions. myevents does not include RECORD_*, hence the
+// extra event command; linger keeps FreeSWITCH from dropping queued events (RECORD_STOP) when
+// the call ends. Linger.Seconds is a plain count in a time.Duration (eslgo bug 9).
+func (s *OutboundServer) setup(ch *channel) error {
+	ctx, cancel := context.WithTimeout(s.ctx, 4*s.commandTimeout())
+	defer cancel()
+	f, err := ch.c.send(ctx, s.commandTimeout(), command.Connect{})
+	if err != nil {
+		return fmt.Errorf("connect: %w", err)
+	}
+	if !f.ok() {
+		return fmt.Errorf("connect refused")
+	}
+	ch.mu.Lock() // the reader goroutine filters events by uuid
+	ch.data, ch.uuid = f.h, f.h.get("Unique-ID")
+	ch.mu.Unlock()
+	if !consent.ValidUUID(ch.uuid) {
+		return fmt.Errorf("connect reply without a valid Unique-ID")
+	}
+	for _, cmd := range []command.Command{
+		command.Linger{Enabled: true, Seconds: 30},
+		command.MyEvents{Format: "plain"},
+		command.Event{Format: "plain", Listen: []string{"RECORD_START", "RECORD_STOP"}},
+	} {
+		f, err := ch.c.send(ctx, s.commandTimeout(), cmd)
+		if err != nil {
+			return fmt.Errorf("subscribe: %w", err)
+		}
+		if !f.ok() {
+			return fmt.Errorf("subscribe refused: %s", f.replyText())
+		}
+	}
+	return nil
+}
+
+func (s *OutboundServer) runHandler(ch *channel) {
+	defer func() {
+		if r := recover(); r != nil {
+			s.log.Error("esl call handler panic", logKeyUUID, ch.uuid, "stack", string(debug.Stack()))
+		}
+	}()
+	s.handler(s.ctx, ch)
+}
+
+// liveness probes a silent socket: our reader cannot die unnoticed, but a hung peer (or one
+// that stopped mid-frame) would leave every wait hanging; a probe without reply closes it.
+func (s *OutboundServer) liveness(c *conn, stop <-chan struct{}) {
+	every := orDefault(s.LivenessInterval, 30*time.Second)
+	if every < 0 {
+		return
+	}
+	t := time.NewTicker(every / 2)
+	defer t.Stop()
+	for {
+		select {
+		case <-stop:
+			return
+		case <-c.done:
+			return
+		case <-t.C:
+			if c.idle() >= every {
+				_, _ = c.send(context.Background(), s.commandTimeout(), command.API{Command: "status"})
+			}
+		}
+	}
+}

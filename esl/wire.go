@@ -1,0 +1,191 @@
+// Package esl connects callconsent to FreeSWITCH's event socket (ESL): an outbound server that
+// hands each call to the consent flow as a consent.Channel, and an inbound control connection
+// that implements consent.Control.
+//
+// Messages are built with eslgo's command package, but the wire is read by this package's own
+// framing reader: eslgo v1.5.2 offers no exported way to run its Conn on a net.Conn we accept
+// ourselves, and its reader panics on a negative Content-Length, drops events with unusual header
+// keys, hands replies to the wrong command and dies silently on unknown content types (see
+// /work/shared/ESL-NOTES.md, bugs 1-7). One ordered reader per connection avoids all of those.
+package esl
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+)
+
+// Bounds on what a peer may send. FreeSWITCH's largest frames are a few KiB (connect reply,
+// events); the bounds only stop a broken peer from making us allocate without limit.
+const (
+	maxLineBytes   = 64 << 10 // one header line; also the bufio buffer size
+	maxHeaderBytes = 1 << 20  // one header block
+	maxBodyBytes   = 16 << 20 // one Content-Length body
+)
+
+// Content types FreeSWITCH sends.
+const (
+	typeReply      = "command/reply"
+	typeAPI        = "api/response"
+	typeEvent      = "text/event-plain"
+	typeAuth       = "auth/request"
+	typeDisconnect = "text/disconnect-notice"
+	typeRude       = "text/rude-rejection"
+)
+
+// errFraming marks a frame we cannot parse; the connection is then out of sync and must close.
+var errFraming = errors.New("esl: malformed frame")
+
+// header is a parsed header block. Values are kept raw (URL-encoded where FreeSWITCH encodes);
+// the first occurrence of a repeated name wins (Hangup-Cause repeats in HANGUP_COMPLETE).
+type header map[string]string
+
+// raw returns the undecoded value of name.
+func (h header) raw(name string) string { return h[name] }
+
+// get returns the value of name, URL-decoded tolerantly.
+func (h header) get(name string) string { return decodeValue(h[name]) }
+
+// frame is one ESL message: a header block and an optional Content-Length body.
+type frame struct {
+	h    header
+	body []byte
+}
+
+// contentType is the frame's Content-Type.
+func (f frame) contentType() string { return f.h.raw("Content-Type") }
+
+// replyText is what a command/reply or api/response says: Reply-Text (decoded, because the
+// connect reply encodes it as %2BOK%0A) or else the body.
+func (f frame) replyText() string {
+	if v, ok := f.h["Reply-Text"]; ok {
+		return strings.TrimSpace(decodeValue(v))
+	}
+	return string(f.body)
+}
+
+// ok reports whether the reply starts with +OK.
+func (f frame) ok() bool { return strings.HasPrefix(f.replyText(), "+OK") }
+
+// readFrame reads one frame. It returns io.EOF only on a clean end between frames; a peer that
+// stops mid-frame gives io.ErrUnexpectedEOF, and bad framing an error wrapping errFraming.
+func readFrame(r *bufio.Reader) (frame, error) {
+	for {
+		h, err := readHeaderBlock(r, false)
+		if err != nil {
+			return frame{}, err
+		}
+		if len(h) == 0 {
+			continue // a stray blank line between frames carries nothing
+		}
+		f := frame{h: h}
+		n, err := contentLength(h)
+		if err != nil {
+			return frame{}, err
+		}
+		if n > 0 {
+			body, err := readBody(r, n)
+			if err != nil {
+				return frame{}, err
+			}
+			f.body = body
+		}
+		return f, nil
+	}
+}
+
+// readBody reads n bytes. Large bodies grow with the data that actually arrives, so a peer
+// announcing 16 MiB and sending nothing does not make us allocate 16 MiB.
+func readBody(r *bufio.Reader, n int) ([]byte, error) {
+	if n <= maxLineBytes {
+		body := make([]byte, n)
+		if _, err := io.ReadFull(r, body); err != nil {
+			return nil, unexpectedEOF(err)
+		}
+		return body, nil
+	}
+	var buf bytes.Buffer
+	if _, err := io.CopyN(&buf, r, int64(n)); err != nil {
+		return nil, unexpectedEOF(err)
+	}
+	return buf.Bytes(), nil
+}
+
+// contentLength validates the Content-Length header: a negative or huge length would make
+// eslgo panic or allocate without bound (bug 6); here it is a framing error.
+func contentLength(h header) (int, error) {
+	v, ok := h["Content-Length"]
+	if !ok {
+		return 0, nil
+	}
+	n, err := strconv.Atoi(strings.TrimSpace(v))
+	if err != nil || n < 0 || n > maxBodyBytes {
+		return 0, fmt.Errorf("%w: bad content-length", errFraming)
+	}
+	return n, nil
+}
+
+// readHeaderBlock reads header lines up to a blank line. With atEOFok, the end of input also
+// ends the block (event bodies whose final blank line is missing).
+func readHeaderBlock(r *bufio.Reader, atEOFok bool) (header, error) {
+	h := header{}
+	total := 0
+	for {
+		line, err := r.ReadSlice('\n')
+		switch {
+		case errors.Is(err, bufio.ErrBufferFull):
+			return nil, fmt.Errorf("%w: header line too long", errFraming)
+		case err != nil && err != io.EOF:
+			return nil, err
+		case err == io.EOF && len(line) == 0 && atEOFok:
+			return h, nil
+		case err == io.EOF && len(line) == 0 && total == 0:
+			return nil, io.EOF // clean end between frames
+		case err == io.EOF && !atEOFok:
+			return nil, io.ErrUnexpectedEOF
+		}
+		total += len(line)
+		if total > maxHeaderBytes {
+			return nil, fmt.Errorf("%w: header block too long", errFraming)
+		}
+		line = bytes.TrimRight(line, "\r\n")
+		if len(line) == 0 {
+			return h, nil
+		}
+		k, v, ok := splitHeaderLine(line)
+		if !ok {
+			return nil, fmt.Errorf("%w: header line without colon", errFraming)
+		}
+		if _, dup := h[k]; !dup {
+			h[k] = v
+		}
+		if err != nil { // last line of input without a newline
+			return h, nil
+		}
+	}
+}
+
+// splitHeaderLine splits "Key: Value". Keys are taken as they are: FreeSWITCH does not encode
+// them and variable names may hold '[', '/' or non-ASCII bytes, which textproto rejects (bug 7).
+func splitHeaderLine(line []byte) (string, string, bool) {
+	i := bytes.Index(line, []byte(": "))
+	if i > 0 {
+		return string(line[:i]), string(line[i+2:]), true
+	}
+	i = bytes.IndexByte(line, ':')
+	if i <= 0 {
+		return "", "", false
+	}
+	return string(line[:i]), string(bytes.TrimLeft(line[i+1:], " ")), true
+}
+
+func unexpectedEOF(err error) error {
+	if err == io.EOF {
+		return io.ErrUnexpectedEOF
+	}
+	return err
+}
