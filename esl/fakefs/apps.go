@@ -1,0 +1,229 @@
+package fakefs
+
+import (
+	"strconv"
+	"strings"
+	"time"
+)
+
+// app is the application currently executing on the channel.
+type app struct {
+	name, arg, uuid string
+	fromSocket      bool // run by sendmsg: current_loop/total_loops bookkeeping
+	started         time.Time
+	pagd            *pagd
+	// onHangup sets the app's variables when a hangup interrupts it and returns the
+	// Application-Response of its EXECUTE_COMPLETE.
+	onHangup func(now time.Time) string
+}
+
+// exec runs one queued sendmsg execute.
+func (c *call) exec(r execReq) {
+	c.res.Apps = append(c.res.Apps, r.name)
+	a := &app{name: r.name, arg: r.arg, uuid: r.uuid, fromSocket: true}
+	switch r.name {
+	case "answer", "pre_answer":
+		c.start(a)
+		c.answer()
+		c.complete(a, "_none_")
+		c.fire(AtAnswer, 1)
+	case "flush_dtmf", "set", "export", "log", "sleep0":
+		c.start(a)
+		if r.name == "set" || r.name == "export" {
+			if k, v, ok := strings.Cut(r.arg, "="); ok {
+				c.b.set(k, v)
+			}
+		}
+		c.complete(a, "_none_")
+	case "play_and_get_digits":
+		c.startPagd(a)
+	case "playback", "sleep":
+		c.start(a)
+		d := c.s.mediaDuration(r.arg)
+		if r.name == "sleep" {
+			ms, _ := strconv.Atoi(strings.TrimSpace(r.arg))
+			d = time.Duration(ms) * time.Millisecond
+		}
+		a.onHangup = func(now time.Time) string {
+			c.setPlayback(now.Sub(a.started))
+			c.b.set("current_application_response", "PLAYBACK ERROR")
+			return "PLAYBACK%20ERROR"
+		}
+		c.after(d, func() {
+			if c.cur == a {
+				c.setPlayback(d)
+				c.b.set("current_application_response", "FILE PLAYED")
+				c.complete(a, "FILE%20PLAYED")
+			}
+		})
+	case "record_session":
+		c.start(a)
+		c.recordSession(r.arg)
+		c.complete(a, "_none_")
+	case "transfer":
+		c.start(a)
+		c.transfer(a)
+	case "hangup":
+		c.start(a)
+		cause := strings.TrimSpace(r.arg)
+		if cause == "" {
+			cause = "NORMAL_CLEARING"
+		}
+		a.onHangup = func(time.Time) string { return "_none_" }
+		c.hangup(cause)
+	default:
+		// FreeSWITCH logs "Invalid Application", fails the execute and hangs the
+		// channel up with DESTINATION_OUT_OF_ORDER; the complete event lets a daemon
+		// waiting on Application-UUID see the failure.
+		c.s.log.Warn("unknown application", "uuid", c.b.uuid, "app", r.name)
+		c.emit("CHANNEL_EXECUTE_COMPLETE", siteExecComplete, true, appTail(a, "-ERR%20invalid%20application")...)
+		c.hangup("DESTINATION_OUT_OF_ORDER")
+	}
+}
+
+// start is switch_core_session_exec up to CHANNEL_EXECUTE, with the variable moves the
+// transcripts show (loop counters, then application, then its data).
+func (c *call) start(a *app) {
+	a.started = time.Now()
+	c.cur = a
+	if a.fromSocket {
+		c.b.set("current_loop", "1")
+		c.b.set("total_loops", "1")
+	}
+	c.b.set("current_application", a.name)
+	if a.arg != "" {
+		c.b.set("current_application_data", a.arg)
+	} else {
+		c.b.del("current_application_data")
+	}
+	c.emit("CHANNEL_EXECUTE", siteExecute, true, appTail(a, "")...)
+	if a.arg != "" { // FreeSWITCH sets data, then application again once the app runs
+		c.b.set("current_application_data", a.arg)
+	}
+	c.b.set("current_application", a.name)
+	c.lastApp, c.lastArg = a.name, a.arg
+}
+
+// complete fires CHANNEL_EXECUTE_COMPLETE and lets the next queued execute run.
+func (c *call) complete(a *app, response string) {
+	if c.cur != a {
+		return
+	}
+	c.emit("CHANNEL_EXECUTE_COMPLETE", siteExecComplete, true, appTail(a, response)...)
+	if a.fromSocket {
+		c.b.del("current_loop")
+		c.b.del("total_loops")
+	}
+	c.cur = nil
+	c.runNext()
+}
+
+// appTail is the event-specific end of EXECUTE (response "") and EXECUTE_COMPLETE.
+func appTail(a *app, response string) []kv {
+	t := make([]kv, 0, 4)
+	t = append(t, kv{"Application", encode(a.name)})
+	if a.arg != "" {
+		t = append(t, kv{"Application-Data", encode(a.arg)})
+	}
+	if response != "" {
+		t = append(t, kv{"Application-Response", response})
+	}
+	if a.uuid != "" {
+		t = append(t, kv{"Application-UUID", encode(a.uuid)})
+	}
+	return t
+}
+
+func (c *call) answer() {
+	if c.b.answered != 0 {
+		return
+	}
+	c.b.answered = time.Now().UnixMicro()
+	c.b.answerState = "answered"
+	c.emit("CHANNEL_ANSWER", siteAnswer, true)
+	c.b.callState = "ACTIVE"
+	c.b.set("endpoint_disposition", "ANSWER")
+}
+
+// setPlayback records how much of a file was played, as FreeSWITCH's playback does.
+func (c *call) setPlayback(d time.Duration) {
+	ms := d.Milliseconds()
+	c.b.set("playback_last_offset_pos", strconv.FormatInt(ms*8, 10))
+	c.b.set("playback_seconds", strconv.FormatInt(ms/1000, 10))
+	c.b.set("playback_ms", strconv.FormatInt(ms, 10))
+	c.b.set("playback_samples", strconv.FormatInt(ms*8, 10))
+}
+
+// transfer follows a-consent: the socket app ends, the channel routes to the new
+// extension, whose dialplan (the "employee") answers and plays a tone until hangup.
+func (c *call) transfer(a *app) {
+	f := strings.Fields(a.arg)
+	ext, dp, ctx := "", "XML", "default"
+	if len(f) > 0 {
+		ext = f[0]
+	}
+	if len(f) > 1 {
+		dp = f[1]
+	}
+	if len(f) > 2 {
+		ctx = f[2]
+	}
+	now := time.Now()
+	src := strconv.FormatInt(now.Unix(), 10) + ":" + newUUID() + ":bl_xfer:" + ext + "/" + ctx + "/" + dp
+	c.b.stateNum = 2
+	c.b.dialplan, c.b.rdnis, c.b.dest, c.b.context = dp, c.b.dest, ext, ctx
+	c.b.transferSource = src
+	c.b.profileIndex++
+	c.b.profileCreated = now.UnixMicro()
+	c.b.set("max_forwards", "70")
+	c.b.set("transfer_history", src)
+	c.b.set("transfer_source", src)
+	c.transferred = true
+	c.complete(a, "_none_")
+	c.endSocketApp()
+	c.b.set("call_uuid", c.b.uuid)
+	c.setState("CS_ROUTING", 2, "RINGING")
+	c.emit("CHANNEL_STATE", siteState, false)
+	c.setState("CS_EXECUTE", 4, "ACTIVE")
+	c.emit("CHANNEL_STATE", siteState, false)
+	ans := &app{name: "answer", uuid: newUUID()}
+	c.start(ans)
+	c.complete(ans, "_none_")
+	pb := &app{name: "playback", arg: "tone_stream://%(1000,0,440);loops=20", uuid: newUUID()}
+	c.start(pb)
+	pb.onHangup = func(now time.Time) string {
+		c.setPlayback(now.Sub(pb.started))
+		c.b.set("current_application_response", "PLAYBACK ERROR")
+		return "PLAYBACK%20ERROR"
+	}
+	c.fire(AtTransfer, 1)
+}
+
+// endSocketApp is the socket application returning: UNPARK and its EXECUTE_COMPLETE.
+func (c *call) endSocketApp() {
+	if !c.socketActive {
+		return
+	}
+	c.socketActive = false
+	c.queue = nil
+	c.b.del("current_loop")
+	c.b.del("total_loops")
+	c.emit("CHANNEL_UNPARK", siteUnpark, true)
+	c.emit("CHANNEL_EXECUTE_COMPLETE", siteExecComplete, true,
+		kv{"Application", "socket"}, kv{"Application-Data", "127.0.0.1%3A8084%20async%20full"},
+		kv{"Application-Response", "_none_"}, kv{"Application-UUID", newUUID()})
+}
+
+// dtmf is a caller key press: the DTMF event fires at once; only a running
+// play_and_get_digits consumes it, otherwise it is lost (g-early-digit).
+func (c *call) dtmf(d string) {
+	if c.hungUp {
+		return
+	}
+	c.digits += d
+	c.res.Digits = c.digits
+	c.emit("DTMF", siteDTMF, false, kv{"DTMF-Digit", encode(d)}, kv{"DTMF-Duration", "2000"}, kv{"DTMF-Source", "UNKNOWN"})
+	if c.cur != nil && c.cur.pagd != nil {
+		c.cur.pagd.digit(c, d)
+	}
+}
