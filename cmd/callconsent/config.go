@@ -44,6 +44,10 @@ type Config struct {
 	ControlSocket   string            // control-socket: unix socket of the running daemon
 	LogLevel        slog.Level        // log-level: debug, info, warn or error
 
+	// DataDir is the --data-dir folder, "" when not given: a local trial, where run may create
+	// what a production install must provide (the notices, an ESL password).
+	DataDir string
+
 	// Source is the configuration file that was read, "" when none was (defaults only).
 	Source string
 }

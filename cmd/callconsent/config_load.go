@@ -21,6 +21,8 @@ var dataDirLayout = map[string]string{
 	"recordings-dir": "recordings",
 	"notices-dir":    "notices",
 	"control-socket": "control.sock",
+	// The trial password is made up by `run` on first start and read by `simulate`.
+	"esl-password-file": "esl-password",
 }
 
 // configFlag holds a flag's text until LoadConfig parses it with the key's own parser; pflag
@@ -114,6 +116,7 @@ func applyFlags(c *Config, fs *pflag.FlagSet, set map[string]bool) error {
 }
 
 func applyDataDir(c *Config, dir string, set map[string]bool) {
+	c.DataDir = dir
 	for key, name := range dataDirLayout {
 		if !set[key] {
 			lookupSetting(key).set(c, filepath.Join(dir, name))

@@ -138,7 +138,7 @@ func TestLoadConfig_DataDir(t *testing.T) {
 	}
 	for name, got := range map[string]string{
 		"pseudonym.key": cfg.KeyFile, "recordings": cfg.RecordingsDir, "notices": cfg.NoticesDir,
-		"control.sock": cfg.ControlSocket, filepath.Join("notices", "notice-nb.wav"): cfg.Notices["nb"].File,
+		"control.sock": cfg.ControlSocket, "esl-password": cfg.ESLPasswordFile, filepath.Join("notices", "notice-nb.wav"): cfg.Notices["nb"].File,
 	} {
 		if want := filepath.Join(dir, name); got != want {
 			t.Errorf("got %s, want %s", got, want)
@@ -147,8 +147,8 @@ func TestLoadConfig_DataDir(t *testing.T) {
 	if cfg.DB != "/x/other.db" {
 		t.Errorf("db = %s: an explicit value must win over --data-dir", cfg.DB)
 	}
-	if cfg.ESLPasswordFile != DefaultConfig().ESLPasswordFile {
-		t.Errorf("esl-password-file = %s: --data-dir does not move it", cfg.ESLPasswordFile)
+	if cfg.DataDir != dir {
+		t.Errorf("DataDir = %q", cfg.DataDir)
 	}
 
 	t.Run("FileValueWins", func(t *testing.T) {

@@ -16,6 +16,7 @@ var subcommands = []func(g *globalOptions) *cobra.Command{
 	newPolicyCommand,
 	newConfigCommand,
 	newVersionCommand,
+	newRunCommand,
 }
 
 // exitCodesHelp is shown in the root help and referenced from every command's help.

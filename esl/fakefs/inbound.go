@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -21,9 +22,10 @@ type inConn struct {
 	done   chan struct{}
 	closed sync.Once
 
-	mu   sync.Mutex
-	subs map[string]bool
-	all  bool
+	mu     sync.Mutex
+	subs   map[string]bool
+	all    bool
+	authed atomic.Bool // for Server.InboundConns
 }
 
 // subIndex tells publishers cheaply whether any inbound connection wants an event, so
@@ -173,6 +175,7 @@ func (ic *inConn) readLoop() {
 			switch {
 			case verb == "auth" && args == ic.s.cfg.Password:
 				authed = true
+				ic.authed.Store(true)
 				ic.send(appendReply(nil, "+OK accepted"))
 			case verb == "auth":
 				ic.send(appendReply(nil, "-ERR invalid"))

@@ -268,3 +268,17 @@ func (s *Server) DropInbound() {
 		ic.close()
 	}
 }
+
+// InboundConns returns how many inbound (control) connections are open and authenticated,
+// so a test can check that a reconnecting client keeps exactly one.
+func (s *Server) InboundConns() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := 0
+	for _, ic := range s.inboundLocked() {
+		if ic.authed.Load() {
+			n++
+		}
+	}
+	return n
+}

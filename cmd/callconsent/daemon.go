@@ -1,0 +1,164 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"os"
+	"time"
+
+	"github.com/callconsent/callconsent/consent"
+	"github.com/callconsent/callconsent/esl"
+	"github.com/callconsent/callconsent/notices"
+)
+
+// daemon is `callconsent run`: the consent flow behind FreeSWITCH's outbound socket, the
+// control connection, reconcile after every (re)connect, and the retention schedule. It is
+// the one place that wires the adapters together.
+type daemon struct {
+	cfg *Config
+	log *slog.Logger
+
+	store      *storage
+	live       *consent.LiveCalls
+	flow       *consent.Flow
+	control    *esl.Control
+	outbound   *esl.OutboundServer
+	reconciler *consent.Reconciler
+	metrics    *metrics
+	closers    []func() error // in reverse order of opening
+
+	// wrapStore, when set (tests), wraps the store the flow writes through, to observe commits.
+	wrapStore func(consent.Store) consent.Store
+}
+
+func newDaemon(cfg *Config, logger *slog.Logger) *daemon {
+	return &daemon{cfg: cfg, log: logger, live: consent.NewLiveCalls(), metrics: newMetrics()}
+}
+
+// Open prepares everything that must be right before the first call is accepted (notices,
+// password, database, recordings folder) and then starts listening. A call FreeSWITCH hands us
+// before Open returns waits in the listen queue; if we are not running at all, FreeSWITCH's
+// dialplan fallback transfers the call unrecorded.
+func (d *daemon) Open(ctx context.Context) (err error) {
+	defer func() {
+		if err != nil {
+			d.Close()
+		}
+	}()
+	if err := d.prepareTrial(); err != nil {
+		return err
+	}
+	if err := d.cfg.CheckNotices(); err != nil {
+		return err
+	}
+	password, err := d.cfg.ESLPassword()
+	if err != nil {
+		return err
+	}
+	if err := checkRecordingsDir(d.cfg.RecordingsDir, d.cfg.DataDir != ""); err != nil {
+		return err
+	}
+	if d.store, err = openStore(ctx, d.cfg); err != nil {
+		return err
+	}
+	d.closers = append(d.closers, d.store.Close)
+
+	d.control = esl.NewControl(d.cfg.FreeSWITCH, password, d.log)
+	d.reconciler = &consent.Reconciler{Store: d.store.DB, Control: d.control, Live: d.live, Now: time.Now, Logger: d.log.With("system", "reconcile")}
+	d.control.OnConnect = d.reconcile
+	d.flow = d.newFlow()
+	d.outbound = esl.NewOutboundServer(d.cfg.ESLListen, d.flow.Handle, d.log)
+
+	if err := d.openRetention(ctx); err != nil {
+		return err
+	}
+	if err := d.control.Open(ctx); err != nil {
+		return fmt.Errorf("control connection: %w", err)
+	}
+	d.closers = append(d.closers, d.control.Close)
+	if err := d.outbound.Open(ctx); err != nil {
+		return fmt.Errorf("listen for FreeSWITCH on %s: %w", d.cfg.ESLListen, err)
+	}
+	d.closers = append(d.closers, d.outbound.Close)
+	d.log.Info("callconsent running", "esl_listen", d.outbound.Addr().String(), "freeswitch", d.cfg.FreeSWITCH,
+		"db", d.cfg.DB, "recordings", d.cfg.RecordingsDir)
+	return nil
+}
+
+// Close stops taking calls, lets running flows end (a prompt in progress is cut short and its
+// caller transferred unrecorded), then closes the control connection and the database.
+func (d *daemon) Close() error {
+	var errs []error
+	for i := len(d.closers) - 1; i >= 0; i-- {
+		errs = append(errs, d.closers[i]())
+	}
+	d.closers = nil
+	return errors.Join(errs...)
+}
+
+func (d *daemon) newFlow() *consent.Flow {
+	ns := make(map[string]consent.Notice, len(d.cfg.Notices))
+	for lang, n := range d.cfg.Notices {
+		ns[lang] = consent.Notice{Language: lang, File: n.File, InvalidFile: n.InvalidFile, Version: n.Version, SHA256: n.SHA256}
+	}
+	var store consent.Store = d.store.DB
+	if d.wrapStore != nil {
+		store = d.wrapStore(store)
+	}
+	return &consent.Flow{
+		Store:       store,
+		Control:     d.control,
+		Pseudonyms:  d.store.Pseudonyms,
+		Notices:     ns,
+		Language:    d.cfg.Language,
+		Tries:       d.cfg.Tries,
+		Timeout:     d.cfg.DigitTimeout,
+		Transfer:    d.cfg.Transfer,
+		Recordings:  d.cfg.RecordingsDir,
+		Live:        d.live,
+		MakeDir:     func(dir string) error { return makeRecordingDir(d.cfg.RecordingsDir, dir) },
+		Now:         time.Now,
+		Logger:      d.log.With("system", "flow"),
+		OnDecision:  d.metrics.decision,
+		OnRecording: d.metrics.recording,
+	}
+}
+
+// reconcile runs after every control (re)connect: what happened while we could not ask
+// FreeSWITCH is settled now.
+func (d *daemon) reconcile(ctx context.Context) {
+	res, err := d.reconciler.Run(ctx)
+	if err != nil {
+		d.log.Error("reconcile failed", "err", err)
+		return
+	}
+	d.log.Info("reconciled", "finalised", res.Finalised, "abandoned", res.Abandoned, "still_live", res.StillLive)
+}
+
+// prepareTrial creates, for a --data-dir trial only, what an installation provides: the
+// shipped notices and an ESL password (which `simulate` then uses for its fake FreeSWITCH).
+func (d *daemon) prepareTrial() error {
+	if d.cfg.DataDir == "" {
+		return nil
+	}
+	if wrote, err := notices.Install(d.cfg.NoticesDir); err != nil {
+		return err
+	} else if len(wrote) > 0 {
+		d.log.Info("installed the shipped notices", "dir", d.cfg.NoticesDir, "files", len(wrote))
+	}
+	d.cfg.hashNotices()
+	if _, err := os.Stat(d.cfg.ESLPasswordFile); errors.Is(err, fs.ErrNotExist) {
+		pw := make([]byte, 16)
+		rand.Read(pw)
+		if err := os.WriteFile(d.cfg.ESLPasswordFile, []byte(hex.EncodeToString(pw)+"\n"), 0o600); err != nil {
+			return fmt.Errorf("create trial esl password: %w", err)
+		}
+		d.log.Info("created a random ESL password for this trial", "file", d.cfg.ESLPasswordFile)
+	}
+	return nil
+}

@@ -1,0 +1,167 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/callconsent/callconsent/consent"
+	"github.com/callconsent/callconsent/esl/fakefs"
+	"log/slog"
+)
+
+// harness runs the daemon in this process against the fake FreeSWITCH over real TCP, with a
+// real SQLite file and real WAV files in a temporary --data-dir.
+type harness struct {
+	t       *testing.T
+	ctx     context.Context
+	dir     string
+	fs      *fakefs.Server
+	d       *daemon
+	cfg     *Config
+	commits *commitLog
+	logs    *syncBuffer
+}
+
+const testPassword = "not-ClueCon-7f3a"
+
+func startHarness(t *testing.T, fsCfg fakefs.Config, flags ...string) *harness {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	h := &harness{t: t, ctx: ctx, dir: t.TempDir(), commits: &commitLog{}, logs: &syncBuffer{}}
+
+	fsCfg.Password = testPassword
+	fsCfg.HeartbeatInterval = cmpOr(fsCfg.HeartbeatInterval, 200*time.Millisecond)
+	fsCfg.ShutdownDelay = cmpOr(fsCfg.ShutdownDelay, 100*time.Millisecond)
+	fsCfg.FixedMediaDuration = cmpOr(fsCfg.FixedMediaDuration, 60*time.Millisecond)
+	fsCfg.RecordFlushInterval = cmpOr(fsCfg.RecordFlushInterval, 20*time.Millisecond)
+	fsCfg.Logger = slog.New(slog.NewTextHandler(h.logs, nil))
+	h.fs = fakefs.New(fsCfg)
+	if err := h.fs.Open(ctx); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { h.fs.Close() })
+
+	if err := os.WriteFile(filepath.Join(h.dir, "esl-password"), []byte(testPassword+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	args := append([]string{"--data-dir", h.dir, "--esl-listen", "127.0.0.1:0", "--freeswitch", h.fs.Addr(),
+		"--digit-timeout", "200ms", "--log-level", "debug"}, flags...)
+	cfg, err := LoadConfig(filepath.Join(h.dir, "absent.yaml"), false, testFlags(t, args...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.cfg = cfg
+	h.d = newDaemon(cfg, slog.New(slog.NewTextHandler(h.logs, &slog.HandlerOptions{Level: slog.LevelDebug})))
+	h.d.wrapStore = func(s consent.Store) consent.Store { return &observedStore{Store: s, log: h.commits} }
+	if err := h.d.Open(ctx); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		h.d.Close()
+		for _, n := range []string{"+4791234567", "91234567", "Kari", "Nordmann"} {
+			if strings.Contains(h.logs.String(), n) {
+				t.Errorf("logs contain caller data %q", n)
+			}
+		}
+	})
+	h.waitFor("control connection ready", h.d.control.Ready)
+	return h
+}
+
+func cmpOr(d, def time.Duration) time.Duration {
+	if d == 0 {
+		return def
+	}
+	return d
+}
+
+func (h *harness) waitFor(what string, cond func() bool) {
+	h.t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			h.t.Fatalf("timed out waiting for %s\nlogs:\n%s", what, h.logs.String())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// call places one scripted call through the daemon and returns what the fake saw.
+func (h *harness) call(spec fakefs.CallSpec) fakefs.CallResult {
+	h.t.Helper()
+	ctx, cancel := context.WithTimeout(h.ctx, 20*time.Second)
+	defer cancel()
+	res, err := h.fs.Call(ctx, h.d.outbound.Addr().String(), spec)
+	if err != nil {
+		h.t.Fatalf("call: %v", err)
+	}
+	return res
+}
+
+// finalCall waits until the daemon has finished the call's rows and returns them.
+func (h *harness) finalCall(uuid string) *consent.Call {
+	h.t.Helper()
+	var c *consent.Call
+	h.waitFor("call "+uuid+" finished", func() bool {
+		var err error
+		c, err = h.d.store.DB.FindCall(h.ctx, uuid)
+		return err == nil && !h.d.live.Has(uuid) && c.Decision.Final() && (c.Recording == nil || !c.Recording.State.Live())
+	})
+	return c
+}
+
+// commitLog records when each decision's commit returned, to compare with when FreeSWITCH
+// received record_session.
+type commitLog struct {
+	mu      sync.Mutex
+	decided map[string]time.Time
+}
+
+func (l *commitLog) decidedAt(uuid string) (time.Time, bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	t, ok := l.decided[uuid]
+	return t, ok
+}
+
+type observedStore struct {
+	consent.Store
+	log *commitLog
+}
+
+func (s *observedStore) DecideCall(ctx context.Context, id string, d consent.Decision, p *consent.Proof) error {
+	err := s.Store.DecideCall(ctx, id, d, p)
+	if err == nil && d == consent.DecisionGranted {
+		s.log.mu.Lock()
+		if s.log.decided == nil {
+			s.log.decided = map[string]time.Time{}
+		}
+		s.log.decided[id] = time.Now()
+		s.log.mu.Unlock()
+	}
+	return err
+}
+
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
