@@ -96,7 +96,9 @@ func TestE2E_FreeSWITCHShutdown(t *testing.T) {
 // only, early digit, with the decision and whether a recording is expected.
 func mixSpec(i int) (fakefs.CallSpec, consent.Decision, bool) {
 	uuid := fmt.Sprintf("5e000000-0000-4000-8000-%012d", i)
-	press := func(d string) []fakefs.Step { return []fakefs.Step{fakefs.Press(fakefs.AtPrompt, 10*time.Millisecond, d)} }
+	press := func(d string) []fakefs.Step {
+		return []fakefs.Step{fakefs.Press(fakefs.AtPrompt, 10*time.Millisecond, d)}
+	}
 	switch i % 6 {
 	case 0:
 		return fakefs.CallSpec{UUID: uuid, Script: press("1"), HangupAfterTransfer: minRecording}, consent.DecisionGranted, true
