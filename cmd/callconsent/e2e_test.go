@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"slices"
 	"strings"
 	"testing"
@@ -72,7 +73,7 @@ func TestE2E_Scenarios(t *testing.T) {
 				t.Fatalf("record_session sent: %v, want %v", got, tt.rec != "")
 			}
 			if tt.tries > 0 {
-				lang := cmpStr(tt.spec.Lang, "nb")
+				lang := cmp.Or(tt.spec.Lang, "nb")
 				n := h.cfg.Notices[lang]
 				p := c.Proof
 				if p == nil || p.Tries != tt.tries || p.Language != lang || p.NoticeVersion != n.Version || p.NoticeSHA256 != n.SHA256 || len(p.NoticeSHA256) != 64 {
@@ -128,13 +129,6 @@ func TestE2E_Scenarios(t *testing.T) {
 // minRecording is how long a recorded test call lasts after the transfer: FreeSWITCH discards
 // recordings shorter than RECORD_MIN_SEC=1, and so does the fake.
 const minRecording = 1200 * time.Millisecond
-
-func cmpStr(s, def string) string {
-	if s == "" {
-		return def
-	}
-	return s
-}
 
 // assertGrantBeforeRecord checks that FreeSWITCH received record_session only after the
 // grant's commit had returned (R-CONSENT-3).

@@ -17,6 +17,7 @@ var subcommands = []func(g *globalOptions) *cobra.Command{
 	newConfigCommand,
 	newVersionCommand,
 	newRunCommand,
+	newSimulateCommand,
 }
 
 // exitCodesHelp is shown in the root help and referenced from every command's help.

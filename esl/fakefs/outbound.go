@@ -204,6 +204,9 @@ func (c *call) sendmsg(target string, cmd *command) {
 				t.s.log.Debug("sendmsg after the socket app ended; ignored", "uuid", t.b.uuid, "app", name)
 				return
 			}
+			if name == "record_session" && t.res.RecordSessionAt.IsZero() {
+				t.res.RecordSessionAt = time.Now()
+			}
 			t.queue = append(t.queue, execReq{name: name, arg: arg, uuid: cmd.get("Event-UUID")})
 			t.runNext()
 		case "hangup":

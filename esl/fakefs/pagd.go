@@ -142,6 +142,7 @@ func (p *pagd) endInput(c *call) {
 			if p.varName != "" {
 				c.b.set(p.varName, p.buf)
 			}
+			c.res.DigitAccepted = time.Now()
 			c.complete(p.a, "_none_")
 			return
 		}

@@ -85,7 +85,12 @@ type CallResult struct {
 	Digits         string          // keys the caller pressed
 	HangupCause    string          // "" if the channel never hung up
 	ExitByDaemon   bool            // the daemon sent `exit`
-	Err            error
+	// DigitAccepted is when the prompt accepted a key, just before its EXECUTE_COMPLETE was
+	// sent: the moment the daemon can know the caller's choice. Zero if none was accepted.
+	DigitAccepted time.Time
+	// RecordSessionAt is when the first record_session command arrived.
+	RecordSessionAt time.Time
+	Err             error
 }
 
 // fire schedules the script steps bound to this anchor occurrence.

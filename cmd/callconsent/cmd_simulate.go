@@ -1,0 +1,130 @@
+package main
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"time"
+
+	"github.com/callconsent/callconsent/consent"
+	"github.com/callconsent/callconsent/esl/fakefs"
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+)
+
+// simulateOptions are the flags of `callconsent simulate`.
+type simulateOptions struct {
+	Calls          int
+	Concurrency    int
+	Mix            string
+	Listen, Dial   string
+	Talk, Prompt   time.Duration
+	ConnectTimeout time.Duration
+	Output         outputFormat
+}
+
+// AddFlags registers simulate's flags.
+func (o *simulateOptions) AddFlags(fs *pflag.FlagSet) {
+	fs.IntVar(&o.Calls, "calls", 100, "number of calls to place")
+	fs.IntVar(&o.Concurrency, "concurrency", 10, "calls in flight at once")
+	fs.StringVar(&o.Mix, "mix", "consent=60,decline=20,no-input=10,hangup=10", "caller kinds and weights: consent, decline, no-input, invalid (a wrong key, then 1), early (1 before the notice), hangup")
+	fs.StringVar(&o.Listen, "listen", "", "address the fake FreeSWITCH listens on for callconsent's control connection (default: the freeswitch setting)")
+	fs.StringVar(&o.Dial, "dial", "", "address of callconsent's outbound-socket listener that calls dial (default: the esl-listen setting)")
+	fs.DurationVar(&o.Talk, "talk", 1200*time.Millisecond, "how long a transferred caller talks to the employee before hanging up")
+	fs.DurationVar(&o.Prompt, "prompt", 100*time.Millisecond, "how long every notice plays in the fake (the real notice is over a minute)")
+	fs.DurationVar(&o.ConnectTimeout, "connect-timeout", 45*time.Second, "how long to wait for callconsent's control connection")
+	addOutputFlag(fs, &o.Output)
+}
+
+func newSimulateCommand(g *globalOptions) *cobra.Command {
+	var opts simulateOptions
+	cmd := &cobra.Command{
+		Use:   "simulate",
+		Short: "Play a fake FreeSWITCH with scripted callers against a running callconsent",
+		Long: `Simulate starts a fake FreeSWITCH that speaks the event socket exactly as FreeSWITCH
+1.11 does: it listens for callconsent's control connection (like port 8021) and places
+calls by dialling callconsent's outbound-socket listener (like the dialplan's socket
+application). Its callers press 1, 2, nothing, a wrong key, a key before the notice, or
+hang up, in the proportions of --mix. Recordings are real stereo WAV files written where
+callconsent asks.
+
+It prints calls by caller kind, recordings written, errors (any caller recorded without
+pressing 1, or not transferred), and the latency from the moment the prompt accepted the
+caller's 1 to the arrival of record_session, which includes the durable commit of the
+grant. It exits 4 if any call was handled wrongly.
+
+` + exitCodesHelp,
+		Example: `  callconsent --data-dir ./data run &          # the daemon, in a trial folder
+  callconsent --data-dir ./data simulate --calls 200 --concurrency 20
+  callconsent --data-dir ./data simulate --calls 5000 --concurrency 500 --mix consent=1 --output json`,
+		Args: exactArgs(),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, err := g.Config(cmd)
+			if err != nil {
+				return err
+			}
+			return runSimulate(cmd.Context(), cfg, opts, cmd.OutOrStdout(), cmd.ErrOrStderr())
+		},
+	}
+	opts.AddFlags(cmd.Flags())
+	return cmd
+}
+
+func runSimulate(ctx context.Context, cfg *Config, opts simulateOptions, out, logs io.Writer) error {
+	if opts.Calls < 1 || opts.Concurrency < 1 {
+		return invalidf("simulate: --calls and --concurrency must be at least 1")
+	}
+	mix, err := parseMix(opts.Mix)
+	if err != nil {
+		return err
+	}
+	password, err := cfg.ESLPassword()
+	if err != nil {
+		return err
+	}
+	fs := fakefs.New(fakefs.Config{
+		Addr:               cmp.Or(opts.Listen, cfg.FreeSWITCH),
+		Password:           password,
+		FixedMediaDuration: opts.Prompt,
+		ShutdownDelay:      100 * time.Millisecond,
+		MaxCommands:        1, // the summary comes from the call results, not the command log
+		Logger:             slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelWarn})),
+	})
+	if err := fs.Open(ctx); err != nil {
+		return fmt.Errorf("fake freeswitch: %w", err)
+	}
+	defer fs.Close()
+	fmt.Fprintf(logs, "fake FreeSWITCH listening on %s; waiting for callconsent to connect...\n", fs.Addr())
+	if err := waitControl(ctx, fs, opts.ConnectTimeout); err != nil {
+		return err
+	}
+	start := time.Now()
+	results := runCalls(ctx, fs, cmp.Or(opts.Dial, cfg.ESLListen), plan(opts.Calls, mix), opts.Concurrency, opts.Talk)
+	report := summarize(results, time.Since(start), opts.Concurrency)
+	if opts.Output == outputJSON {
+		err = writeJSON(out, report)
+	} else {
+		report.writeText(out)
+	}
+	if err == nil && report.Errors > 0 {
+		err = consent.Errorf(consent.ECONFLICT, "simulate: %d of %d calls were handled wrongly", report.Errors, report.Calls)
+	}
+	return err
+}
+
+func waitControl(ctx context.Context, fs *fakefs.Server, timeout time.Duration) error {
+	deadline := time.Now().Add(timeout)
+	for fs.InboundConns() == 0 {
+		if time.Now().After(deadline) {
+			return fmt.Errorf("simulate: callconsent did not connect within %s: is 'callconsent run' running with the same --data-dir (or freeswitch setting and password)?", timeout)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+	return nil
+}

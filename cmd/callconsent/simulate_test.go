@@ -1,0 +1,58 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"testing"
+
+	"github.com/callconsent/callconsent/consent"
+	"github.com/callconsent/callconsent/esl/fakefs"
+)
+
+func TestParseMixAndPlan(t *testing.T) {
+	mix, err := parseMix("consent=60,decline=20,no-input=10,hangup=10")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]int{}
+	for _, k := range plan(100, mix) {
+		got[k]++
+	}
+	for k, want := range mix {
+		if got[k] != want {
+			t.Errorf("%s: %d of 100 calls, want %d", k, got[k], want)
+		}
+	}
+	// A short run keeps the mix: the first 10 calls already hold every kind.
+	first := map[string]bool{}
+	for _, k := range plan(10, mix) {
+		first[k] = true
+	}
+	if len(first) != 4 {
+		t.Errorf("first 10 calls cover %v", first)
+	}
+	for _, bad := range []string{"consent", "consent=x", "maybe=3", "consent=-1", "consent=0", ""} {
+		if _, err := parseMix(bad); consent.ErrorCode(err) != consent.EINVALID {
+			t.Errorf("parseMix(%q) = %v, want invalid", bad, err)
+		}
+	}
+}
+
+// simulate against the in-process daemon: the newcomer's path, end to end.
+func TestSimulate(t *testing.T) {
+	h := startHarness(t, fakefs.Config{})
+	h.fs.Close() // simulate brings its own fake FreeSWITCH on the same address
+	var out, logs bytes.Buffer
+	opts := simulateOptions{Calls: 30, Concurrency: 10, Mix: "consent=3,decline=1,invalid=1,early=1,hangup=1", Listen: h.fs.Addr(),
+		Dial: h.d.outbound.Addr().String(), Talk: minRecording, Prompt: 50_000_000, ConnectTimeout: 20_000_000_000, Output: outputJSON}
+	if err := runSimulate(h.ctx, h.cfg, opts, &out, &logs); err != nil {
+		t.Fatalf("simulate: %v\n%s\n%s", err, out.String(), logs.String())
+	}
+	var r simReport
+	if err := json.Unmarshal(out.Bytes(), &r); err != nil {
+		t.Fatal(err)
+	}
+	if r.Calls != 30 || r.Errors != 0 || r.Recordings == 0 || r.LatencyN != r.ByKind["consent"]+r.ByKind["invalid"] || r.LatencyP99MS <= 0 {
+		t.Errorf("report %+v", r)
+	}
+}
