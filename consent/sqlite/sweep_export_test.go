@@ -1,0 +1,4 @@
+package sqlite
+
+// FindDueQuery is the query of FindDue, so that a test can check its plan.
+const FindDueQuery = findDueQuery

@@ -1,0 +1,87 @@
+package retention
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+
+	"github.com/robfig/cron/v3"
+)
+
+// DefaultSchedule runs a sweep every 15 minutes: a recording lives at most retention plus this
+// interval (R-RETAIN-1), and a withdrawal that reached only the database is done within it.
+const DefaultSchedule = "@every 15m"
+
+// Sweeps is what the Scheduler runs; *Sweeper implements it.
+type Sweeps interface {
+	Sweep(ctx context.Context, o Options) (Report, error)
+}
+
+// Scheduler runs sweeps on a cron schedule. A sweep still running when the next is due is
+// skipped, not queued, and a panic in a sweep is logged and does not end the daemon.
+type Scheduler struct {
+	spec    string
+	sweeper Sweeps
+	log     *slog.Logger
+	cron    *cron.Cron
+}
+
+// NewScheduler returns a Scheduler for spec (standard cron syntax or "@every <duration>"; ""
+// means DefaultSchedule). Nothing runs until Open.
+func NewScheduler(spec string, sweeper Sweeps, logger *slog.Logger) *Scheduler {
+	if spec == "" {
+		spec = DefaultSchedule
+	}
+	if logger == nil {
+		logger = slog.Default()
+	}
+	return &Scheduler{spec: spec, sweeper: sweeper, log: logger.With("system", "retention-cron")}
+}
+
+// Open starts the schedule. Sweeps run with a context that carries ctx's values but not its
+// cancellation: a sweep in progress finishes its batch protocol rather than stopping between
+// two commits (which would be safe, but leaves work for the next run); Close waits for it.
+func (s *Scheduler) Open(ctx context.Context) error {
+	logger := cronLogger{s.log}
+	// Order matters: the first wrapper is the outermost. With Recover outside, a panic would
+	// unwind through SkipIfStillRunning, which returns its token without a defer, and every
+	// later run would be skipped for good. Recover must sit inside.
+	c := cron.New(cron.WithLogger(logger), cron.WithChain(cron.SkipIfStillRunning(logger), cron.Recover(logger)))
+	runCtx := context.WithoutCancel(ctx)
+	if _, err := c.AddFunc(s.spec, func() {
+		// The sweeper logs its own report and errors; nothing more to do here.
+		s.sweeper.Sweep(runCtx, Options{})
+	}); err != nil {
+		return fmt.Errorf("sweep schedule %q: %w", s.spec, err)
+	}
+	c.Start()
+	s.cron = c
+	return nil
+}
+
+// Close stops the schedule and waits until a running sweep has finished.
+func (s *Scheduler) Close() error {
+	if s.cron == nil {
+		return nil
+	}
+	<-s.cron.Stop().Done()
+	s.cron = nil
+	return nil
+}
+
+// cronLogger adapts slog to cron.Logger. cron's Info messages (schedule, wake, run) are chatty
+// and go to Debug, except "skip": a sweep that outlasts its interval is worth a warning. Its
+// Error messages (recovered panics) go to Error.
+type cronLogger struct{ log *slog.Logger }
+
+func (l cronLogger) Info(msg string, keysAndValues ...any) {
+	if msg == "skip" {
+		l.log.Warn("sweep still running at its next time; this run skipped")
+		return
+	}
+	l.log.Debug(msg, keysAndValues...)
+}
+
+func (l cronLogger) Error(err error, msg string, keysAndValues ...any) {
+	l.log.Error(msg, append(keysAndValues, "err", err)...)
+}

@@ -1,0 +1,75 @@
+package retention_test
+
+import (
+	"context"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/callconsent/callconsent/retention"
+)
+
+// fakeSweeps counts sweeps and runs fn in each.
+type fakeSweeps struct {
+	calls atomic.Int32
+	fn    func(n int32)
+}
+
+func (f *fakeSweeps) Sweep(ctx context.Context, o retention.Options) (retention.Report, error) {
+	f.fn(f.calls.Add(1))
+	return retention.Report{}, nil
+}
+
+// TestScheduler_Fires is the one test that waits for cron (about two seconds): the schedule
+// fires, a panicking sweep does not stop it (Recover), a sweep that outlasts its interval is
+// not run twice at once (SkipIfStillRunning), and Close waits for the running sweep.
+func TestScheduler_Fires(t *testing.T) {
+	started, release := make(chan struct{}), make(chan struct{})
+	f := &fakeSweeps{fn: func(n int32) {
+		switch n {
+		case 1:
+			panic("sweep blew up")
+		case 2:
+			close(started)
+			<-release
+		}
+	}}
+	s := retention.NewScheduler("@every 1s", f, testLogger(t))
+	if err := s.Open(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-started:
+	case <-time.After(5 * time.Second):
+		t.Fatalf("second sweep not started; calls %d", f.calls.Load())
+	}
+	closed := make(chan struct{})
+	time.Sleep(1200 * time.Millisecond) // one more tick while the sweep runs: skipped
+	go func() { s.Close(); close(closed) }()
+	select {
+	case <-closed:
+		t.Fatal("Close returned while a sweep was running")
+	case <-time.After(100 * time.Millisecond):
+	}
+	close(release)
+	select {
+	case <-closed:
+	case <-time.After(5 * time.Second):
+		t.Fatal("Close did not return after the sweep finished")
+	}
+	if n := f.calls.Load(); n != 2 {
+		t.Fatalf("%d sweeps, want 2 (the overlapping one skipped)", n)
+	}
+}
+
+// TestScheduler_BadSpec fails at Open, before anything runs.
+func TestScheduler_BadSpec(t *testing.T) {
+	s := retention.NewScheduler("every fortnight", &fakeSweeps{fn: func(int32) {}}, nil)
+	if err := s.Open(context.Background()); err == nil {
+		s.Close()
+		t.Fatal("bad spec accepted")
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -1,0 +1,184 @@
+package retention
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/callconsent/callconsent/consent"
+)
+
+// Options change one sweep.
+type Options struct {
+	DryRun     bool      // decide and report, delete nothing, remember nothing
+	Force      bool      // override the clock guards and the share guard (an operator's call)
+	OrphanScan bool      // scan the recent folders for orphans now, not only when due
+	AsOf       time.Time // decide as if it were this time; dry runs only
+}
+
+// Sweep deletes what is due now. Errors on single files are logged and counted, and the sweep
+// goes on; the returned error then wraps ErrIncomplete. A guard that fires (clock, share)
+// holds back new deletions but still lets committed ones (withdrawals) finish, and its error is
+// returned with the report. Only a missing folder or a failing store stops the sweep early.
+func (s *Sweeper) Sweep(ctx context.Context, o Options) (rep Report, err error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	wall, mono := s.now().UTC(), s.Monotonic()
+	now := wall
+	if !o.AsOf.IsZero() {
+		if !o.DryRun {
+			return newReport(wall, o), consent.Errorf(consent.EINVALID, "as-of is only allowed with a dry run")
+		}
+		now = o.AsOf.UTC()
+	}
+	rep = newReport(now, o)
+	s.metrics.Sweeps.Add(1)
+	defer func() {
+		rep.Duration = time.Since(rep.started)
+		if err != nil {
+			rep.Error = err.Error()
+		}
+		s.logReport(rep, err)
+	}()
+	if s.root == nil {
+		return rep, consent.Errorf(consent.EINTERNAL, "sweeper not open")
+	}
+	if err := s.checkRoot(); err != nil {
+		return rep, err
+	}
+
+	var guard error
+	if o.AsOf.IsZero() && !o.Force {
+		guard = s.checkClock(ctx, wall, mono)
+	}
+	cutoff := now.Add(-s.policy.Retention)
+	var actions []Action
+	if guard != nil {
+		// Time cannot be trusted: finish only what was decided before.
+		inv, err := s.dueRows(ctx, time.Time{})
+		if err != nil {
+			return rep, err
+		}
+		actions = resumeOnly(Due(inv, now, s.policy))
+	} else {
+		rep.OrphanScan, err = s.orphanScanDue(ctx, now, o)
+		if err != nil {
+			return rep, err
+		}
+		inv, walked, err := s.inventory(ctx, cutoff, rep.OrphanScan)
+		if err != nil {
+			return rep, err
+		}
+		rep.Errors += walked.Errors
+		actions = Due(inv, now, s.policy)
+		if !o.Force {
+			guard = s.checkShare(ctx, actions)
+		}
+		if guard != nil {
+			actions = resumeOnly(actions)
+		}
+		defer func() {
+			if !o.DryRun && ctx.Err() == nil {
+				rep.FoldersRemoved = s.walker.removeEmpty(walked.Old)
+			}
+		}()
+	}
+	if guard != nil {
+		rep.Skipped = guard.Error()
+	}
+
+	if o.DryRun {
+		rep.Planned = actions
+		for _, a := range actions {
+			rep.add(a)
+		}
+		return rep, guard
+	}
+	execErr := s.execute(ctx, actions, now, &rep)
+	if guard == nil && ctx.Err() == nil {
+		s.afterSweep(ctx, now, mono, cutoff, &rep)
+	}
+	return rep, errors.Join(guard, execErr)
+}
+
+// afterSweep purges call metadata past retention, checkpoints the WAL so that deleted
+// pseudonyms do not linger in it, and remembers the time of this sweep. Failures are logged and
+// counted: the deletions themselves are done.
+func (s *Sweeper) afterSweep(ctx context.Context, now time.Time, mono time.Duration, cutoff time.Time, rep *Report) {
+	purged, err := s.store.PurgeCalls(ctx, cutoff)
+	rep.Purged = purged
+	if err != nil {
+		s.log.Error("purge call metadata failed", "err", err)
+		rep.Errors++
+	}
+	if purged > 0 || rep.Total().Files > 0 || s.checkpoint {
+		if err := s.store.Checkpoint(ctx); err != nil {
+			s.log.Warn("checkpoint after sweep failed; retrying after the next sweep", "err", err)
+			s.checkpoint = true
+		} else {
+			s.checkpoint = false
+		}
+	}
+	if err := s.store.SetSweepState(ctx, stateLastSweep, now.Format(time.RFC3339Nano)); err != nil {
+		s.log.Error("store time of last sweep failed", "err", err)
+		rep.Errors++
+	}
+	if rep.OrphanScan {
+		if err := s.store.SetSweepState(ctx, stateLastOrphanScan, now.Format(time.RFC3339Nano)); err != nil {
+			s.log.Error("store time of last orphan scan failed", "err", err)
+		}
+	}
+	s.lastWall, s.lastMono = now, mono
+}
+
+// inventory reads the rows that may be due, walks the folders wholly before the cutoff (all
+// date folders on an orphan scan), and looks up the calls named by files that no due row
+// explains, so Due can tell audio without a grant from an orphan from a young recording.
+func (s *Sweeper) inventory(ctx context.Context, cutoff time.Time, recent bool) (Inventory, walkResult, error) {
+	inv, err := s.dueRows(ctx, cutoff)
+	if err != nil {
+		return inv, walkResult{}, err
+	}
+	known := make(map[string]bool, len(inv.Rows))
+	for _, r := range inv.Rows {
+		known[r.Path] = true
+	}
+	walked, err := s.walker.walk(ctx, cutoff, recent, func(p string) bool { return known[p] })
+	if err != nil {
+		s.metrics.GuardDir.Add(1)
+		return inv, walked, err
+	}
+	inv.Files = walked.Files
+	var unknown []string
+	for _, f := range walked.Files {
+		if !known[f.Path] {
+			if u := uuidOf(f.Path); u != "" {
+				unknown = append(unknown, u)
+			}
+		}
+	}
+	if len(unknown) > 0 {
+		calls, err := s.store.FindCallsByUUID(ctx, unknown)
+		if err != nil {
+			return inv, walked, fmt.Errorf("look up calls of files: %w", err)
+		}
+		inv.Rows = append(inv.Rows, rowsFromCalls(calls)...)
+	}
+	return inv, walked, nil
+}
+
+// orphanScanDue says whether this sweep scans the recent folders: when asked, or when the
+// last scan is older than OrphanScanEvery. The time is kept in the store so that a CLI sweep
+// and a restarted daemon do not each pay for a full scan.
+func (s *Sweeper) orphanScanDue(ctx context.Context, now time.Time, o Options) (bool, error) {
+	if o.OrphanScan {
+		return true, nil
+	}
+	v, err := s.store.SweepState(ctx, stateLastOrphanScan)
+	if err != nil {
+		return false, fmt.Errorf("read time of last orphan scan: %w", err)
+	}
+	last, err := time.Parse(time.RFC3339Nano, v)
+	return err != nil || !now.Before(last.Add(s.policy.OrphanScanEvery)), nil
+}

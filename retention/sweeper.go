@@ -1,0 +1,186 @@
+package retention
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/callconsent/callconsent/consent"
+)
+
+// Errors of a sweep, to be told apart with errors.Is (cmd maps them to exit codes).
+var (
+	ErrRecordingsDir  = consent.Errorf(consent.EINVALID, "recordings folder missing or unreadable")
+	ErrClockBackwards = consent.Errorf(consent.ECONFLICT, "wall clock is before the last sweep: new deletions skipped")
+	ErrClockJump      = consent.Errorf(consent.ECONFLICT, "wall clock jumped ahead of the monotonic clock by more than a day: new deletions skipped")
+	ErrTooMany        = consent.Errorf(consent.ECONFLICT, "sweep would delete more than the allowed share of all recordings: refused (use force)")
+	ErrIncomplete     = consent.Errorf(consent.EINTERNAL, "some files could not be deleted")
+)
+
+// maxClockJump is how far the wall clock may run ahead of the monotonic clock between two
+// sweeps of one process. More is a clock set wrong, which would delete recordings early.
+const maxClockJump = 24 * time.Hour
+
+// Sweeper carries out the retention policy on the recordings folder and the store. One sweep
+// runs at a time. Create it with NewSweeper, then Open, Sweep as often as needed, Close.
+type Sweeper struct {
+	store  Store
+	dir    string
+	policy Policy
+	now    func() time.Time
+	log    *slog.Logger
+
+	// Monotonic returns time elapsed on a clock nobody can set; the wall clock is checked
+	// against it. Defaults to time.Since of the Sweeper's creation; tests replace it.
+	Monotonic func() time.Duration
+	// BatchSize is how many files share one mark and one finish commit.
+	BatchSize int
+
+	mu         sync.Mutex
+	root       *os.Root
+	walker     *walker
+	lastWall   time.Time // wall and monotonic time of the last unguarded sweep of this process
+	lastMono   time.Duration
+	checkpoint bool   // a checkpoint failed and is owed
+	failpoint  string // see failpoint.go
+	metrics    Metrics
+}
+
+// NewSweeper returns a Sweeper for the recordings below dir. now is the wall clock (time.Now
+// outside tests); logger gets the attribute system=retention.
+func NewSweeper(store Store, dir string, p Policy, now func() time.Time, logger *slog.Logger) *Sweeper {
+	if logger == nil {
+		logger = slog.Default()
+	}
+	start := time.Now()
+	return &Sweeper{
+		store: store, dir: dir, policy: p, now: now,
+		log:       logger.With("system", "retention"),
+		Monotonic: func() time.Duration { return time.Since(start) },
+		BatchSize: 500,
+		failpoint: armedFailpoint(),
+	}
+}
+
+// Open opens the recordings folder as an os.Root, so that no deletion can leave it, and
+// finishes every deletion a crash left half-done. A missing or unreadable folder is an error:
+// a sweep that sees nothing must never report "0 deleted".
+func (s *Sweeper) Open(ctx context.Context) error {
+	if err := s.policy.Validate(); err != nil {
+		return err
+	}
+	dir, err := filepath.Abs(s.dir)
+	if err != nil {
+		return fmt.Errorf("%w: %v", ErrRecordingsDir, err)
+	}
+	s.dir = filepath.Clean(dir)
+	if err := s.openRoot(); err != nil {
+		return err
+	}
+	if _, err := s.Recover(ctx); err != nil {
+		return fmt.Errorf("recover deletions: %w", err)
+	}
+	return nil
+}
+
+// openRoot (re)opens the root and proves it readable.
+func (s *Sweeper) openRoot() error {
+	root, err := os.OpenRoot(s.dir)
+	if err != nil {
+		s.metrics.GuardDir.Add(1)
+		return fmt.Errorf("%w: %s: %v", ErrRecordingsDir, s.dir, err)
+	}
+	w := &walker{root: root, dir: s.dir, log: s.log}
+	if _, err := w.readDir("."); err != nil {
+		root.Close()
+		s.metrics.GuardDir.Add(1)
+		return fmt.Errorf("%w: %s: %v", ErrRecordingsDir, s.dir, err)
+	}
+	if s.root != nil {
+		s.root.Close()
+	}
+	s.root, s.walker = root, w
+	return nil
+}
+
+// checkRoot makes sure the open root is still the folder at s.dir. If the folder was removed
+// the sweep fails loudly; if it was replaced (storage remounted) the root is reopened, since
+// the old handle would show an empty, deleted folder.
+func (s *Sweeper) checkRoot() error {
+	cur, err := os.Stat(s.dir)
+	if err != nil {
+		s.metrics.GuardDir.Add(1)
+		return fmt.Errorf("%w: %s: %v", ErrRecordingsDir, s.dir, err)
+	}
+	open, err := s.root.Stat(".")
+	if err == nil && os.SameFile(cur, open) {
+		return nil
+	}
+	s.log.Warn("recordings folder was replaced since it was opened; reopening")
+	return s.openRoot()
+}
+
+// Close releases the recordings folder.
+func (s *Sweeper) Close() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.root == nil {
+		return nil
+	}
+	err := s.root.Close()
+	s.root, s.walker = nil, nil
+	return err
+}
+
+// Metrics returns the sweeper's counters, for export by the daemon.
+func (s *Sweeper) Metrics() *Metrics { return &s.metrics }
+
+// Recover finishes every deletion that is committed but not done: recordings in deleting
+// (a withdrawal, or a sweep stopped by a crash) and intents for files without a row. It needs
+// no clock and no guard: each was decided before.
+func (s *Sweeper) Recover(ctx context.Context) (Report, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := s.now().UTC()
+	rep := newReport(now, Options{})
+	if s.root == nil {
+		return rep, consent.Errorf(consent.EINTERNAL, "sweeper not open")
+	}
+	inv, err := s.dueRows(ctx, time.Time{})
+	if err != nil {
+		return rep, err
+	}
+	err = s.execute(ctx, resumeOnly(Due(inv, now, s.policy)), now, &rep)
+	rep.Duration = time.Since(rep.started)
+	if n := rep.Total().Files; n > 0 {
+		s.log.Info("finished interrupted deletions", "files", n, "errors", rep.Errors)
+	}
+	return rep, err
+}
+
+// dueRows reads the rows that may be due at cutoff and the open intents; no files.
+func (s *Sweeper) dueRows(ctx context.Context, cutoff time.Time) (Inventory, error) {
+	calls, err := s.store.FindDue(ctx, cutoff)
+	if err != nil {
+		return Inventory{}, fmt.Errorf("find due recordings: %w", err)
+	}
+	intents, err := s.store.FindIntents(ctx)
+	if err != nil {
+		return Inventory{}, fmt.Errorf("find deletion intents: %w", err)
+	}
+	return Inventory{Rows: rowsFromCalls(calls), Intents: intents}, nil
+}
+
+func resumeOnly(actions []Action) []Action {
+	out := actions[:0:0]
+	for _, a := range actions {
+		if a.Resume {
+			out = append(out, a)
+		}
+	}
+	return out
+}
