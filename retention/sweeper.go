@@ -184,3 +184,11 @@ func resumeOnly(actions []Action) []Action {
 	}
 	return out
 }
+
+// FinishCommitted implements consent.Deleter: it deletes at once every recording whose
+// deletion is committed (a withdrawal), with the same protocol and tombstones as a sweep.
+func (s *Sweeper) FinishCommitted(ctx context.Context) (files int, bytes int64, err error) {
+	rep, err := s.Recover(ctx)
+	t := rep.Total()
+	return t.Files, t.Bytes, err
+}

@@ -14,6 +14,7 @@ import (
 	"github.com/callconsent/callconsent/consent"
 	"github.com/callconsent/callconsent/esl"
 	"github.com/callconsent/callconsent/notices"
+	"github.com/callconsent/callconsent/retention"
 )
 
 // daemon is `callconsent run`: the consent flow behind FreeSWITCH's outbound socket, the
@@ -30,6 +31,8 @@ type daemon struct {
 	outbound   *esl.OutboundServer
 	reconciler *consent.Reconciler
 	metrics    *metrics
+	sweeper    *retention.Sweeper
+	withdrawer *consent.Withdrawer
 	closers    []func() error // in reverse order of opening
 
 	// wrapStore, when set (tests), wraps the store the flow writes through, to observe commits.
@@ -85,6 +88,9 @@ func (d *daemon) Open(ctx context.Context) (err error) {
 		return fmt.Errorf("listen for FreeSWITCH on %s: %w", d.cfg.ESLListen, err)
 	}
 	d.closers = append(d.closers, d.outbound.Close)
+	if err := d.openControlSocket(ctx); err != nil {
+		return err
+	}
 	d.log.Info("callconsent running", "esl_listen", d.outbound.Addr().String(), "freeswitch", d.cfg.FreeSWITCH,
 		"db", d.cfg.DB, "recordings", d.cfg.RecordingsDir)
 	return nil

@@ -135,6 +135,9 @@ func TestE2E_ManyCallsNeverRecordWithoutGrant(t *testing.T) {
 			if slices.Contains(apps, "record_session") != recorded {
 				t.Errorf("call %d (%s): apps %q", i, want, apps)
 			}
+			if want != consent.DecisionAbandoned && !slices.Contains(res.Apps, "transfer") || res.HangupCause != "NORMAL_CLEARING" {
+				t.Errorf("call %d (%s): executed %q, hangup %q", i, want, res.Apps, res.HangupCause)
+			}
 			if recorded {
 				assertGrantBeforeRecord(t, h, res.UUID)
 			}
@@ -148,11 +151,15 @@ func TestE2E_ManyCallsNeverRecordWithoutGrant(t *testing.T) {
 func TestE2E_ControlReconnects(t *testing.T) {
 	h := startHarness(t, fakefs.Config{})
 	const n = 24
-	var results []<-chan fakefs.CallResult
+	type placed struct {
+		done <-chan fakefs.CallResult
+		want consent.Decision
+	}
+	var results []placed
 	for i := range n {
-		spec, _, _ := mixSpec(i)
+		spec, want, _ := mixSpec(i)
 		spec.HangupAfterTransfer = 1500 * time.Millisecond
-		results = append(results, h.startCall(spec))
+		results = append(results, placed{h.startCall(spec), want})
 		if i%2 == 0 {
 			h.fs.DropInbound()
 		}
@@ -166,12 +173,17 @@ func TestE2E_ControlReconnects(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, r := range results {
-		<-r
+		res := <-r.done
+		if res.Err != nil || r.want != consent.DecisionAbandoned && !slices.Contains(res.Apps, "transfer") && res.HangupCause != "SYSTEM_SHUTDOWN" {
+			t.Errorf("call %s: err %v, executed %q, hangup %q", res.UUID, res.Err, res.Apps, res.HangupCause)
+		}
 	}
+	h.waitFor("control down", func() bool { return !h.d.control.Ready() })
 	if err := h.fs.Restart(h.ctx); err != nil {
 		t.Fatal(err)
 	}
 	h.waitFor("control back", h.d.control.Ready)
+	h.waitFor("one control connection", func() bool { return h.fs.InboundConns() == 1 })
 	h.waitFor("every call final", func() bool {
 		calls, err := h.d.store.DB.FindCalls(h.ctx, consent.CallFilter{})
 		if err != nil || len(calls) != n {

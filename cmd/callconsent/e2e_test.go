@@ -66,8 +66,13 @@ func TestE2E_Scenarios(t *testing.T) {
 			if tt.apps != nil && !slices.Equal(apps, tt.apps) {
 				t.Errorf("apps %q, want %q", apps, tt.apps)
 			}
-			if tt.decision != consent.DecisionAbandoned && !slices.Contains(apps, "transfer") {
-				t.Error("caller not transferred")
+			// What FreeSWITCH executed, not only what we sent: the caller really reached the
+			// employee, and the call ended as the caller ended it, not dropped by an error.
+			if tt.decision != consent.DecisionAbandoned && !slices.Contains(res.Apps, "transfer") {
+				t.Errorf("caller not transferred: executed %q", res.Apps)
+			}
+			if res.HangupCause != "NORMAL_CLEARING" {
+				t.Errorf("hangup cause %q, want the caller's NORMAL_CLEARING", res.HangupCause)
 			}
 			if got := slices.Contains(apps, "record_session"); got != (tt.rec != "") {
 				t.Fatalf("record_session sent: %v, want %v", got, tt.rec != "")

@@ -18,6 +18,8 @@ var subcommands = []func(g *globalOptions) *cobra.Command{
 	newVersionCommand,
 	newRunCommand,
 	newSimulateCommand,
+	newWithdrawCommand,
+	newSweepCommand,
 }
 
 // exitCodesHelp is shown in the root help and referenced from every command's help.

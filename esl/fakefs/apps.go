@@ -60,6 +60,12 @@ func (c *call) exec(r execReq) {
 		c.start(a)
 		c.recordSession(r.arg)
 		c.complete(a, "_none_")
+	case "stop_record_session":
+		// mod_dptools: stops the media bug recording to that path ("all": every one) and
+		// completes at once; nothing recording is not an error.
+		c.start(a)
+		c.appStopRecord(strings.TrimSpace(r.arg))
+		c.complete(a, "_none_")
 	case "transfer":
 		c.start(a)
 		c.transfer(a)

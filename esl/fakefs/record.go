@@ -281,3 +281,16 @@ func (c *call) apiStopRecord(path string, deliver func(string)) {
 		c.stopRecording(r, "success-maxtime", true)
 	}
 }
+
+// appStopRecord is the stop_record_session application: like uuid_record stop, without a reply.
+func (c *call) appStopRecord(path string) {
+	var keep []*recording
+	for _, r := range c.recs {
+		if path == "all" || r.path == path {
+			c.stopRecording(r, "success-maxtime", true)
+		} else {
+			keep = append(keep, r)
+		}
+	}
+	c.recs = keep
+}

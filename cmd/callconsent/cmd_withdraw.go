@@ -1,0 +1,171 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/callconsent/callconsent/consent"
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+)
+
+// withdrawOptions are the flags of `callconsent withdraw`.
+type withdrawOptions struct {
+	Call   string
+	Caller string
+	Since  timeFlag
+	Reason string
+	Output outputFormat
+	stdin  io.Reader
+}
+
+// AddFlags registers withdraw's flags.
+func (o *withdrawOptions) AddFlags(fs *pflag.FlagSet) {
+	fs.StringVar(&o.Call, "call", "", "withdraw consent for one call (FreeSWITCH call `UUID`)")
+	fs.StringVar(&o.Caller, "caller", "", "withdraw consent for every call of a caller `NUMBER` (any spelling: +47 912 34 567, 004791234567); - reads it from stdin, out of the shell history")
+	fs.Var(&o.Since, "since", "with --caller: only calls started at or after this time (RFC 3339 or YYYY-MM-DD, UTC)")
+	fs.StringVar(&o.Reason, "reason", "", "why consent is withdrawn, e.g. a ticket id (required; no personal data)")
+	addOutputFlag(fs, &o.Output)
+}
+
+func newWithdrawCommand(g *globalOptions) *cobra.Command {
+	opts := withdrawOptions{stdin: os.Stdin}
+	cmd := &cobra.Command{
+		Use:   "withdraw (--call UUID | --caller NUMBER) --reason TEXT",
+		Short: "Withdraw a caller's consent and delete the recordings at once",
+		Long: `Withdraw marks consent as withdrawn and deletes the audio at once (R-WITHDRAW-1), by
+call UUID or by caller number: the number is turned into its pseudonym with the key
+file, so every call of that caller is found, however the number was written.
+
+If the daemon runs (control-socket), it does the work: a call still in progress gets its
+recording stopped in FreeSWITCH (uuid_record stop), the partial file deleted, and no
+recording afterwards (R-WITHDRAW-2). Without a daemon the command deletes directly and
+says so. Each deletion leaves a tombstone (call UUID, time, reason withdrawal, bytes).
+
+It prints the calls, files and bytes deleted and exits 4 if anything could not be done.
+
+` + exitCodesHelp,
+		Example: `  callconsent withdraw --call 260cc426-4b20-4054-b379-5ba800345a1c --reason "ticket 4711"
+  callconsent withdraw --caller "+47 912 34 567" --reason "ticket 4712"
+  echo "+4791234567" | callconsent withdraw --caller - --since 2026-11-01 --reason "ticket 4713"`,
+		Args: exactArgs(),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, err := g.Config(cmd)
+			if err != nil {
+				return err
+			}
+			return runWithdraw(cmd.Context(), cfg, opts, cmd.OutOrStdout())
+		},
+	}
+	opts.AddFlags(cmd.Flags())
+	return cmd
+}
+
+func runWithdraw(ctx context.Context, cfg *Config, opts withdrawOptions, out io.Writer) (err error) {
+	if (opts.Call == "") == (opts.Caller == "") {
+		return invalidf("withdraw: give --call UUID or --caller NUMBER")
+	}
+	if opts.Call != "" && !consent.ValidUUID(opts.Call) {
+		return invalidf("withdraw: --call: %q is not a call UUID", opts.Call)
+	}
+	if strings.TrimSpace(opts.Reason) == "" {
+		return invalidf("withdraw: --reason is required (e.g. a ticket id)")
+	}
+	st, err := openStore(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	req := consent.WithdrawRequest{CallUUID: opts.Call, Since: opts.Since.t, Reason: opts.Reason}
+	if opts.Caller != "" {
+		number, err := callerNumber(opts.Caller, opts.stdin)
+		if err != nil {
+			st.Close()
+			return err
+		}
+		req.CallerPseudonym = st.Pseudonyms.Pseudonym(number)
+	}
+	if err := req.Validate(); err != nil {
+		st.Close()
+		return err
+	}
+
+	var res consent.WithdrawResult
+	resp, err := askDaemon(ctx, cfg.ControlSocket, ctlRequest{Op: "withdraw", Withdraw: &req})
+	switch {
+	case errors.Is(err, errNoDaemon):
+		defer closeInto(&err, st)
+		res, err = withdrawDirectly(ctx, cfg, st, req)
+	case err != nil:
+		st.Close()
+		return err
+	default:
+		st.Close()
+		if resp.Withdraw != nil {
+			res = *resp.Withdraw
+		}
+		if resp.Error != "" {
+			err = consent.Errorf(resp.Code, "%s", resp.Error)
+		}
+	}
+	if opts.Output == outputJSON {
+		if werr := writeJSON(out, res); werr != nil {
+			return werr
+		}
+	} else {
+		writeWithdrawText(out, res)
+	}
+	return err
+}
+
+// withdrawDirectly does the withdrawal in this process when no daemon runs: there is no live
+// call to stop then, and the sweeper's crash-safe deletion removes the audio.
+func withdrawDirectly(ctx context.Context, cfg *Config, st *storage, req consent.WithdrawRequest) (consent.WithdrawResult, error) {
+	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
+	sw, err := openSweeper(ctx, cfg, st.DB, logger)
+	if err != nil {
+		return consent.WithdrawResult{}, err
+	}
+	defer sw.Close()
+	w := &consent.Withdrawer{Store: st.DB, Deleter: sw, Now: time.Now, Logger: logger}
+	return w.Withdraw(ctx, req)
+}
+
+// callerNumber returns the number given, or reads it from r when given as "-".
+func callerNumber(arg string, r io.Reader) (string, error) {
+	if arg != "-" {
+		return arg, nil
+	}
+	line, err := bufio.NewReader(r).ReadString('\n')
+	if err != nil && !errors.Is(err, io.EOF) {
+		return "", fmt.Errorf("withdraw: read caller number: %w", err)
+	}
+	if strings.TrimSpace(line) == "" {
+		return "", invalidf("withdraw: --caller -: no number on stdin")
+	}
+	return strings.TrimSpace(line), nil
+}
+
+func writeWithdrawText(w io.Writer, r consent.WithdrawResult) {
+	where := "by the running daemon"
+	if !r.DaemonSide {
+		where = "directly: no daemon is running, so no live call could be stopped"
+	}
+	fmt.Fprintf(w, "withdrawn %s\ncalls:     %d", where, len(r.Calls))
+	if r.Live > 0 {
+		fmt.Fprintf(w, " (%d in progress, %d recording stop(s) sent to FreeSWITCH)", r.Live, r.Stopped)
+	}
+	fmt.Fprintf(w, "\ndeleted:   %d file(s), %d bytes\n", r.Files, r.Bytes)
+	for _, c := range r.Calls {
+		fmt.Fprintf(w, "  %s\n", c)
+	}
+	for _, f := range r.Failures {
+		fmt.Fprintf(w, "FAILED: %s\n", f)
+	}
+}
