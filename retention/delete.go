@@ -76,6 +76,14 @@ func (s *Sweeper) deleteBatch(ctx context.Context, batch []Action, now time.Time
 		}
 		err := checked[dir]
 		if err == nil {
+			// The row's size is stale for a recording stopped early (a live withdrawal): the
+			// tombstone records what was actually removed.
+			if fi, serr := s.root.Lstat(rel); serr == nil && fi.Mode().IsRegular() {
+				marked[i].Bytes = fi.Size()
+				a := byPath[t.Path]
+				a.Bytes = fi.Size()
+				byPath[t.Path] = a
+			}
 			err = s.root.Remove(rel)
 			if errors.Is(err, fs.ErrNotExist) {
 				err = nil // gone already: by an earlier, interrupted sweep, or never written

@@ -91,6 +91,7 @@ func (d *daemon) Open(ctx context.Context) (err error) {
 	if err := d.openControlSocket(ctx); err != nil {
 		return err
 	}
+	d.startReconcileLoop(ctx, time.Minute)
 	d.log.Info("callconsent running", "esl_listen", d.outbound.Addr().String(), "freeswitch", d.cfg.FreeSWITCH,
 		"db", d.cfg.DB, "recordings", d.cfg.RecordingsDir)
 	return nil
@@ -144,6 +145,30 @@ func (d *daemon) reconcile(ctx context.Context) {
 		return
 	}
 	d.log.Info("reconciled", "finalised", res.Finalised, "abandoned", res.Abandoned, "still_live", res.StillLive)
+}
+
+// startReconcileLoop reconciles periodically too, not only after a reconnect: a call that
+// outlived a daemon restart is still up at the first reconcile and must be finalised once it
+// ends, which may be long before the control connection ever drops again.
+func (d *daemon) startReconcileLoop(ctx context.Context, every time.Duration) {
+	ctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		t := time.NewTicker(every)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				if d.control.Ready() {
+					d.reconcile(ctx)
+				}
+			}
+		}
+	}()
+	d.closers = append(d.closers, func() error { cancel(); <-done; return nil })
 }
 
 // prepareTrial creates, for a --data-dir trial only, what an installation provides: the
