@@ -4,7 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"sync"
+	"time"
 )
 
 // maxBatch bounds how many writes share one commit, so one batch never holds the write lock
@@ -17,21 +17,26 @@ const maxBatch = 128
 // instead of once per write, while every caller still returns only after the COMMIT that
 // contains its write reached the disk. A write that fails is rolled back to its savepoint and
 // does not affect the others; a failed COMMIT fails every write of the batch.
+//
+// A caller whose ctx ends while its write is still queued gets an error at once and the write
+// never runs; once the write runs, the caller waits for the COMMIT, so nil always means
+// committed (see writeOp).
 type committer struct {
-	mu     sync.RWMutex // held for reading while enqueueing, for writing by stop
-	closed bool
-	ops    chan *writeOp
-	done   chan struct{}
-}
-
-type writeOp struct {
-	ctx  context.Context
-	fn   func(tx *Tx) error
-	errc chan error
+	ops         chan *writeOp // closed by stop; sends happen under DB.mu held for reading
+	done        chan struct{}
+	writer      *sql.DB // captured at start: Close clears DB.writer only after stop returns
+	busyTimeout time.Duration
+	now         func() time.Time
 }
 
 func (db *DB) startCommitter() {
-	c := &committer{ops: make(chan *writeOp, maxBatch), done: make(chan struct{})}
+	c := &committer{
+		ops:         make(chan *writeOp, maxBatch),
+		done:        make(chan struct{}),
+		writer:      db.writer,
+		busyTimeout: db.busyTimeout,
+		now:         db.now,
+	}
 	db.commit = c
 	go func() {
 		defer close(c.done)
@@ -49,38 +54,58 @@ func (db *DB) startCommitter() {
 					break drain
 				}
 			}
-			db.runBatch(batch)
+			c.runBatch(batch)
 		}
 	}()
 }
 
-// submit queues fn and waits for the commit of its batch. It waits even if ctx ends meanwhile:
-// returning early would leave the caller unsure whether the write is on disk.
-func (c *committer) submit(ctx context.Context, fn func(tx *Tx) error) error {
-	op := &writeOp{ctx: ctx, fn: fn, errc: make(chan error, 1)}
-	c.mu.RLock()
-	if c.closed {
-		c.mu.RUnlock()
-		return errNotOpen
+// enqueue queues fn. The caller must hold DB.mu for reading, so that stop cannot close the
+// channel under a send. A full queue is waited for only until ctx ends.
+func (c *committer) enqueue(ctx context.Context, fn func(tx *Tx) error) (*writeOp, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, abandoned(err) // select would pick at random between a free slot and Done
 	}
-	c.ops <- op
-	c.mu.RUnlock()
+	op := &writeOp{ctx: ctx, fn: fn, errc: make(chan error, 1)}
+	select {
+	case c.ops <- op:
+		return op, nil
+	case <-ctx.Done():
+		return nil, abandoned(ctx.Err())
+	}
+}
+
+// wait returns the result of op. If ctx ends first and op has not started, op is cancelled
+// and will never run, so returning early cannot leave the caller unsure whether it is on disk.
+// If op already runs, the caller waits for the real result: the COMMIT is short then, since
+// BEGIN is behind it.
+func (c *committer) wait(ctx context.Context, op *writeOp) error {
+	select {
+	case err := <-op.errc:
+		return err
+	case <-ctx.Done():
+	}
+	if op.cancel() {
+		return abandoned(ctx.Err())
+	}
+	// Running, or cancelled by the runner, which then sends the error itself.
 	return <-op.errc
 }
 
-// stop lets queued writes finish and ends the goroutine.
+// stop lets queued writes finish and ends the goroutine. The caller must hold DB.mu for
+// writing, so that no enqueue is in progress.
 func (c *committer) stop() {
-	c.mu.Lock()
-	if !c.closed {
-		c.closed = true
-		close(c.ops)
-	}
-	c.mu.Unlock()
+	close(c.ops)
 	<-c.done
 }
 
-func (db *DB) runBatch(batch []*writeOp) {
+// runBatch runs the ops of one batch in one transaction and sends every op its result.
+func (c *committer) runBatch(batch []*writeOp) {
 	errs := make([]error, len(batch))
+	defer func() {
+		for i, op := range batch {
+			op.errc <- errs[i] // buffered: never blocks, even if the caller has gone
+		}
+	}()
 	fail := func(err error) {
 		for i := range batch {
 			if errs[i] == nil {
@@ -88,49 +113,46 @@ func (db *DB) runBatch(batch []*writeOp) {
 			}
 		}
 	}
-	// The transaction runs on a context that no caller can cancel: an interrupted statement
-	// inside an explicit transaction can roll the whole transaction back, taking the other
-	// callers' writes with it.
-	bg := context.Background()
-	sqlTx, err := db.writer.BeginTx(bg, nil)
+
+	// Ops whose caller already gave up are dropped before BEGIN, so that they neither wait
+	// for the lock nor stretch the wait of the others (see beginWait).
+	live := make([]*writeOp, 0, len(batch))
+	for i, op := range batch {
+		if err := op.ctx.Err(); err != nil && op.cancel() {
+			errs[i] = abandoned(err)
+		}
+		if op.state.Load() != opCancelled {
+			live = append(live, op)
+		}
+	}
+	if len(live) == 0 {
+		return
+	}
+
+	// BEGIN runs while the ops are still queued, so a caller whose deadline passes during a
+	// long wait for the lock can still cancel and return.
+	conn, sqlTx, err := c.begin(beginWait(live, c.busyTimeout))
 	if err != nil {
 		fail(formatError(fmt.Errorf("begin: %w", err)))
-	} else {
-		tx := &Tx{Tx: sqlTx, now: db.now()}
-		for i, op := range batch {
-			errs[i] = runSavepoint(tx, op)
-		}
-		if err := sqlTx.Commit(); err != nil {
-			fail(formatError(fmt.Errorf("commit: %w", err)))
-		}
+		return
 	}
+	defer conn.Close()
+	tx := &Tx{Tx: sqlTx, now: c.now()}
 	for i, op := range batch {
-		op.errc <- errs[i]
+		if !op.start() {
+			continue // cancelled: its caller has returned, and it must stay undone
+		}
+		errs[i] = runSavepoint(tx, op)
 	}
-}
-
-func runSavepoint(tx *Tx, op *writeOp) error {
-	if err := op.ctx.Err(); err != nil {
-		return err // the caller gave up before its turn: do nothing rather than half of it
+	if err := sqlTx.Commit(); err != nil {
+		fail(formatError(fmt.Errorf("commit: %w", err)))
 	}
-	if _, err := tx.Tx.Exec(`SAVEPOINT op`); err != nil {
-		return formatError(fmt.Errorf("savepoint: %w", err))
-	}
-	if err := op.fn(tx); err != nil {
-		// ROLLBACK TO fails only if SQLite already rolled the whole transaction back (disk
-		// full, I/O error): then COMMIT fails too and reports it to every write of the batch.
-		tx.Tx.Exec(`ROLLBACK TO op`)
-		tx.Tx.Exec(`RELEASE op`)
-		return formatError(err)
-	}
-	if _, err := tx.Tx.Exec(`RELEASE op`); err != nil {
-		return formatError(fmt.Errorf("release savepoint: %w", err))
-	}
-	return nil
 }
 
 // ExecContext runs a statement of the write transaction. The ctx argument is ignored on
-// purpose (see runBatch): writes are short and bounded by the busy timeout instead.
+// purpose: an interrupted statement inside an explicit transaction can roll the whole
+// transaction back, taking the other callers' writes with it. Writes are short and bounded by
+// the busy timeout instead.
 func (tx *Tx) ExecContext(_ context.Context, query string, args ...any) (sql.Result, error) {
 	return tx.Tx.ExecContext(context.Background(), query, args...)
 }

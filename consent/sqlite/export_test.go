@@ -1,6 +1,9 @@
 package sqlite
 
-import "time"
+import (
+	"context"
+	"time"
+)
 
 // SetBusyTimeout shortens the busy timeout of a DB before Open, so the locked-database test
 // does not wait five seconds. Production code has no way to go below DefaultBusyTimeout.
@@ -12,4 +15,18 @@ func SetBusyTimeout(db *DB, d time.Duration) { db.busyTimeout = d }
 func ExecRaw(db *DB, query string, args ...any) error {
 	_, err := db.writer.Exec(query, args...)
 	return formatError(err)
+}
+
+// ErrNotOpen is the error of a read or write before Open or after Close.
+var ErrNotOpen = errNotOpen
+
+// Update runs fn as a write of the store, so tests can run writes the store has no method for:
+// one that panics, or one that blocks until the test lets it go.
+func Update(db *DB, ctx context.Context, fn func(tx *Tx) error) error { return db.update(ctx, fn) }
+
+// WriterBusyTimeout returns the busy timeout, in milliseconds, of the writer connection, so a
+// test can check that a shortened BEGIN restored it.
+func WriterBusyTimeout(db *DB) (ms int, err error) {
+	err = db.writer.QueryRow(`PRAGMA busy_timeout`).Scan(&ms)
+	return ms, err
 }

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"net/url"
 	"path/filepath"
+	"sync"
 	"time"
 
 	"github.com/callconsent/callconsent/consent"
@@ -31,7 +32,12 @@ const readConns = 4
 // DB is the SQLite store. It holds one writer connection, so writes are serialised in Go
 // rather than by SQLite's busy handler, and a separate read-only pool.
 type DB struct {
-	path   string
+	path string
+
+	// mu guards the three handles below against Close, which a daemon calls on shutdown while
+	// handlers may still write: writers and readers hold it for reading while they take a
+	// handle (and while enqueueing), Close holds it for writing.
+	mu     sync.RWMutex
 	writer *sql.DB // one connection, BEGIN IMMEDIATE
 	reader *sql.DB // mode=ro, query_only
 	commit *committer
@@ -140,9 +146,12 @@ func (db *DB) dsn(abs string, readOnly bool) string {
 	return "file:" + (&url.URL{Path: abs}).EscapedPath() + "?" + q.Encode()
 }
 
-// Close closes both pools. The last connection to close checkpoints the WAL into the database
-// file.
+// Close lets queued writes finish, then closes both pools. The last connection to close
+// checkpoints the WAL into the database file. A write or read after Close returns an error
+// saying the database is not open.
 func (db *DB) Close() error {
+	db.mu.Lock()
+	defer db.mu.Unlock()
 	var errs []error
 	if db.commit != nil {
 		db.commit.stop()
@@ -165,8 +174,14 @@ func (db *DB) Close() error {
 // Checkpoint copies the WAL into the database file and truncates the WAL to zero bytes, so
 // that a backup of the database file alone is complete.
 func (db *DB) Checkpoint(ctx context.Context) error {
+	db.mu.RLock()
+	w := db.writer
+	db.mu.RUnlock()
+	if w == nil {
+		return errNotOpen
+	}
 	var busy, logFrames, done int
-	err := db.writer.QueryRowContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`).Scan(&busy, &logFrames, &done)
+	err := w.QueryRowContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`).Scan(&busy, &logFrames, &done)
 	if err != nil {
 		return fmt.Errorf("checkpoint: %w", formatError(err))
 	} else if busy != 0 {
@@ -183,13 +198,30 @@ type Tx struct {
 }
 
 // update runs fn in an immediate write transaction and commits. Errors are translated into
-// consent errors here, at the edge, whatever fn returned.
+// consent errors here, at the edge, whatever fn returned. It returns nil only once the write is
+// committed; if ctx ends while the write is still queued, it returns an error wrapping
+// ctx.Err() and the write is never applied.
 func (db *DB) update(ctx context.Context, fn func(tx *Tx) error) error {
+	db.mu.RLock()
+	c := db.commit // read once: Close may clear it as soon as the lock is released
+	if c == nil {
+		// Only Open's migrations write before the committer starts. The lock is held
+		// throughout so that Close cannot close the pool under the transaction.
+		defer db.mu.RUnlock()
+		return db.updateDirect(ctx, fn)
+	}
+	op, err := c.enqueue(ctx, fn)
+	db.mu.RUnlock() // before waiting: Close must be able to stop the committer meanwhile
+	if err != nil {
+		return err
+	}
+	return c.wait(ctx, op)
+}
+
+// updateDirect runs fn in its own transaction on the writer; db.mu is held for reading.
+func (db *DB) updateDirect(ctx context.Context, fn func(tx *Tx) error) error {
 	if db.writer == nil {
 		return errNotOpen
-	}
-	if db.commit != nil {
-		return db.commit.submit(ctx, fn)
 	}
 	sqlTx, err := db.writer.BeginTx(ctx, nil)
 	if err != nil {
@@ -207,12 +239,15 @@ func (db *DB) update(ctx context.Context, fn func(tx *Tx) error) error {
 	return nil
 }
 
-// read returns the pool for queries; reads see every committed write (WAL snapshot per query).
+// errNotOpen is returned by reads and writes before Open and after Close.
 var errNotOpen = consent.Errorf(consent.EINTERNAL, "database not open")
 
+// read returns the pool for queries; reads see every committed write (WAL snapshot per query).
 func (db *DB) read() (*sql.DB, error) {
+	db.mu.RLock()
+	defer db.mu.RUnlock()
 	if db.reader == nil {
-		return nil, consent.Errorf(consent.EINTERNAL, "database not open")
+		return nil, errNotOpen
 	}
 	return db.reader, nil
 }
