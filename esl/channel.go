@@ -132,6 +132,9 @@ func (ch *channel) wait(ctx context.Context, timeout <-chan time.Time, cond func
 
 var errWaitTimeout = errors.New("esl: wait timeout")
 
+// errRefused is an execute FreeSWITCH answered with -ERR: the app was not queued.
+var errRefused = errors.New("freeswitch refused")
+
 // translate maps connection errors to the domain's sentinels; a hangup seen meanwhile wins,
 // because it is the more precise account of why the step failed.
 func (ch *channel) translate(op string, err error) error {
@@ -188,7 +191,7 @@ func (ch *channel) sendExecute(ctx context.Context, app, arg string) (string, er
 	}
 	if !f.ok() {
 		ch.forget(id)
-		return "", fmt.Errorf("freeswitch refused: %s", f.replyText())
+		return "", fmt.Errorf("%w: %s", errRefused, f.replyText())
 	}
 	ch.log.Debug("esl execute sent", "app", app)
 	return id, nil

@@ -168,3 +168,89 @@ func TestChannel_OddConnectReply(t *testing.T) {
 	}
 	wait(t, done)
 }
+
+// TestChannel_CancelledCtxWritesNothing: a ctx already ended (daemon shutdown between the grant
+// and the next step) means the command is not written at all; only the exit of Close follows.
+func TestChannel_CancelledCtxWritesNothing(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		step func(ctx context.Context, ch consent.Channel) error
+	}{
+		{"StartRecording", func(ctx context.Context, ch consent.Channel) error {
+			return ch.StartRecording(ctx, "/rec/a.wav", time.Second)
+		}},
+		{"Answer", func(ctx context.Context, ch consent.Channel) error { return ch.Answer(ctx) }},
+		{"Transfer", func(ctx context.Context, ch consent.Channel) error { return ch.Transfer(ctx, "1000 XML default") }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			errc := make(chan error, 1)
+			p, done := scriptCall(t, nil, func(ctx context.Context, ch consent.Channel) {
+				cctx, cancel := context.WithCancel(ctx)
+				cancel()
+				errc <- tc.step(cctx, ch)
+			})
+			if err := <-errc; !errors.Is(err, context.Canceled) {
+				t.Fatalf("%s = %v, want context.Canceled", tc.name, err)
+			}
+			p.expect("exit") // the first command the peer sees
+			p.write(okReply)
+			wait(t, done)
+		})
+	}
+}
+
+// TestChannel_StartRecordingCtxEndStopsRecording: once record_session may have reached
+// FreeSWITCH, a ctx that ends before RECORD_START (shutdown, or the caller's deadline) leaves no
+// recording running: the next command is stop_record_session for that path, sent although the
+// caller's ctx is over.
+func TestChannel_StartRecordingCtxEndStopsRecording(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		deadline bool // the ctx ends by its deadline instead of a cancel
+		replyOK  bool // the +OK of the sendmsg arrives before the ctx ends
+	}{
+		{name: "cancelled awaiting reply"},
+		{name: "deadline awaiting reply", deadline: true},
+		{name: "cancelled awaiting RECORD_START", replyOK: true},
+		{name: "deadline awaiting RECORD_START", deadline: true, replyOK: true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			errc := make(chan error, 1)
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			if tc.deadline {
+				ctx, cancel = context.WithTimeout(ctx, 300*time.Millisecond)
+				defer cancel()
+			}
+			p, done := scriptCall(t, nil, func(_ context.Context, ch consent.Channel) {
+				errc <- ch.StartRecording(ctx, "/rec/a.wav", 5*time.Second)
+			})
+			cmd := p.expect("record_session")
+			if tc.replyOK {
+				p.write(okReply)
+				time.Sleep(50 * time.Millisecond) // the reply is taken before the ctx ends
+			}
+			if !tc.deadline {
+				cancel()
+			}
+			stopCmd := p.expect("stop_record_session")
+			if arg := headerOf(stopCmd, "execute-app-arg"); arg != "/rec/a.wav" {
+				t.Errorf("stop_record_session arg %q", arg)
+			}
+			if !tc.replyOK {
+				p.write(okReply) // the late reply to record_session, discarded
+			}
+			p.write(okReply, complete(cmd))
+			want := context.Canceled
+			if tc.deadline {
+				want = context.DeadlineExceeded
+			}
+			if err := <-errc; !errors.Is(err, want) {
+				t.Fatalf("StartRecording = %v, want %v", err, want)
+			}
+			p.expect("exit")
+			p.write(okReply)
+			wait(t, done)
+		})
+	}
+}

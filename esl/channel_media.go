@@ -61,6 +61,12 @@ func (ch *channel) StartRecording(ctx context.Context, path string, timeout time
 	}
 	id, err := ch.sendExecute(ctx, "record_session", path+" {RECORD_STEREO=true,RECORD_MIN_SEC=1}")
 	if err != nil {
+		// Once the command may have reached FreeSWITCH (ctx ended or its deadline passed while
+		// the reply was due), the recording may run: stop it. Not when it was never written, nor
+		// when FreeSWITCH refused it (-ERR: the app was not queued).
+		if !errors.Is(err, errNotSent) && !errors.Is(err, errRefused) && !errors.Is(err, consent.ErrHungUp) {
+			ch.stopUnconfirmed(path)
+		}
 		return ch.translate("record_session", err)
 	}
 	defer ch.forget(id)
@@ -81,15 +87,16 @@ func (ch *channel) StartRecording(ctx context.Context, path string, timeout time
 	case err == nil: // woke on the hangup
 		return fmt.Errorf("record_session: %w", consent.ErrHungUp)
 	}
-	if !errors.Is(err, errConnGone) {
-		ch.stopUnconfirmed(path)
-	}
+	// ctx ended (daemon shutdown) or the connection died: stop the recording all the same; on a
+	// dead connection the attempt fails at once without writing anything.
+	ch.stopUnconfirmed(path)
 	return ch.translate("record_session", err)
 }
 
 // stopUnconfirmed asks FreeSWITCH to stop a recording we gave up waiting for: without a
 // confirmed start the caller's consent flow treats it as absent, so it must not run on quietly.
-// Best effort: the control connection's uuid_record stop remains the backstop.
+// Best effort: the control connection's uuid_record stop remains the backstop. It runs under a
+// fresh short context, because the caller's may be the very one whose end made us give up.
 func (ch *channel) stopUnconfirmed(path string) {
 	ctx, cancel := context.WithTimeout(context.Background(), ch.opts.commandTimeout())
 	defer cancel()

@@ -24,6 +24,10 @@ var errConnGone = errors.New("esl: connection gone")
 // would otherwise be taken for the answer to the next command (eslgo bug 2).
 var errReplyTimeout = errors.New("esl: reply timeout")
 
+// errNotSent marks a command that send gave up on before writing a byte of it (the caller's
+// ctx had already ended, or the connection was gone): the peer cannot have acted on it.
+var errNotSent = errors.New("esl: command not sent")
+
 // errDisconnected means FreeSWITCH said goodbye (disconnect notice other than linger).
 var errDisconnected = errors.New("esl: disconnected by freeswitch")
 
@@ -163,8 +167,11 @@ func (c *conn) deliverReply(f frame) error {
 }
 
 // send writes one command and waits for its reply, at most timeout (or until ctx ends). A
-// missing reply closes the connection. eslgo's builders use CRLF; the wire we captured from
-// FreeSWITCH uses LF, so we normalise (our arguments never contain CR or LF, see checkArg).
+// missing reply closes the connection. A ctx already done when the command's turn comes means
+// nothing is written at all (the error wraps errNotSent and ctx.Err()): a daemon shutting down
+// must not start on FreeSWITCH what it will not be there to finish. eslgo's builders use CRLF;
+// the wire we captured from FreeSWITCH uses LF, so we normalise (our arguments never contain CR
+// or LF, see checkArg).
 func (c *conn) send(ctx context.Context, timeout time.Duration, cmd command.Command) (frame, error) {
 	// eslgo's API builder leaves a trailing space after an argument-less command.
 	first, rest, _ := strings.Cut(strings.ReplaceAll(cmd.BuildMessage(), "\r\n", "\n"), "\n")
@@ -176,7 +183,10 @@ func (c *conn) send(ctx context.Context, timeout time.Duration, cmd command.Comm
 	c.cmdMu.Lock()
 	defer c.cmdMu.Unlock()
 	if err := c.cause(); err != nil {
-		return frame{}, fmt.Errorf("%w: %v", errConnGone, err)
+		return frame{}, fmt.Errorf("%w: %w: %v", errNotSent, errConnGone, err)
+	}
+	if err := ctx.Err(); err != nil { // checked after the lock: the wait for it may be long
+		return frame{}, fmt.Errorf("%w: %w", errNotSent, err)
 	}
 	deadline := time.Now().Add(timeout)
 	ctxBound := false // the caller's deadline comes first: its expiry is not the peer's fault
