@@ -4,10 +4,12 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/callconsent/callconsent/consent"
 	"github.com/robfig/cron/v3"
@@ -141,7 +143,48 @@ func (c *Config) Validate() error {
 	if err := c.validatePurposes(); err != nil {
 		return err
 	}
-	return c.validateNotices()
+	if err := c.validateNotices(); err != nil {
+		return err
+	}
+	return c.validateAppArgPaths()
+}
+
+// validateAppArgPaths refuses whitespace in the paths we hand FreeSWITCH as application
+// arguments (record_session, play_and_get_digits): it splits those on spaces, so every call
+// would fail. The paths are checked as FreeSWITCH gets them, absolute and with the notice files
+// resolved against notices-dir, because the working folder or --data-dir may hold the space.
+func (c *Config) validateAppArgPaths() error {
+	if err := noWhitespace("recordings-dir", resolvedPath(c.RecordingsDir)); err != nil {
+		return err
+	}
+	for _, lang := range c.NoticeLangs() {
+		n := c.Notices[lang]
+		if err := noWhitespace("notice."+lang+".file", resolvedPath(c.noticePath(n.File))); err != nil {
+			return err
+		}
+		if n.InvalidFile == "" {
+			continue
+		}
+		if err := noWhitespace("notice."+lang+".invalid-file", resolvedPath(c.noticePath(n.InvalidFile))); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func noWhitespace(key, path string) error {
+	if strings.IndexFunc(path, unicode.IsSpace) >= 0 {
+		return invalidKey(key, path, "contains whitespace, which FreeSWITCH cannot take in an application argument")
+	}
+	return nil
+}
+
+// resolvedPath is p made absolute, as absPaths will make it; p itself if that fails.
+func resolvedPath(p string) string {
+	if abs, err := filepath.Abs(p); err == nil {
+		return abs
+	}
+	return p
 }
 
 func (c *Config) validatePurposes() error {

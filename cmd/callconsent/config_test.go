@@ -13,7 +13,7 @@ import (
 )
 
 // testFlags returns the root command's persistent flags parsed from args, as cobra would.
-func testFlags(t *testing.T, args ...string) *pflag.FlagSet {
+func testFlags(t testing.TB, args ...string) *pflag.FlagSet {
 	t.Helper()
 	fs := pflag.NewFlagSet("test", pflag.ContinueOnError)
 	(&globalOptions{}).AddFlags(fs)
@@ -197,6 +197,10 @@ func TestLoadConfig_Bad(t *testing.T) {
 		"bad-duplicate-key.yaml":         {`"tries"`, "twice", "line 2"},
 		"bad-yaml-syntax.yaml":           {"not valid YAML"},
 		"bad-top-level-list.yaml":        {"key: value"},
+		"bad-recordings-dir-space.yaml":  {`config: recordings-dir: "/home/x/My Trial/recordings" contains whitespace, which FreeSWITCH cannot take in an application argument`},
+		// The notice file is checked as resolved against notices-dir, where the space is.
+		"bad-notice-file-space.yaml":         {`config: notice.nb.file: "/srv/call notices/notice-nb.wav" contains whitespace`},
+		"bad-notice-invalid-file-space.yaml": {`config: notice.nb.invalid-file: "/srv/notices/invalid\tnb.wav" contains whitespace`},
 	} {
 		t.Run(strings.TrimSuffix(file, ".yaml"), func(t *testing.T) {
 			_, err := LoadConfig(configFile(file), true, nil)
@@ -218,6 +222,12 @@ func TestLoadConfig_BadFlag(t *testing.T) {
 		{[]string{"--tries", "0"}, []string{"tries", `"0"`}},
 		{[]string{"--notice", "nb:1:x.wav"}, []string{"notice", `"nb:1:x.wav"`}},
 		{[]string{"--purposes", ""}, []string{"purposes", `""`}},
+		{[]string{"--recordings-dir", "/srv/rec ordings"}, []string{`config: recordings-dir: "/srv/rec ordings" contains whitespace`}},
+		{[]string{"--notice", "nb=1:/a/my notice.wav", "--language", "nb"}, []string{`config: notice.nb.file: "/a/my notice.wav" contains whitespace`}},
+		{[]string{"--notice", "nb=1:/a/nb.wav:/a/in valid.wav", "--language", "nb"}, []string{`config: notice.nb.invalid-file: "/a/in valid.wav" contains whitespace`}},
+		// --data-dir puts recordings-dir and notices-dir below it; the notice files inherit the space.
+		{[]string{"--data-dir", "/home/x/My Trial"}, []string{`config: recordings-dir: "/home/x/My Trial/recordings" contains whitespace`}},
+		{[]string{"--data-dir", "/home/x/My Trial", "--recordings-dir", "/srv/rec"}, []string{`config: notice.en.file: "/home/x/My Trial/notices/notice-en.wav" contains whitespace`}},
 	} {
 		_, err := LoadConfig("", false, testFlags(t, tc.args...))
 		for _, w := range tc.want {
@@ -225,5 +235,30 @@ func TestLoadConfig_BadFlag(t *testing.T) {
 				t.Errorf("%v: error %v does not contain %q", tc.args, err, w)
 			}
 		}
+	}
+}
+
+// TestLoadConfig_RelativePathInSpacedDir: a relative path is checked as FreeSWITCH gets it,
+// absolute, so a working folder with a space in it is caught at load too.
+func TestLoadConfig_RelativePathInSpacedDir(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "My Trial")
+	if err := os.Mkdir(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	t.Chdir(dir)
+	for _, tc := range []struct{ args, want []string }{
+		{[]string{"--recordings-dir", "rec"}, []string{"config: recordings-dir: ", filepath.Join(dir, "rec"), "contains whitespace"}},
+		{[]string{"--notices-dir", "notices"}, []string{"config: notice.en.file: ", filepath.Join(dir, "notices", "notice-en.wav"), "contains whitespace"}},
+	} {
+		_, err := LoadConfig("", false, testFlags(t, tc.args...))
+		for _, w := range tc.want {
+			if msg := consent.ErrorMessage(err); consent.ErrorCode(err) != consent.EINVALID || !strings.Contains(msg, w) {
+				t.Errorf("%v: error %v does not contain %q", tc.args, err, w)
+			}
+		}
+	}
+	// The same working folder is fine for absolute paths without whitespace.
+	if _, err := LoadConfig("", false, testFlags(t, "--recordings-dir", "/srv/rec", "--notices-dir", "/srv/notices")); err != nil {
+		t.Fatalf("absolute paths: %v", err)
 	}
 }
