@@ -39,11 +39,11 @@ type WithdrawRequest struct {
 
 // WithdrawResult says what a withdrawal did.
 type WithdrawResult struct {
-	Calls      []string `json:"calls"`           // call UUIDs marked withdrawn
-	Live       int      `json:"live_calls"`      // of them, calls in progress here
-	Stopped    int      `json:"stopped"`         // live recordings stopped
-	Files      int      `json:"files_deleted"`   // audio files deleted
-	Bytes      int64    `json:"bytes_deleted"`   // their size
+	Calls      []string `json:"calls"`         // call UUIDs marked withdrawn
+	Live       int      `json:"live_calls"`    // of them, calls in progress here
+	Stopped    int      `json:"stopped"`       // live recordings stopped
+	Files      int      `json:"files_deleted"` // audio files deleted
+	Bytes      int64    `json:"bytes_deleted"` // their size
 	Failures   []string `json:"failures,omitempty"`
 	DaemonSide bool     `json:"daemon"` // carried out by the running daemon
 }

@@ -1,11 +1,8 @@
 package esl
 
 import (
-	"bufio"
-	"bytes"
 	"crypto/rand"
 	"fmt"
-	"io"
 	"strings"
 )
 
@@ -45,48 +42,6 @@ func unhex(c byte) byte {
 	default:
 		return c - 'a' + 10
 	}
-}
-
-// event is one text/event-plain message: its header block (values still encoded) and the
-// optional inner body (BACKGROUND_JOB results).
-type event struct {
-	h    header
-	body []byte
-}
-
-// name is the Event-Name.
-func (e event) name() string { return e.h.raw("Event-Name") }
-
-// get returns a decoded header value.
-func (e event) get(name string) string { return e.h.get(name) }
-
-// has reports whether the header is present at all.
-func (e event) has(name string) bool { _, ok := e.h[name]; return ok }
-
-// parseEvent parses the body of a text/event-plain frame. It never panics; a body that is not a
-// header block gives an error wrapping errFraming.
-func parseEvent(body []byte) (event, error) {
-	r := bufio.NewReaderSize(bytes.NewReader(body), maxLineBytes)
-	h, err := readHeaderBlock(r, true)
-	if err != nil {
-		return event{}, fmt.Errorf("parse event: %w", err)
-	}
-	if len(h) == 0 {
-		return event{}, fmt.Errorf("parse event: %w: empty", errFraming)
-	}
-	e := event{h: h}
-	n, err := contentLength(h)
-	if err != nil {
-		return event{}, fmt.Errorf("parse event: %w", err)
-	}
-	if n > 0 {
-		rest, _ := io.ReadAll(r) // reads from memory: cannot fail
-		if n > len(rest) {
-			return event{}, fmt.Errorf("parse event: %w: inner body cut off", errFraming)
-		}
-		e.body = rest[:n]
-	}
-	return e, nil
 }
 
 // newUUID returns a random (version 4) UUID, the form FreeSWITCH uses, so that transcripts and

@@ -18,7 +18,7 @@ import (
 // harness runs the daemon in this process against the fake FreeSWITCH over real TCP, with a
 // real SQLite file and real WAV files in a temporary --data-dir.
 type harness struct {
-	t       *testing.T
+	t       testing.TB
 	ctx     context.Context
 	dir     string
 	fs      *fakefs.Server
@@ -30,7 +30,7 @@ type harness struct {
 
 const testPassword = "not-ClueCon-7f3a"
 
-func startHarness(t *testing.T, fsCfg fakefs.Config, flags ...string) *harness {
+func startHarness(t testing.TB, fsCfg fakefs.Config, flags ...string) *harness {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
