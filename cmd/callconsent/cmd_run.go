@@ -2,14 +2,18 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
+	"os"
+	"runtime/pprof"
 
 	"github.com/spf13/cobra"
 )
 
 func newRunCommand(g *globalOptions) *cobra.Command {
-	return &cobra.Command{
+	var cpuProfile string
+	cmd := &cobra.Command{
 		Use:   "run",
 		Short: "Run the daemon: answer FreeSWITCH's calls, ask for consent, record only with it",
 		Long: `Run serves FreeSWITCH's outbound socket (esl-listen): for every call FreeSWITCH hands
@@ -35,9 +39,31 @@ The first SIGINT or SIGTERM stops taking calls and lets the running ones end the
 			if err != nil {
 				return err
 			}
+			if cpuProfile != "" {
+				stop, err := startCPUProfile(cpuProfile)
+				if err != nil {
+					return err
+				}
+				defer stop()
+			}
 			return runRun(cmd.Context(), cfg, cmd.ErrOrStderr())
 		},
 	}
+	cmd.Flags().StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile to `file` (for benchmarks)")
+	cmd.Flags().MarkHidden("cpuprofile")
+	return cmd
+}
+
+func startCPUProfile(path string) (stop func(), err error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, fmt.Errorf("cpuprofile: %w", err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("cpuprofile: %w", err)
+	}
+	return func() { pprof.StopCPUProfile(); f.Close() }, nil
 }
 
 // runRun runs the daemon until ctx ends.

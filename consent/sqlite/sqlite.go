@@ -135,6 +135,8 @@ func (db *DB) dsn(abs string, readOnly bool) string {
 	q.Set("_foreign_keys", "on")
 	q.Set("_busy_timeout", fmt.Sprint(db.busyTimeout.Milliseconds()))
 	q.Set("_secure_delete", "on") // deleted rows are zeroed, not left in free pages
+	// Each call runs the same few statements: keep them prepared instead of parsing every time.
+	q.Set("_stmt_cache_size", "32")
 	if readOnly {
 		q.Set("mode", "ro")
 		q.Set("_query_only", "on")
