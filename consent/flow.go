@@ -81,9 +81,19 @@ func (f *Flow) Handle(ctx context.Context, ch Channel) {
 		return
 	}
 	d, proof, err := f.ask(ctx, ch, notice)
-	if err := f.write(ctx, func(ctx context.Context) error { return f.Store.DecideCall(ctx, uuid, d, proof) }); err != nil {
-		log.Error("store decision failed; transferring unrecorded", "decision", d, "err", err)
-		d, proof = DecisionError, nil
+	var rec *Recording
+	if d == DecisionGranted {
+		rec = f.prepareRecording(ch.UUID(), log)
+	}
+	werr := f.write(ctx, func(ctx context.Context) error {
+		if rec != nil {
+			return f.Store.Grant(ctx, uuid, proof, rec)
+		}
+		return f.Store.DecideCall(ctx, uuid, d, proof)
+	})
+	if werr != nil {
+		log.Error("store decision failed; transferring unrecorded", "decision", d, "err", werr)
+		d, proof, rec = DecisionError, nil, nil
 		_ = f.write(ctx, func(ctx context.Context) error { return f.Store.DecideCall(ctx, uuid, d, nil) })
 	}
 	f.count(d)
@@ -92,9 +102,8 @@ func (f *Flow) Handle(ctx context.Context, ch Channel) {
 		f.end(ctx, ch, call, nil, log)
 		return
 	}
-	var rec *Recording
-	if d == DecisionGranted {
-		rec = f.record(ctx, ch, log)
+	if rec != nil {
+		f.record(ctx, ch, rec, log)
 	}
 	f.transfer(ctx, ch, log)
 	f.end(ctx, ch, call, rec, log)

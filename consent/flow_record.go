@@ -8,11 +8,10 @@ import (
 	"time"
 )
 
-// record starts the recording of a call whose grant is committed. The recording row is
-// committed before record_session is sent, so a crash at any point leaves a row that reconcile
-// or the sweeper can finish; a file without its row would be an orphan.
-func (f *Flow) record(ctx context.Context, ch Channel, log *slog.Logger) *Recording {
-	uuid := ch.UUID()
+// prepareRecording decides where a granted call will be recorded and claims the right to
+// start it. It returns nil when the call was withdrawn meanwhile or the folder cannot be made:
+// the grant is then stored without a recording, and nothing is recorded.
+func (f *Flow) prepareRecording(uuid string, log *slog.Logger) *Recording {
 	now := f.Now().UTC()
 	rec := &Recording{CallUUID: uuid, Path: RecordingPath(f.Recordings, uuid, now), State: RecordingPending, StartedAt: now}
 	if !f.Live.BeginRecording(uuid, rec.Path) {
@@ -26,9 +25,17 @@ func (f *Flow) record(ctx context.Context, ch Channel, log *slog.Logger) *Record
 			return nil
 		}
 	}
-	if err := f.write(ctx, func(ctx context.Context) error { return f.Store.CreateRecording(ctx, rec) }); err != nil {
-		log.Error("store recording failed; not recording", "err", err)
-		return nil
+	return rec
+}
+
+// record starts the recording of a call whose grant and recording row are committed (Grant):
+// a crash at any point leaves a row that reconcile or the sweeper can finish, never a file
+// without its row.
+func (f *Flow) record(ctx context.Context, ch Channel, rec *Recording, log *slog.Logger) {
+	if f.Live.Withdrawn(rec.CallUUID) {
+		// Withdrawn between the claim and the commit: the withdrawal moved the row on.
+		log.Info("consent withdrawn before the recording started; not recording")
+		return
 	}
 	wait := f.StartWait
 	if wait == 0 {
@@ -40,20 +47,19 @@ func (f *Flow) record(ctx context.Context, ch Channel, log *slog.Logger) *Record
 		f.setState(ctx, rec, RecordingRecording, RecordingUpdate{}, log)
 	case errors.Is(err, ErrHungUp):
 		// The recording may have started just before the hang-up: end() decides from the file.
-		return rec
+		return
 	default:
 		// Not confirmed: make sure nothing records, then give up on this recording. The caller
 		// still goes to an employee, unrecorded.
 		log.Error("recording not confirmed; stopping it and continuing unrecorded", "err", err)
 		f.stop(ctx, rec, log)
 		f.setState(ctx, rec, RecordingFailed, RecordingUpdate{EndedAt: f.Now().UTC()}, log)
-		return rec
+		return
 	}
-	if f.Live.Withdrawn(uuid) {
+	if f.Live.Withdrawn(rec.CallUUID) {
 		// A withdrawal raced with the start and may have found nothing to stop yet.
 		f.stop(ctx, rec, log)
 	}
-	return rec
 }
 
 func (f *Flow) stop(ctx context.Context, rec *Recording, log *slog.Logger) {

@@ -139,8 +139,10 @@ func TestFlow(t *testing.T) {
 			want: []string{"ch:transfer:6000 XML default", "ch:close"}},
 		{name: "ErrStoreGrant", prompts: []promptStep{digit("1")}, fail: map[string]error{"DecideCall:granted": errors.New("database is locked")}, decision: consent.DecisionError,
 			want: []string{"store:call", "ch:answer", "ch:flush", "ch:prompt", "store:decide:error", "ch:transfer:6000 XML default", "ch:end", "store:end", "ch:close"}},
-		{name: "ErrStoreRecording", prompts: []promptStep{digit("1")}, fail: map[string]error{"CreateRecording": errors.New("disk full")}, decision: consent.DecisionGranted, tries: 1,
-			want: []string{"store:call", "ch:answer", "ch:flush", "ch:prompt", "store:decide:granted", "ch:transfer:6000 XML default", "ch:end", "store:end", "ch:close"}},
+		// Grant and recording row are one transaction: if the row cannot be stored, neither is
+		// the grant, and the call goes on unrecorded with decision error.
+		{name: "ErrStoreRecording", prompts: []promptStep{digit("1")}, fail: map[string]error{"CreateRecording": errors.New("disk full")}, decision: consent.DecisionError,
+			want: []string{"store:call", "ch:answer", "ch:flush", "ch:prompt", "store:decide:error", "ch:transfer:6000 XML default", "ch:end", "store:end", "ch:close"}},
 		{name: "ErrRecordNotStarted", prompts: []promptStep{digit("1")}, startErr: consent.ErrRecordingNotStarted, decision: consent.DecisionGranted, tries: 1, rec: consent.RecordingFailed,
 			want: []string{"store:call", "ch:answer", "ch:flush", "ch:prompt", "store:decide:granted", "store:recording:pending", "ch:record", "ctl:stop", "store:recording:failed", "ch:transfer:6000 XML default", "ch:end", "store:end", "ch:close"}},
 	} {

@@ -1,6 +1,7 @@
 package consent_test
 
 import (
+	"cmp"
 	"context"
 	"sync"
 	"time"
@@ -51,6 +52,22 @@ func (s *memStore) DecideCall(_ context.Context, id string, d consent.Decision, 
 	}
 	c.Decision, c.Proof = d, p
 	s.log.add("store:decide:" + string(d))
+	return nil
+}
+
+func (s *memStore) Grant(ctx context.Context, id string, p *consent.Proof, r *consent.Recording) error {
+	if err := cmp.Or(s.fail["Grant"], s.fail["CreateRecording"]); err != nil {
+		return err // one transaction: nothing of it is stored
+	}
+	if err := s.DecideCall(ctx, id, consent.DecisionGranted, p); err != nil {
+		return err
+	}
+	if err := s.CreateRecording(ctx, r); err != nil {
+		s.mu.Lock()
+		s.calls[id].Decision, s.calls[id].Proof = consent.DecisionPending, nil // one transaction: undo
+		s.mu.Unlock()
+		return err
+	}
 	return nil
 }
 

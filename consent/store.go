@@ -13,6 +13,10 @@ type Store interface {
 	CreateCall(ctx context.Context, c *Call) error
 	// DecideCall sets the decision and proof of a pending call (see CheckDecisionTransition).
 	DecideCall(ctx context.Context, callUUID string, d Decision, p *Proof) error
+	// Grant stores a grant with its proof and the call's pending recording in one transaction,
+	// so that one durable commit stands between the caller's key and record_session. On error
+	// neither is stored.
+	Grant(ctx context.Context, callUUID string, p *Proof, r *Recording) error
 	// EndCall stamps the end of a call; calling it again keeps the first end time.
 	EndCall(ctx context.Context, callUUID string, endedAt time.Time) error
 	// FindCall returns a call with its recording, or an ENOTFOUND error.

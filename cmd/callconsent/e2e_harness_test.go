@@ -136,6 +136,19 @@ type observedStore struct {
 	log *commitLog
 }
 
+func (s *observedStore) Grant(ctx context.Context, id string, p *consent.Proof, r *consent.Recording) error {
+	err := s.Store.Grant(ctx, id, p, r)
+	if err == nil {
+		s.log.mu.Lock()
+		if s.log.decided == nil {
+			s.log.decided = map[string]time.Time{}
+		}
+		s.log.decided[id] = time.Now()
+		s.log.mu.Unlock()
+	}
+	return err
+}
+
 func (s *observedStore) DecideCall(ctx context.Context, id string, d consent.Decision, p *consent.Proof) error {
 	err := s.Store.DecideCall(ctx, id, d, p)
 	if err == nil && d == consent.DecisionGranted {

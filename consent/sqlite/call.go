@@ -55,6 +55,31 @@ func checkPseudonym(who, s string) error {
 // refused: R-CONSENT-4 requires the evidence with the decision. A zero p.DecidedAt is set to
 // the transaction's time.
 func (db *DB) DecideCall(ctx context.Context, callUUID string, d consent.Decision, p *consent.Proof) error {
+	if err := checkDecision(callUUID, d, p); err != nil {
+		return err
+	}
+	return db.update(ctx, func(tx *Tx) error { return decideTx(ctx, tx, callUUID, d, p) })
+}
+
+// Grant stores a grant with its proof and the call's pending recording in one transaction:
+// a single durable commit stands between the caller's key and record_session.
+func (db *DB) Grant(ctx context.Context, callUUID string, p *consent.Proof, r *consent.Recording) error {
+	if err := checkDecision(callUUID, consent.DecisionGranted, p); err != nil {
+		return err
+	} else if err := checkNewRecording(r); err != nil {
+		return err
+	} else if r.CallUUID != callUUID {
+		return consent.Errorf(consent.EINVALID, "recording belongs to another call")
+	}
+	return db.update(ctx, func(tx *Tx) error {
+		if err := decideTx(ctx, tx, callUUID, consent.DecisionGranted, p); err != nil {
+			return err
+		}
+		return createRecordingTx(ctx, tx, r)
+	})
+}
+
+func checkDecision(callUUID string, d consent.Decision, p *consent.Proof) error {
 	if !consent.ValidUUID(callUUID) {
 		return consent.Errorf(consent.EINVALID, "call uuid is not a uuid")
 	} else if d == consent.DecisionGranted && p == nil {
@@ -62,35 +87,36 @@ func (db *DB) DecideCall(ctx context.Context, callUUID string, d consent.Decisio
 	} else if p != nil && p.Tries < 0 {
 		return consent.Errorf(consent.EINVALID, "proof tries must not be negative")
 	}
+	return nil
+}
 
-	return db.update(ctx, func(tx *Tx) error {
-		var from consent.Decision
-		err := tx.QueryRowContext(ctx, `SELECT decision FROM calls WHERE uuid = ?`, callUUID).Scan(&from)
-		if errors.Is(err, sql.ErrNoRows) {
-			return consent.Errorf(consent.ENOTFOUND, "call %s not found", callUUID)
-		} else if err != nil {
-			return err
-		}
-		if err := consent.CheckDecisionTransition(from, d); err != nil {
-			return err
-		}
-
-		var decidedAt, digit, version, sha, lang any
-		var tries any
-		if p != nil {
-			if p.DecidedAt.IsZero() {
-				p.DecidedAt = tx.now
-			}
-			decidedAt, digit, tries = formatTime(p.DecidedAt), p.Digit, p.Tries
-			version, sha, lang = p.NoticeVersion, p.NoticeSHA256, p.Language
-		}
-		_, err = tx.ExecContext(ctx, `
-			UPDATE calls SET decision = ?, decided_at = ?, digit = ?, tries = ?,
-				notice_version = ?, notice_sha256 = ?, proof_language = ?
-			WHERE uuid = ?`,
-			d, decidedAt, digit, tries, version, sha, lang, callUUID)
+func decideTx(ctx context.Context, tx *Tx, callUUID string, d consent.Decision, p *consent.Proof) error {
+	var from consent.Decision
+	err := tx.QueryRowContext(ctx, `SELECT decision FROM calls WHERE uuid = ?`, callUUID).Scan(&from)
+	if errors.Is(err, sql.ErrNoRows) {
+		return consent.Errorf(consent.ENOTFOUND, "call %s not found", callUUID)
+	} else if err != nil {
 		return err
-	})
+	}
+	if err := consent.CheckDecisionTransition(from, d); err != nil {
+		return err
+	}
+
+	var decidedAt, digit, version, sha, lang any
+	var tries any
+	if p != nil {
+		if p.DecidedAt.IsZero() {
+			p.DecidedAt = tx.now
+		}
+		decidedAt, digit, tries = formatTime(p.DecidedAt), p.Digit, p.Tries
+		version, sha, lang = p.NoticeVersion, p.NoticeSHA256, p.Language
+	}
+	_, err = tx.ExecContext(ctx, `
+		UPDATE calls SET decision = ?, decided_at = ?, digit = ?, tries = ?,
+			notice_version = ?, notice_sha256 = ?, proof_language = ?
+		WHERE uuid = ?`,
+		d, decidedAt, digit, tries, version, sha, lang, callUUID)
+	return err
 }
 
 // EndCall stamps the end of a call. The first end time wins, so a late duplicate hangup event

@@ -14,6 +14,13 @@ import (
 // refuses with ECONFLICT unless the decision is granted and not withdrawn; the schema's trigger
 // refuses the same again should this check ever be bypassed. A zero StartedAt means now.
 func (db *DB) CreateRecording(ctx context.Context, r *consent.Recording) error {
+	if err := checkNewRecording(r); err != nil {
+		return err
+	}
+	return db.update(ctx, func(tx *Tx) error { return createRecordingTx(ctx, tx, r) })
+}
+
+func checkNewRecording(r *consent.Recording) error {
 	switch {
 	case r == nil:
 		return consent.Errorf(consent.EINVALID, "recording required")
@@ -26,35 +33,36 @@ func (db *DB) CreateRecording(ctx context.Context, r *consent.Recording) error {
 	case r.DurationMS < 0 || r.Bytes < 0:
 		return consent.Errorf(consent.EINVALID, "recording duration and size must not be negative")
 	}
+	return nil
+}
 
-	return db.update(ctx, func(tx *Tx) error {
-		var decision consent.Decision
-		var withdrawn sql.NullString
-		err := tx.QueryRowContext(ctx, `SELECT decision, withdrawn_at FROM calls WHERE uuid = ?`, r.CallUUID).
-			Scan(&decision, &withdrawn)
-		if errors.Is(err, sql.ErrNoRows) {
-			return consent.Errorf(consent.ENOTFOUND, "call %s not found", r.CallUUID)
-		} else if err != nil {
-			return err
-		} else if decision != consent.DecisionGranted {
-			return consent.Errorf(consent.ECONFLICT, "call %s has decision %s: no recording without a stored grant", r.CallUUID, decision)
-		} else if withdrawn.Valid {
-			return consent.Errorf(consent.ECONFLICT, "call %s: consent was withdrawn", r.CallUUID)
-		}
+func createRecordingTx(ctx context.Context, tx *Tx, r *consent.Recording) error {
+	var decision consent.Decision
+	var withdrawn sql.NullString
+	err := tx.QueryRowContext(ctx, `SELECT decision, withdrawn_at FROM calls WHERE uuid = ?`, r.CallUUID).
+		Scan(&decision, &withdrawn)
+	if errors.Is(err, sql.ErrNoRows) {
+		return consent.Errorf(consent.ENOTFOUND, "call %s not found", r.CallUUID)
+	} else if err != nil {
+		return err
+	} else if decision != consent.DecisionGranted {
+		return consent.Errorf(consent.ECONFLICT, "call %s has decision %s: no recording without a stored grant", r.CallUUID, decision)
+	} else if withdrawn.Valid {
+		return consent.Errorf(consent.ECONFLICT, "call %s: consent was withdrawn", r.CallUUID)
+	}
 
-		if r.StartedAt.IsZero() {
-			r.StartedAt = tx.now
-		}
-		_, err = tx.ExecContext(ctx, `
-			INSERT INTO recordings (call_uuid, path, state, started_at, ended_at, duration_ms, bytes)
-			VALUES (?, ?, 'pending', ?, ?, ?, ?)`,
-			r.CallUUID, r.Path, formatTime(r.StartedAt), formatTime(r.EndedAt), r.DurationMS, r.Bytes)
-		if err != nil {
-			return err
-		}
-		r.State = consent.RecordingPending
-		return nil
-	})
+	if r.StartedAt.IsZero() {
+		r.StartedAt = tx.now
+	}
+	_, err = tx.ExecContext(ctx, `
+		INSERT INTO recordings (call_uuid, path, state, started_at, ended_at, duration_ms, bytes)
+		VALUES (?, ?, 'pending', ?, ?, ?, ?)`,
+		r.CallUUID, r.Path, formatTime(r.StartedAt), formatTime(r.EndedAt), r.DurationMS, r.Bytes)
+	if err != nil {
+		return err
+	}
+	r.State = consent.RecordingPending
+	return nil
 }
 
 // UpdateRecording moves a call's recording to a new state, setting the non-zero fields of u,
