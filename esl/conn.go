@@ -57,7 +57,7 @@ type conn struct {
 func newConn(nc net.Conn, log *slog.Logger, onEvent func(event)) *conn {
 	c := &conn{
 		nc:      nc,
-		br:      bufio.NewReaderSize(nc, maxLineBytes),
+		br:      bufio.NewReaderSize(nc, readBufBytes),
 		log:     log,
 		onEvent: onEvent,
 		authReq: make(chan struct{}, 1),

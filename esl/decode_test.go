@@ -155,3 +155,21 @@ func FuzzDecodeEvent(f *testing.F) {
 		}
 	})
 }
+
+// A header line longer than the read buffer (a long SDP variable in a real connect reply) is
+// gathered whole; one over maxLineBytes is a framing error, not an allocation without bound.
+func TestReadFrame_LongHeaderLine(t *testing.T) {
+	long := strings.Repeat("v", 20<<10)
+	in := "Content-Type: command/reply\nReply-Text: %2BOK%0A\nvariable_switch_r_sdp: " + long + "\nUnique-ID: x\n\n"
+	f, err := readFrame(bufio.NewReaderSize(strings.NewReader(in), readBufBytes))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := f.h.raw("variable_switch_r_sdp"); got != long || f.h.raw("Unique-ID") != "x" {
+		t.Fatalf("long line: got %d bytes", len(got))
+	}
+	tooLong := "Content-Type: command/reply\nX: " + strings.Repeat("v", maxLineBytes+1) + "\n\n"
+	if _, err := readFrame(bufio.NewReaderSize(strings.NewReader(tooLong), readBufBytes)); !errors.Is(err, errFraming) {
+		t.Fatalf("line over the bound: %v, want a framing error", err)
+	}
+}

@@ -22,7 +22,11 @@ import (
 // Bounds on what a peer may send. FreeSWITCH's largest frames are a few KiB (connect reply,
 // events); the bounds only stop a broken peer from making us allocate without limit.
 const (
-	maxLineBytes   = 64 << 10 // one header line; also the bufio buffer size
+	maxLineBytes = 64 << 10 // one header line
+	// readBufBytes is each connection's read buffer. Frame headers are short lines; a longer
+	// line is gathered piece by piece up to maxLineBytes (readLine). Thousands of calls are
+	// open at once, so the buffer is most of a call's memory.
+	readBufBytes   = 4 << 10
 	maxHeaderBytes = 1 << 20  // one header block
 	maxBodyBytes   = 16 << 20 // one Content-Length body
 )
@@ -135,7 +139,7 @@ func readHeaderBlock(r *bufio.Reader, atEOFok bool) (header, error) {
 	h := header{}
 	total := 0
 	for {
-		line, err := r.ReadSlice('\n')
+		line, err := readLine(r)
 		switch {
 		case errors.Is(err, bufio.ErrBufferFull):
 			return nil, fmt.Errorf("%w: header line too long", errFraming)
@@ -167,6 +171,23 @@ func readHeaderBlock(r *bufio.Reader, atEOFok bool) (header, error) {
 			return h, nil
 		}
 	}
+}
+
+// readLine reads up to and including '\n' like ReadSlice, but gathers a line longer than the
+// reader's buffer, up to maxLineBytes; beyond that it returns bufio.ErrBufferFull.
+func readLine(r *bufio.Reader) ([]byte, error) {
+	line, err := r.ReadSlice('\n')
+	if !errors.Is(err, bufio.ErrBufferFull) {
+		return line, err
+	}
+	long := append([]byte(nil), line...)
+	for errors.Is(err, bufio.ErrBufferFull) {
+		if line, err = r.ReadSlice('\n'); len(long)+len(line) > maxLineBytes {
+			return nil, bufio.ErrBufferFull
+		}
+		long = append(long, line...)
+	}
+	return long, err
 }
 
 // splitHeaderLine splits "Key: Value". Keys are taken as they are: FreeSWITCH does not encode
