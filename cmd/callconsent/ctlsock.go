@@ -27,7 +27,7 @@ type ctlRequest struct {
 // ctlResponse is the daemon's answer, one line of JSON.
 type ctlResponse struct {
 	Withdraw *consent.WithdrawResult `json:"withdraw,omitempty"`
-	Status   map[string]any          `json:"status,omitempty"`
+	Status   *daemonStatus           `json:"status,omitempty"`
 	Code     string                  `json:"code,omitempty"` // consent error code when failed
 	Error    string                  `json:"error,omitempty"`
 }
@@ -109,7 +109,7 @@ func (d *daemon) handleControl(ctx context.Context, req ctlRequest) ctlResponse 
 		}
 		return resp
 	case req.Op == "status":
-		return ctlResponse{Status: map[string]any{"live_calls": d.live.Len(), "freeswitch_ready": d.control.Ready()}}
+		return ctlResponse{Status: d.status()}
 	}
 	return ctlResponse{Code: consent.EINVALID, Error: fmt.Sprintf("control socket: unknown op %q", req.Op)}
 }

@@ -33,6 +33,7 @@ type daemon struct {
 	metrics    *metrics
 	sweeper    *retention.Sweeper
 	withdrawer *consent.Withdrawer
+	started    time.Time
 	closers    []func() error // in reverse order of opening
 
 	// wrapStore, when set (tests), wraps the store the flow writes through, to observe commits.
@@ -92,6 +93,7 @@ func (d *daemon) Open(ctx context.Context) (err error) {
 		return err
 	}
 	d.startReconcileLoop(ctx, time.Minute)
+	d.started = time.Now().UTC()
 	d.log.Info("callconsent running", "esl_listen", d.outbound.Addr().String(), "freeswitch", d.cfg.FreeSWITCH,
 		"db", d.cfg.DB, "recordings", d.cfg.RecordingsDir)
 	return nil

@@ -15,11 +15,10 @@ type metrics struct {
 	mu         sync.Mutex
 	decisions  map[consent.Decision]uint64
 	recordings map[consent.RecordingState]uint64
-	counters   map[string]uint64
 }
 
 func newMetrics() *metrics {
-	return &metrics{decisions: map[consent.Decision]uint64{}, recordings: map[consent.RecordingState]uint64{}, counters: map[string]uint64{}}
+	return &metrics{decisions: map[consent.Decision]uint64{}, recordings: map[consent.RecordingState]uint64{}}
 }
 
 func (m *metrics) decision(d consent.Decision) {
@@ -34,12 +33,6 @@ func (m *metrics) recording(s consent.RecordingState) {
 	m.mu.Unlock()
 }
 
-func (m *metrics) add(name string, n uint64) {
-	m.mu.Lock()
-	m.counters[name] += n
-	m.mu.Unlock()
-}
-
 // writeText writes the counters in Prometheus' text exposition format, plus the gauges given.
 func (m *metrics) writeText(w io.Writer, gauges map[string]float64) {
 	m.mu.Lock()
@@ -51,9 +44,6 @@ func (m *metrics) writeText(w io.Writer, gauges map[string]float64) {
 	fmt.Fprintln(w, "# TYPE callconsent_recording_transitions_total counter")
 	for _, s := range consent.RecordingStates {
 		fmt.Fprintf(w, "callconsent_recording_transitions_total{state=%q} %d\n", s, m.recordings[s])
-	}
-	for _, name := range sortedKeys(m.counters) {
-		fmt.Fprintf(w, "# TYPE callconsent_%s counter\ncallconsent_%s %d\n", name, name, m.counters[name])
 	}
 	for _, name := range sortedKeys(gauges) {
 		fmt.Fprintf(w, "# TYPE callconsent_%s gauge\ncallconsent_%s %g\n", name, name, gauges[name])

@@ -20,6 +20,7 @@ var subcommands = []func(g *globalOptions) *cobra.Command{
 	newSimulateCommand,
 	newWithdrawCommand,
 	newSweepCommand,
+	newStatusCommand,
 }
 
 // exitCodesHelp is shown in the root help and referenced from every command's help.

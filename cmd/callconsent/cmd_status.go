@@ -1,0 +1,76 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/callconsent/callconsent/consent"
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+)
+
+// statusOptions are the flags of `callconsent status`.
+type statusOptions struct {
+	Output outputFormat
+}
+
+// AddFlags registers --output.
+func (o *statusOptions) AddFlags(fs *pflag.FlagSet) { addOutputFlag(fs, &o.Output) }
+
+func newStatusCommand(g *globalOptions) *cobra.Command {
+	var opts statusOptions
+	cmd := &cobra.Command{
+		Use:   "status",
+		Short: "Health of the running daemon: FreeSWITCH connection, live calls, counters",
+		Long: `Status asks the running daemon over its control socket for its health (R-SEC-4): whether
+the control connection to FreeSWITCH is up, how many calls are in progress, and counters
+since start (decisions, recording transitions, retention sweeps, deletions, alarms) in
+Prometheus' text format, ready for a node-exporter textfile collector. No caller data.
+
+It exits 1 when no daemon runs, and 4 when the daemon runs but is not connected to
+FreeSWITCH (calls then take the dialplan's unrecorded fallback): usable as a health check.
+
+` + exitCodesHelp,
+		Example: `  callconsent status
+  callconsent status --output json`,
+		Args: exactArgs(),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, err := g.Config(cmd)
+			if err != nil {
+				return err
+			}
+			return runStatus(cmd.Context(), cfg, opts, cmd.OutOrStdout())
+		},
+	}
+	opts.AddFlags(cmd.Flags())
+	return cmd
+}
+
+func runStatus(ctx context.Context, cfg *Config, opts statusOptions, out io.Writer) error {
+	resp, err := askDaemon(ctx, cfg.ControlSocket, ctlRequest{Op: "status"})
+	if errors.Is(err, errNoDaemon) {
+		return fmt.Errorf("status: %w (control socket %s)", errNoDaemon, cfg.ControlSocket)
+	} else if err != nil {
+		return err
+	} else if resp.Status == nil {
+		return fmt.Errorf("status: the daemon gave no status: %s", resp.Error)
+	}
+	st := resp.Status
+	if opts.Output == outputJSON {
+		err = writeJSON(out, st)
+	} else {
+		state := "connected"
+		if !st.Ready {
+			state = "NOT connected (calls take the dialplan's unrecorded fallback)"
+		}
+		fmt.Fprintf(out, "freeswitch: %s\nlive calls: %d\nrunning since: %s (%s)\n\n%s", state, st.LiveCalls,
+			st.Since.Format(time.RFC3339), time.Since(st.Since).Round(time.Second), st.Metrics)
+	}
+	if err == nil && !st.Ready {
+		err = consent.Errorf(consent.ECONFLICT, "status: daemon not connected to FreeSWITCH")
+	}
+	return err
+}
