@@ -64,15 +64,38 @@ func startHarness(t testing.TB, fsCfg fakefs.Config, flags ...string) *harness {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
+		h.assertNoCallerData("while running")
 		h.d.Close()
-		for _, n := range []string{"+4791234567", "91234567", "Kari", "Nordmann"} {
-			if strings.Contains(h.logs.String(), n) {
-				t.Errorf("logs contain caller data %q", n)
-			}
-		}
+		h.assertNoCallerData("after close")
 	})
 	h.waitFor("control connection ready", h.d.control.Ready)
 	return h
+}
+
+// callerData are the caller ids the fake FreeSWITCH sends by default, in the spellings they
+// could be stored or logged in.
+var callerData = []string{"+4791234567", "4791234567", "91234567", "%2B4791234567", "Kari", "Nordmann"}
+
+// assertNoCallerData checks the logs and the database files (db, -wal) byte for byte: the
+// caller's number and name reach neither (R-PSEUDO-1, R-PSEUDO-4).
+func (h *harness) assertNoCallerData(when string) {
+	h.t.Helper()
+	for _, n := range callerData {
+		if strings.Contains(h.logs.String(), n) {
+			h.t.Errorf("%s: logs contain caller data %q", when, n)
+		}
+	}
+	for _, f := range []string{h.cfg.DB, h.cfg.DB + "-wal"} {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			continue // no -wal after a clean close
+		}
+		for _, n := range callerData {
+			if bytes.Contains(b, []byte(n)) {
+				h.t.Errorf("%s: %s contains caller data %q", when, filepath.Base(f), n)
+			}
+		}
+	}
 }
 
 func cmpOr(d, def time.Duration) time.Duration {
