@@ -31,7 +31,7 @@ run_once() {
 	sleep 1
 	base=$(awk '/VmRSS/{print $2}' /proc/$dpid/status)
 	t0=$(awk '{print $14+$15}' /proc/$dpid/stat)
-	"$BIN" --data-dir "$WORK/d" --esl-listen $LISTEN --freeswitch $FS simulate --calls "$1" --concurrency "$2" \
+	/usr/bin/time -f "%U %S" -o "$WORK/sim.time" "$BIN" --data-dir "$WORK/d" --esl-listen $LISTEN --freeswitch $FS simulate --calls "$1" --concurrency "$2" \
 		--talk "$3" --mix "$4" --output json >"$WORK/sim.json" 2>"$WORK/sim.err" &
 	local spid=$!
 	while kill -0 $spid 2>/dev/null; do
@@ -45,13 +45,14 @@ run_once() {
 	t1=$(awk '{print $14+$15}' /proc/$dpid/stat)
 	kill -INT $dpid
 	wait $dpid || true
-	python3 - "$WORK/sim.json" "$((t1 - t0))" "$base" "$peak" "$maxc" <<'PY'
+	python3 - "$WORK/sim.json" "$((t1 - t0))" "$base" "$peak" "$maxc" "$WORK/sim.time" <<'PY'
 import json, sys
 r = json.load(open(sys.argv[1]))
-ticks, base, peak, maxc = (int(x) for x in sys.argv[2:])
+ticks, base, peak, maxc = (int(x) for x in sys.argv[2:6])
+fake = sum(float(x) for x in open(sys.argv[6]).read().split()[-2:])
 print(f"  calls {r['calls']} in {r['seconds']:.1f} s = {r['calls_per_second']:.0f} calls/s, errors {r['errors']}")
 print(f"  digit->record_session: p50 {r['digit_to_record_p50_ms']:.2f} ms, p99 {r['digit_to_record_p99_ms']:.2f} ms, max {r['digit_to_record_max_ms']:.2f} ms ({r['digit_to_record_samples']} calls)")
-print(f"  daemon CPU {ticks/100:.2f} s = {ticks*10000/r['calls']:.0f} us per call")
+print(f"  daemon CPU {ticks/100:.2f} s = {ticks*10000/r['calls']:.0f} us per call; fake FreeSWITCH CPU {fake:.2f} s = {fake*1e6/r['calls']:.0f} us per call")
 print(f"  daemon RSS idle {base} KiB, peak {peak} KiB; max concurrent calls {maxc}: {(peak-base)/max(maxc,1):.0f} KiB per concurrent call")
 PY
 }

@@ -90,7 +90,10 @@ func runSimulate(ctx context.Context, cfg *Config, opts simulateOptions, out, lo
 		FixedMediaDuration: opts.Prompt,
 		ShutdownDelay:      100 * time.Millisecond,
 		MaxCommands:        1, // the summary comes from the call results, not the command log
-		Logger:             slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelWarn})),
+		// The WAVs still grow while a call lasts, in fewer, larger writes: the fake's disk work
+		// is FreeSWITCH's cost, and on a shared machine it would be charged to callconsent.
+		RecordFlushInterval: 500 * time.Millisecond,
+		Logger:              slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelWarn})),
 	})
 	if err := fs.Open(ctx); err != nil {
 		return fmt.Errorf("fake freeswitch: %w", err)

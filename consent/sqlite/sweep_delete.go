@@ -3,15 +3,17 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"errors"
+	"strings"
 
 	"github.com/callconsent/callconsent/consent"
 )
 
 // The two commits around an unlink (R-RETAIN-4). MarkDeleting is the intent, FinishDeletions the
 // proof; the sweeper unlinks and fsyncs the folder between them. Both take a batch in one
-// transaction with prepared statements, because a commit costs an fsync, parsing SQL costs more
-// than running it, and a sweep may delete a hundred thousand files.
+// transaction and work on it as a set: the batch is loaded once into a temporary table, and a
+// handful of statements join it with the tables through their path indexes. A statement per
+// file would cost a round trip through cgo and database/sql each, and a sweep may delete a
+// hundred thousand files.
 
 // FindIntents returns the deletions marked but not finished, in path order: what a crash left
 // between MarkDeleting and FinishDeletions. DeletedAt is the time of the intent.
@@ -42,49 +44,113 @@ func (db *DB) FindIntents(ctx context.Context) ([]consent.Tombstone, error) {
 	return out, formatError(rows.Err())
 }
 
-// sweepStmts are the statements of one batch, prepared once per transaction.
-type sweepStmts struct {
-	find, setState, addIntent, delIntent, addTombstone *sql.Stmt
-}
+// sweepBatchChunk is how many rows one INSERT into the batch table binds (6 parameters each),
+// far below SQLite's limit of bound parameters.
+const sweepBatchChunk = 500
 
-func prepareSweep(ctx context.Context, tx *Tx) (*sweepStmts, error) {
-	var s sweepStmts
-	for _, p := range []struct {
-		dst   **sql.Stmt
-		query string
-	}{
-		{&s.find, `SELECT call_uuid, state, bytes FROM recordings WHERE path = ?`},
-		{&s.setState, `UPDATE recordings SET state = ? WHERE call_uuid = ?`},
-		{&s.addIntent, `INSERT INTO deletion_intents (path, call_uuid, reason, bytes, created_at)
-			VALUES (?, ?, ?, ?, ?) ON CONFLICT (path) DO NOTHING`},
-		{&s.delIntent, `DELETE FROM deletion_intents WHERE path = ?`},
-		{&s.addTombstone, `INSERT INTO tombstones (call_uuid, path, deleted_at, reason, bytes) VALUES (?, ?, ?, ?, ?)`},
-	} {
-		st, err := tx.PrepareContext(ctx, p.query)
+// The batch table lives in the writer connection's temp database: it is never written to the
+// database file or its WAL, and it is part of the transaction, so a rolled back batch leaves
+// it as it was. k keeps the order of the caller's slice, and with it the order of tombstones.
+// Every statement below names the batch first with CROSS JOIN, which makes SQLite loop over the
+// batch and look each path up in the unique index on recordings.path (or the primary key of
+// deletion_intents): the cost is the batch's, never the table's (TestSweepStatements_Plan).
+const (
+	sweepBatchCreate = `CREATE TEMP TABLE IF NOT EXISTS sweep_batch (
+		k          INTEGER PRIMARY KEY,
+		path       TEXT NOT NULL,
+		call_uuid  TEXT,
+		reason     TEXT NOT NULL,
+		bytes      INTEGER NOT NULL,
+		deleted_at TEXT NOT NULL)`
+	sweepBatchClear  = `DELETE FROM temp.sweep_batch`
+	sweepBatchInsert = `INSERT INTO temp.sweep_batch (k, path, call_uuid, reason, bytes, deleted_at) VALUES `
+
+	// markRefusedQuery finds rows the intent must not touch: the path of another call, or a
+	// state that may not move to deleting (the list is filled in from consent's transitions).
+	markRefusedQuery = `SELECT r.call_uuid, r.state, b.call_uuid IS NOT r.call_uuid
+		FROM temp.sweep_batch b CROSS JOIN recordings r ON r.path = b.path
+		WHERE b.call_uuid IS NOT r.call_uuid OR r.state NOT IN (%s)
+		ORDER BY b.k LIMIT 1`
+	markUpdate = `UPDATE recordings SET state = 'deleting' WHERE rowid IN (
+		SELECT r.rowid FROM temp.sweep_batch b CROSS JOIN recordings r ON r.path = b.path
+		WHERE r.state NOT IN ('deleting', 'deleted'))`
+	// WHERE true: without it SQLite would read ON CONFLICT as the ON of a join.
+	markInsertIntents = `INSERT INTO deletion_intents (path, call_uuid, reason, bytes, created_at)
+		SELECT path, call_uuid, reason, bytes, deleted_at FROM temp.sweep_batch WHERE true ORDER BY k
+		ON CONFLICT (path) DO NOTHING`
+
+	finishConflictQuery = `SELECT r.call_uuid, r.state
+		FROM temp.sweep_batch b CROSS JOIN recordings r ON r.path = b.path
+		WHERE r.state NOT IN ('deleting', 'deleted')
+		ORDER BY b.k LIMIT 1`
+	// A tombstone for a row in deleting, and for a path without a row that has an intent; a row
+	// in deleted, or neither row nor intent, was finished before. The row's call and size win
+	// over the caller's, but a size the caller measured on disk wins over the row's.
+	finishInsertTombstones = `INSERT INTO tombstones (call_uuid, path, deleted_at, reason, bytes)
+		SELECT coalesce(r.call_uuid, b.call_uuid), b.path, b.deleted_at, b.reason,
+			CASE WHEN r.call_uuid IS NOT NULL AND b.bytes = 0 THEN r.bytes ELSE b.bytes END
+		FROM temp.sweep_batch b
+			LEFT JOIN recordings r ON r.path = b.path
+			LEFT JOIN deletion_intents i ON i.path = b.path
+		WHERE r.state = 'deleting' OR (r.call_uuid IS NULL AND i.path IS NOT NULL)
+		ORDER BY b.k`
+	finishUpdate = `UPDATE recordings SET state = 'deleted' WHERE rowid IN (
+		SELECT r.rowid FROM temp.sweep_batch b CROSS JOIN recordings r ON r.path = b.path
+		WHERE r.state = 'deleting')`
+	finishDeleteIntents = `DELETE FROM deletion_intents WHERE path IN (SELECT path FROM temp.sweep_batch)`
+)
+
+// markRefused is markRefusedQuery with the states that may move to deleting, and deleting and
+// deleted themselves (their rows keep their state).
+var markRefused = func() string {
+	ok := []string{`'deleting'`, `'deleted'`}
+	for _, s := range []consent.RecordingState{consent.RecordingPending, consent.RecordingRecording,
+		consent.RecordingComplete, consent.RecordingFailed} {
+		if consent.CheckRecordingTransition(s, consent.RecordingDeleting) == nil {
+			ok = append(ok, `'`+string(s)+`'`)
+		}
+	}
+	return strings.Replace(markRefusedQuery, "%s", strings.Join(ok, ", "), 1)
+}()
+
+// loadBatch replaces the content of the batch table with ts, in order.
+func loadBatch(ctx context.Context, tx *Tx, ts []consent.Tombstone) error {
+	if _, err := tx.ExecContext(ctx, sweepBatchCreate); err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, sweepBatchClear); err != nil {
+		return err
+	}
+	var full *sql.Stmt // the statement of a whole chunk, prepared once per batch
+	defer func() {
+		if full != nil {
+			full.Close()
+		}
+	}()
+	args := make([]any, 0, 6*min(len(ts), sweepBatchChunk))
+	for start := 0; start < len(ts); start += sweepBatchChunk {
+		chunk := ts[start:min(len(ts), start+sweepBatchChunk)]
+		args = args[:0]
+		for i, t := range chunk {
+			args = append(args, start+i, t.Path, nullable(t.CallUUID), t.Reason, t.Bytes, formatTime(t.DeletedAt))
+		}
+		query := sweepBatchInsert + "(?, ?, ?, ?, ?, ?)" + strings.Repeat(", (?, ?, ?, ?, ?, ?)", len(chunk)-1)
+		var err error
+		if len(chunk) == sweepBatchChunk {
+			if full == nil {
+				if full, err = tx.PrepareContext(ctx, query); err != nil {
+					return err
+				}
+			}
+			_, err = full.ExecContext(ctx, args...)
+		} else {
+			_, err = tx.ExecContext(ctx, query, args...)
+		}
 		if err != nil {
-			s.close()
-			return nil, err
-		}
-		*p.dst = st
-	}
-	return &s, nil
-}
-
-func (s *sweepStmts) close() {
-	for _, st := range []*sql.Stmt{s.find, s.setState, s.addIntent, s.delIntent, s.addTombstone} {
-		if st != nil {
-			st.Close()
+			return err
 		}
 	}
-}
-
-// findByPath returns the recording row at path: its call, state and bytes; ok false if none.
-func (s *sweepStmts) findByPath(ctx context.Context, path string) (callUUID string, state consent.RecordingState, bytes int64, ok bool, err error) {
-	err = s.find.QueryRowContext(ctx, path).Scan(&callUUID, &state, &bytes)
-	if errors.Is(err, sql.ErrNoRows) {
-		return "", "", 0, false, nil
-	}
-	return callUUID, state, bytes, err == nil, err
+	return nil
 }
 
 // nullable returns s, or SQL NULL for "": orphans have no call to name.
@@ -106,35 +172,41 @@ func (db *DB) MarkDeleting(ctx context.Context, ts []consent.Tombstone) ([]conse
 			return nil, consent.Errorf(consent.EINVALID, "deletion intent needs a path, a valid call uuid or none, and bytes >= 0")
 		}
 	}
+	if len(ts) == 0 {
+		return ts, nil
+	}
 	err := db.update(ctx, func(tx *Tx) error {
-		st, err := prepareSweep(ctx, tx)
-		if err != nil {
+		// The intent's time is the transaction's, whatever the caller put in DeletedAt.
+		batch := make([]consent.Tombstone, len(ts))
+		for i, t := range ts {
+			t.DeletedAt = tx.now
+			batch[i] = t
+		}
+		if err := loadBatch(ctx, tx, batch); err != nil {
 			return err
 		}
-		defer st.close()
-		for _, t := range ts {
-			callUUID, state, _, ok, err := st.findByPath(ctx, t.Path)
-			if err != nil {
+		defer tx.ExecContext(ctx, sweepBatchClear)
+		var callUUID string
+		var state consent.RecordingState
+		var otherCall bool
+		err := tx.QueryRowContext(ctx, markRefused).Scan(&callUUID, &state, &otherCall)
+		switch {
+		case err == sql.ErrNoRows:
+		case err != nil:
+			return err
+		case otherCall:
+			return consent.Errorf(consent.EINVALID, "path belongs to the recording of another call")
+		default:
+			if err := consent.CheckRecordingTransition(state, consent.RecordingDeleting); err != nil {
 				return err
 			}
-			if ok {
-				if t.CallUUID != callUUID {
-					return consent.Errorf(consent.EINVALID, "path belongs to the recording of another call")
-				}
-				if state != consent.RecordingDeleted && state != consent.RecordingDeleting {
-					if err := consent.CheckRecordingTransition(state, consent.RecordingDeleting); err != nil {
-						return err
-					}
-					if _, err := st.setState.ExecContext(ctx, consent.RecordingDeleting, callUUID); err != nil {
-						return err
-					}
-				}
-			}
-			if _, err := st.addIntent.ExecContext(ctx, t.Path, nullable(t.CallUUID), t.Reason, t.Bytes, formatTime(tx.now)); err != nil {
-				return err
-			}
+			return consent.Errorf(consent.EINTERNAL, "bug: recording of call %s in %s refused for deleting", callUUID, state)
 		}
-		return nil
+		if _, err := tx.ExecContext(ctx, markUpdate); err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, markInsertIntents)
+		return err
 	})
 	if err != nil {
 		return nil, err
@@ -145,51 +217,54 @@ func (db *DB) MarkDeleting(ctx context.Context, ts []consent.Tombstone) ([]conse
 // FinishDeletions records, in one transaction, that the files are gone: a recording row in
 // deleting becomes deleted, a tombstone is written, and the intent is removed. It is idempotent:
 // a file whose row is deleted already, or which has neither a row nor an intent (another sweep
-// finished it), gets no second tombstone. It returns the number of tombstones written.
+// finished it), gets no second tombstone; nor does a path named twice. It returns the number
+// of tombstones written.
 func (db *DB) FinishDeletions(ctx context.Context, ts []consent.Tombstone) (int, error) {
+	if len(ts) == 0 {
+		return 0, nil
+	}
 	var n int
 	err := db.update(ctx, func(tx *Tx) error {
 		n = 0
-		st, err := prepareSweep(ctx, tx)
-		if err != nil {
-			return err
-		}
-		defer st.close()
+		batch := make([]consent.Tombstone, 0, len(ts))
+		seen := make(map[string]bool, len(ts))
 		for _, t := range ts {
+			if seen[t.Path] {
+				continue // the first one finished it
+			}
+			seen[t.Path] = true
 			if t.DeletedAt.IsZero() {
 				t.DeletedAt = tx.now
 			}
-			callUUID, state, bytes, ok, err := st.findByPath(ctx, t.Path)
-			if err != nil {
-				return err
-			}
-			res, err := st.delIntent.ExecContext(ctx, t.Path)
-			if err != nil {
-				return err
-			}
-			hadIntent, err := res.RowsAffected()
-			if err != nil {
-				return err
-			}
-			switch {
-			case ok && state == consent.RecordingDeleting:
-				if _, err := st.setState.ExecContext(ctx, consent.RecordingDeleted, callUUID); err != nil {
-					return err
-				}
-				t.CallUUID = callUUID
-				if t.Bytes == 0 {
-					t.Bytes = bytes
-				}
-			case ok && state == consent.RecordingDeleted, !ok && hadIntent == 0:
-				continue // finished before: the tombstone exists
-			case ok:
-				return consent.Errorf(consent.ECONFLICT, "recording of call %s is %s, not deleting", callUUID, state)
-			}
-			if _, err := st.addTombstone.ExecContext(ctx, nullable(t.CallUUID), t.Path, formatTime(t.DeletedAt), t.Reason, t.Bytes); err != nil {
-				return err
-			}
-			n++
+			batch = append(batch, t)
 		}
+		if err := loadBatch(ctx, tx, batch); err != nil {
+			return err
+		}
+		defer tx.ExecContext(ctx, sweepBatchClear)
+		var callUUID string
+		var state consent.RecordingState
+		err := tx.QueryRowContext(ctx, finishConflictQuery).Scan(&callUUID, &state)
+		if err == nil {
+			return consent.Errorf(consent.ECONFLICT, "recording of call %s is %s, not deleting", callUUID, state)
+		} else if err != sql.ErrNoRows {
+			return err
+		}
+		res, err := tx.ExecContext(ctx, finishInsertTombstones)
+		if err != nil {
+			return err
+		}
+		written, err := res.RowsAffected()
+		if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, finishUpdate); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, finishDeleteIntents); err != nil {
+			return err
+		}
+		n = int(written)
 		return nil
 	})
 	if err != nil {

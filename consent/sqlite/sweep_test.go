@@ -209,3 +209,43 @@ func TestSweepState(t *testing.T) {
 		}
 	}
 }
+
+// TestSweepStatements_Plan: the batch statements of MarkDeleting and FinishDeletions loop over
+// the batch and look each path up through an index. A scan of recordings, tombstones or
+// deletion_intents would make every batch O(all recordings).
+func TestSweepStatements_Plan(t *testing.T) {
+	db := MustOpenDB(t)
+	sweepRecording(t, db, now, consent.RecordingComplete)
+	conn, err := sql.Open("sqlite3", "file:"+db.Path()+"?mode=rw")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	conn.SetMaxOpenConns(1) // the temp table lives in one connection
+	if _, err := conn.Exec(sqlite.SweepBatchCreate); err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range sqlite.SweepStatements {
+		rows, err := conn.Query(`EXPLAIN QUERY PLAN ` + q)
+		if err != nil {
+			t.Fatalf("%v\n%s", err, q)
+		}
+		var plan []string
+		for rows.Next() {
+			var id, parent, notused int
+			var detail string
+			if err := rows.Scan(&id, &parent, &notused, &detail); err != nil {
+				t.Fatal(err)
+			}
+			plan = append(plan, detail)
+		}
+		rows.Close()
+		for _, line := range plan {
+			if strings.HasPrefix(line, "SCAN ") && !strings.HasPrefix(line, "SCAN b") &&
+				!strings.HasPrefix(line, "SCAN temp.sweep_batch") {
+				t.Errorf("scan of a table other than the batch: %q\nplan:\n%s\nquery:%s", line, strings.Join(plan, "\n"), q)
+			}
+		}
+		t.Logf("%s\n%s", q, strings.Join(plan, "\n"))
+	}
+}
