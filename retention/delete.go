@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"os"
 	"path"
 	"path/filepath"
 	"strings"
@@ -65,47 +66,61 @@ func (s *Sweeper) deleteBatch(ctx context.Context, batch []Action, now time.Time
 	for _, a := range intents {
 		byPath[a.Path] = a
 	}
-	dirs := map[string][]int{} // folder below the root → indexes into marked
+	// Each folder is opened once per batch, with no symlink on the way (openFolder), and its
+	// files are stat'ed and unlinked by name in it: two system calls a file, not two path
+	// resolutions below the root. The batch is in date order, so its folders are few.
+	folders := map[string]*folder{} // folder below the root → its handle
+	defer func() {
+		for _, f := range folders {
+			f.close()
+		}
+	}()
 	failed := make([]bool, len(marked))
-	checked := map[string]error{}
 	for i, t := range marked {
 		rel := rels[t.Path]
-		dir := path.Dir(rel)
-		if _, ok := checked[dir]; !ok {
-			checked[dir] = s.checkNoSymlink(dir)
+		dir, base := path.Split(rel)
+		dir = path.Clean(dir)
+		f, ok := folders[dir]
+		if !ok {
+			f = s.openFolder(dir)
+			folders[dir] = f
 		}
-		err := checked[dir]
-		if err == nil {
+		err := f.err
+		if err == nil && f.root != nil {
 			// The row's size is stale for a recording stopped early (a live withdrawal): the
 			// tombstone records what was actually removed.
-			if fi, serr := s.root.Lstat(rel); serr == nil && fi.Mode().IsRegular() {
+			if fi, serr := f.root.Lstat(base); serr == nil && fi.Mode().IsRegular() {
 				marked[i].Bytes = fi.Size()
 				a := byPath[t.Path]
 				a.Bytes = fi.Size()
 				byPath[t.Path] = a
 			}
-			err = s.root.Remove(rel)
+			err = f.root.Remove(base)
 			if errors.Is(err, fs.ErrNotExist) {
 				err = nil // gone already: by an earlier, interrupted sweep, or never written
 			}
 		}
+		// A missing folder (f.root nil) means the file is gone too: nothing to unlink.
 		if err != nil {
 			s.log.Error("unlink recording failed", "call", t.CallUUID, "reason", t.Reason, "err", err)
 			rep.Errors++
 			failed[i] = true
 			continue
 		}
-		dirs[dir] = append(dirs[dir], i)
+		f.files = append(f.files, i)
 		if i == 0 {
 			s.fail(FailAfterUnlink)
 		}
 	}
-	for dir, idx := range dirs {
+	for dir, f := range folders {
+		if f.root == nil || len(f.files) == 0 {
+			continue
+		}
 		// Without the fsync a power cut could bring the file back after its tombstone.
-		if err := s.syncDir(dir); err != nil {
+		if err := f.sync(); err != nil {
 			s.log.Error("fsync recordings folder failed; deletions retried next sweep", "folder", dir, "err", err)
-			rep.Errors += len(idx)
-			for _, i := range idx {
+			rep.Errors += len(f.files)
+			for _, i := range f.files {
 				failed[i] = true
 			}
 		}
@@ -160,34 +175,76 @@ func (s *Sweeper) rel(p string) (string, error) {
 	return filepath.ToSlash(rel), nil
 }
 
-// checkNoSymlink refuses a folder below the root if any element of it is a symlink. os.Root
-// already keeps every access inside the folder; this keeps a link inside it from redirecting a
-// deletion to another recording's folder.
-func (s *Sweeper) checkNoSymlink(dir string) error {
-	for p := dir; p != "." && p != "/"; p = path.Dir(p) {
-		fi, err := s.root.Lstat(p)
-		if errors.Is(err, fs.ErrNotExist) {
-			continue // the file is missing too: nothing to unlink
-		} else if err != nil {
-			return err
-		}
-		if fi.Mode()&fs.ModeSymlink != 0 {
-			return fmt.Errorf("folder %s is a symlink: not followed", p)
-		} else if !fi.IsDir() {
-			return fmt.Errorf("%s is not a folder", p)
-		}
-	}
-	return nil
+// folder is one recordings folder of a batch, opened once for all its files.
+type folder struct {
+	root  *os.Root // nil if the folder is missing (err nil) or refused (err set)
+	own   bool     // root was opened for this folder, not the recordings root itself
+	err   error
+	files []int // indexes of the files unlinked in it
 }
 
-// syncDir makes the unlinks in a folder durable.
-func (s *Sweeper) syncDir(dir string) error {
-	f, err := s.root.Open(dir)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil // the folder is gone, and with it every file in it
-	} else if err != nil {
+func (f *folder) close() {
+	if f.own && f.root != nil {
+		f.root.Close()
+	}
+}
+
+// sync makes the unlinks in the folder durable.
+func (f *folder) sync() error {
+	d, err := f.root.Open(".")
+	if err != nil {
 		return err
 	}
-	defer f.Close()
-	return f.Sync()
+	defer d.Close()
+	return d.Sync()
+}
+
+// openFolder opens a folder below the root one element at a time and refuses it if any
+// element is a symlink or not a folder. os.Root already keeps every access inside the
+// recordings folder; this keeps a link inside it from redirecting a deletion to another
+// recording's folder. Each element is lstat'ed, then opened, then proved to be the folder
+// lstat'ed, so a link swapped in between is caught too; once open, the folder's files are
+// reached by name in it, whatever happens to the path above. A missing element means the
+// files are missing too: the result has no root and no error.
+func (s *Sweeper) openFolder(dir string) *folder {
+	if dir == "." {
+		return &folder{root: s.root}
+	}
+	cur, own := s.root, false
+	done := func(f *folder) *folder {
+		if own && f.root != cur {
+			cur.Close()
+		}
+		return f
+	}
+	p := ""
+	for _, el := range strings.Split(dir, "/") {
+		p = path.Join(p, el)
+		fi, err := cur.Lstat(el)
+		if errors.Is(err, fs.ErrNotExist) {
+			return done(&folder{})
+		} else if err != nil {
+			return done(&folder{err: err})
+		}
+		if fi.Mode()&fs.ModeSymlink != 0 {
+			return done(&folder{err: fmt.Errorf("folder %s is a symlink: not followed", p)})
+		} else if !fi.IsDir() {
+			return done(&folder{err: fmt.Errorf("%s is not a folder", p)})
+		}
+		sub, err := cur.OpenRoot(el)
+		if errors.Is(err, fs.ErrNotExist) {
+			return done(&folder{})
+		} else if err != nil {
+			return done(&folder{err: err})
+		}
+		if st, err := sub.Stat("."); err != nil || !os.SameFile(fi, st) {
+			sub.Close()
+			return done(&folder{err: fmt.Errorf("folder %s was replaced while opened: not followed", p)})
+		}
+		if own {
+			cur.Close()
+		}
+		cur, own = sub, true
+	}
+	return &folder{root: cur, own: true}
 }

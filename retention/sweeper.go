@@ -61,7 +61,7 @@ func NewSweeper(store Store, dir string, p Policy, now func() time.Time, logger 
 		store: store, dir: dir, policy: p, now: now,
 		log:       logger.With("system", "retention"),
 		Monotonic: func() time.Duration { return time.Since(start) },
-		BatchSize: 500,
+		BatchSize: 2000,
 		failpoint: armedFailpoint(),
 	}
 }

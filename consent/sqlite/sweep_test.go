@@ -246,6 +246,57 @@ func TestSweepStatements_Plan(t *testing.T) {
 				t.Errorf("scan of a table other than the batch: %q\nplan:\n%s\nquery:%s", line, strings.Join(plan, "\n"), q)
 			}
 		}
-		t.Logf("%s\n%s", q, strings.Join(plan, "\n"))
+	}
+}
+
+// TestMarkAndFinishDeletions_Refused: a batch that names the path of another call's recording,
+// or finishes a recording that is not deleting, is refused as a whole and changes nothing; a
+// path named twice in one batch gets one tombstone.
+func TestMarkAndFinishDeletions_Refused(t *testing.T) {
+	ctx := context.Background()
+	db := MustOpenDB(t)
+	a := sweepRecording(t, db, now.Add(-100*24*time.Hour), consent.RecordingComplete)
+	b := sweepRecording(t, db, now.Add(-100*24*time.Hour), consent.RecordingComplete)
+	rowA := consent.Tombstone{CallUUID: a.UUID, Path: a.Recording.Path, Reason: consent.ReasonRetention}
+	rowB := consent.Tombstone{CallUUID: b.UUID, Path: b.Recording.Path, Reason: consent.ReasonRetention}
+	stolen := consent.Tombstone{CallUUID: a.UUID, Path: b.Recording.Path, Reason: consent.ReasonRetention}
+	orphan := consent.Tombstone{Path: "/rec/2024/01/01/stray.wav", Reason: consent.ReasonOrphan}
+
+	if _, err := db.MarkDeleting(ctx, []consent.Tombstone{rowA, orphan, stolen}); consent.ErrorCode(err) != consent.EINVALID {
+		t.Fatalf("MarkDeleting with another call's path: %v, want EINVALID", err)
+	}
+	if _, err := db.MarkDeleting(ctx, []consent.Tombstone{{Path: b.Recording.Path, Reason: consent.ReasonOrphan}}); consent.ErrorCode(err) != consent.EINVALID {
+		t.Fatalf("MarkDeleting a row's path as an orphan: %v, want EINVALID", err)
+	}
+	if got, _ := db.FindCall(ctx, a.UUID); got.Recording.State != consent.RecordingComplete {
+		t.Fatalf("refused batch moved a row to %s", got.Recording.State)
+	}
+	if intents, _ := db.FindIntents(ctx); len(intents) != 0 {
+		t.Fatalf("refused batch left intents: %v", intents)
+	}
+
+	if _, err := db.MarkDeleting(ctx, []consent.Tombstone{rowA, orphan}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.FinishDeletions(ctx, []consent.Tombstone{rowA, rowB}); consent.ErrorCode(err) != consent.ECONFLICT {
+		t.Fatalf("FinishDeletions of a complete row: %v, want ECONFLICT", err)
+	}
+	if ts, _ := db.FindTombstones(ctx, time.Time{}); len(ts) != 0 {
+		t.Fatalf("refused batch wrote tombstones: %v", ts)
+	}
+	if n, err := db.FinishDeletions(ctx, []consent.Tombstone{orphan, rowA, orphan, rowA}); err != nil || n != 2 {
+		t.Fatalf("FinishDeletions with paths named twice = %d, %v; want 2", n, err)
+	}
+	ts, err := db.FindTombstones(ctx, time.Time{})
+	if err != nil || len(ts) != 2 {
+		t.Fatalf("tombstones %v %v", ts, err)
+	}
+	for _, tb := range ts {
+		if tb.Path == a.Recording.Path && (tb.CallUUID != a.UUID || tb.Bytes != 10) {
+			t.Errorf("row tombstone %+v: want the row's call and size", tb)
+		}
+		if tb.Path == orphan.Path && tb.CallUUID != "" {
+			t.Errorf("orphan tombstone %+v names a call", tb)
+		}
 	}
 }
