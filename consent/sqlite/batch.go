@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"sync/atomic"
 	"time"
 )
 
@@ -27,6 +28,7 @@ type committer struct {
 	writer      *sql.DB // captured at start: Close clears DB.writer only after stop returns
 	busyTimeout time.Duration
 	now         func() time.Time
+	walRestart  *atomic.Bool // set by the checkpointer when the WAL should start over
 }
 
 func (db *DB) startCommitter() {
@@ -36,6 +38,7 @@ func (db *DB) startCommitter() {
 		writer:      db.writer,
 		busyTimeout: db.busyTimeout,
 		now:         db.now,
+		walRestart:  &db.walRestart,
 	}
 	db.commit = c
 	go func() {
@@ -55,6 +58,11 @@ func (db *DB) startCommitter() {
 				}
 			}
 			c.runBatch(batch)
+			if c.walRestart.CompareAndSwap(true, false) {
+				// Between batches, never inside one: the checkpointer has copied the frames
+				// already, so this only waits for readers and resets the WAL to its start.
+				c.writer.Exec(`PRAGMA wal_checkpoint(RESTART)`)
+			}
 		}
 	}()
 }

@@ -30,3 +30,12 @@ func WriterBusyTimeout(db *DB) (ms int, err error) {
 	err = db.writer.QueryRow(`PRAGMA busy_timeout`).Scan(&ms)
 	return ms, err
 }
+
+// SetCheckpointEvery shortens the background checkpoint interval before Open.
+func SetCheckpointEvery(db *DB, d time.Duration) { db.checkpointEvery = d }
+
+// WriterAutoCheckpoint returns the writer connection's wal_autocheckpoint.
+func WriterAutoCheckpoint(db *DB) (pages int, err error) {
+	err = db.writer.QueryRow(`PRAGMA wal_autocheckpoint`).Scan(&pages)
+	return pages, err
+}

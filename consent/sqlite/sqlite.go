@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/callconsent/callconsent/consent"
@@ -41,6 +42,11 @@ type DB struct {
 	writer *sql.DB // one connection, BEGIN IMMEDIATE
 	reader *sql.DB // mode=ro, query_only
 	commit *committer
+	ckpt   *checkpointer
+
+	walRestart atomic.Bool // the checkpointer asks the committer to reset the WAL
+
+	checkpointEvery time.Duration // tests shorten it; 0 means checkpointEvery
 
 	// busyTimeout is unexported so that no configuration can go below the default; tests
 	// shorten it through export_test.go.
@@ -122,6 +128,9 @@ func (db *DB) Open(ctx context.Context) (err error) {
 	if err := checkConn(ctx, db.reader, "reader", db.busyTimeout); err != nil {
 		return err
 	}
+	if err := db.startCheckpointer(ctx, abs); err != nil {
+		return err
+	}
 	db.startCommitter()
 	return nil
 }
@@ -158,6 +167,10 @@ func (db *DB) Close() error {
 	if db.commit != nil {
 		db.commit.stop()
 		db.commit = nil
+	}
+	if db.ckpt != nil {
+		errs = append(errs, db.ckpt.stop())
+		db.ckpt = nil
 	}
 	if db.reader != nil {
 		errs = append(errs, db.reader.Close())
