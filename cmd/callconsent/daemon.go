@@ -179,6 +179,11 @@ func (d *daemon) prepareTrial() error {
 	if d.cfg.DataDir == "" {
 		return nil
 	}
+	// The trial folder holds the database and the key: private, like the state directory of an
+	// installation (R-SEC-5). Created before anything else puts a wider-moded folder there.
+	if err := os.MkdirAll(d.cfg.DataDir, 0o700); err != nil {
+		return fmt.Errorf("create data dir: %w", err)
+	}
 	if wrote, err := notices.Install(d.cfg.NoticesDir); err != nil {
 		return err
 	} else if len(wrote) > 0 {
