@@ -69,6 +69,12 @@ func (db *DB) FindCalls(ctx context.Context, f consent.CallFilter) ([]*consent.C
 	}
 	defer rows.Close()
 
+	return scanCalls(rows)
+}
+
+// scanCalls reads every row of rows with scanCall; an empty result is an empty slice, so that
+// JSON output is [] rather than null.
+func scanCalls(rows *sql.Rows) ([]*consent.Call, error) {
 	calls := []*consent.Call{}
 	for rows.Next() {
 		c, err := scanCall(rows)

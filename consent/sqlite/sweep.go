@@ -44,15 +44,7 @@ func (db *DB) FindDue(ctx context.Context, cutoff time.Time) ([]*consent.Call, e
 		return nil, formatError(err)
 	}
 	defer rows.Close()
-	calls := []*consent.Call{}
-	for rows.Next() {
-		c, err := scanCall(rows)
-		if err != nil {
-			return nil, err
-		}
-		calls = append(calls, c)
-	}
-	return calls, formatError(rows.Err())
+	return scanCalls(rows)
 }
 
 // FindCallsByUUID returns the calls with the given UUIDs, each with its recording if it has
