@@ -24,9 +24,6 @@ type Store interface {
 	// FindCalls returns the calls matching f, newest first, with their recordings.
 	FindCalls(ctx context.Context, f CallFilter) ([]*Call, error)
 
-	// CreateRecording inserts a pending recording. It is refused with ECONFLICT unless the call's
-	// decision is granted and consent was not withdrawn: no recording row without a stored grant.
-	CreateRecording(ctx context.Context, r *Recording) error
 	// UpdateRecording moves a call's recording to a new state (see CheckRecordingTransition),
 	// setting the non-zero fields of u.
 	UpdateRecording(ctx context.Context, callUUID string, to RecordingState, u RecordingUpdate) error

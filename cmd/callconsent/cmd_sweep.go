@@ -6,9 +6,10 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"sort"
+	"slices"
 	"time"
 
+	"github.com/callconsent/callconsent/consent"
 	"github.com/callconsent/callconsent/retention"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
@@ -131,15 +132,15 @@ func writeSweepText(w io.Writer, r retention.Report) {
 		verb = "would delete"
 	}
 	fmt.Fprintf(w, "sweep as of %s (%s)\n", r.AsOf.Format(time.RFC3339), r.Duration.Round(time.Millisecond))
-	reasons := make([]string, 0, len(r.Deleted))
+	reasons := make([]consent.DeletionReason, 0, len(r.Deleted))
 	for k := range r.Deleted {
-		reasons = append(reasons, string(k))
+		reasons = append(reasons, k)
 	}
-	sort.Strings(reasons)
+	slices.Sort(reasons)
 	t := r.Total()
 	fmt.Fprintf(w, "%s: %d file(s), %d bytes\n", verb, t.Files, t.Bytes)
 	for _, k := range reasons {
-		v := r.Deleted[retentionReason(k)]
+		v := r.Deleted[k]
 		fmt.Fprintf(w, "  %-12s %8d files %14d bytes\n", k, v.Files, v.Bytes)
 	}
 	if !r.DryRun {

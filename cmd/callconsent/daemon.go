@@ -34,6 +34,7 @@ type daemon struct {
 	sweeper    *retention.Sweeper
 	withdrawer *consent.Withdrawer
 	started    time.Time
+	dayDirs    dayDirs
 	closers    []func() error // in reverse order of opening
 
 	// wrapStore, when set (tests), wraps the store the flow writes through, to observe commits.
@@ -130,7 +131,7 @@ func (d *daemon) newFlow() *consent.Flow {
 		Transfer:    d.cfg.Transfer,
 		Recordings:  d.cfg.RecordingsDir,
 		Live:        d.live,
-		MakeDir:     func(dir string) error { return makeRecordingDir(d.cfg.RecordingsDir, dir) },
+		MakeDir:     func(dir string) error { return d.dayDirs.make(d.cfg.RecordingsDir, dir) },
 		Now:         time.Now,
 		Logger:      d.log.With("system", "flow"),
 		OnDecision:  d.metrics.decision,

@@ -92,8 +92,9 @@ func TestE2E_FreeSWITCHShutdown(t *testing.T) {
 	h.waitFor("control back", h.d.control.Ready)
 }
 
-// mixSpec returns a scripted caller of kind i%5: consent, decline, no input, invalid keys
-// only, early digit, with the decision and whether a recording is expected.
+// mixSpec returns a scripted caller of kind i%6: consent, decline, no input, invalid keys
+// only, early digit, hang-up at the prompt; with the decision and whether a recording is
+// expected.
 func mixSpec(i int) (fakefs.CallSpec, consent.Decision, bool) {
 	uuid := fmt.Sprintf("5e000000-0000-4000-8000-%012d", i)
 	press := func(d string) []fakefs.Step {

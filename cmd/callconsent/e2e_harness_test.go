@@ -162,12 +162,7 @@ type observedStore struct {
 func (s *observedStore) Grant(ctx context.Context, id string, p *consent.Proof, r *consent.Recording) error {
 	err := s.Store.Grant(ctx, id, p, r)
 	if err == nil {
-		s.log.mu.Lock()
-		if s.log.decided == nil {
-			s.log.decided = map[string]time.Time{}
-		}
-		s.log.decided[id] = time.Now()
-		s.log.mu.Unlock()
+		s.log.granted(id)
 	}
 	return err
 }
@@ -175,14 +170,19 @@ func (s *observedStore) Grant(ctx context.Context, id string, p *consent.Proof, 
 func (s *observedStore) DecideCall(ctx context.Context, id string, d consent.Decision, p *consent.Proof) error {
 	err := s.Store.DecideCall(ctx, id, d, p)
 	if err == nil && d == consent.DecisionGranted {
-		s.log.mu.Lock()
-		if s.log.decided == nil {
-			s.log.decided = map[string]time.Time{}
-		}
-		s.log.decided[id] = time.Now()
-		s.log.mu.Unlock()
+		s.log.granted(id)
 	}
 	return err
+}
+
+// granted notes that the grant of a call is committed, now.
+func (l *commitLog) granted(id string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.decided == nil {
+		l.decided = map[string]time.Time{}
+	}
+	l.decided[id] = time.Now()
 }
 
 type syncBuffer struct {

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 )
 
@@ -51,15 +52,38 @@ func makeRecordingDir(root, dir string) error {
 		} else if err != nil {
 			return err
 		}
-		// Mkdir's mode passes through the umask (systemd's UMask=0077): set it explicitly.
-		if err := os.Chmod(cur, mode); err != nil {
-			return err
-		}
+		// Group first: a chown may clear the setgid bit that the chmod below sets.
 		if gid >= 0 {
 			if err := os.Lchown(cur, -1, gid); err != nil && !errors.Is(err, fs.ErrPermission) {
 				return err
 			}
 		}
+		// Mkdir's mode passes through the umask (systemd's UMask=0077): set it explicitly.
+		if err := os.Chmod(cur, mode); err != nil {
+			return err
+		}
 	}
+	return nil
+}
+
+// dayDirs remembers the last recording folder made, so that the granted calls of one day,
+// all recorded in the same folder, do not each stat and mkdir the path again while the caller
+// waits for record_session. Retention removes only folders past the cutoff, never today's.
+type dayDirs struct {
+	mu   sync.Mutex
+	last string
+}
+
+// make creates dir below root (makeRecordingDir) unless it was the last one made.
+func (c *dayDirs) make(root, dir string) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if dir == c.last {
+		return nil
+	}
+	if err := makeRecordingDir(root, dir); err != nil {
+		return err
+	}
+	c.last = dir
 	return nil
 }

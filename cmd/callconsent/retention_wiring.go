@@ -50,5 +50,3 @@ func (d *daemon) openRetention(ctx context.Context) error {
 	d.closers = append(d.closers, sch.Close)
 	return nil
 }
-
-func retentionReason(s string) consent.DeletionReason { return consent.DeletionReason(s) }

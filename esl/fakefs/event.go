@@ -101,6 +101,12 @@ func (e *evb) i(name string, v int64) {
 // shared by every receiver.
 func (e *evb) frame() []byte {
 	e.b = append(e.b, '\n')
+	return e.prefix()
+}
+
+// prefix writes the outer Content-Length and Content-Type into the reserved pad in front of
+// the finished body and returns the whole frame.
+func (e *evb) prefix() []byte {
 	n := len(e.b) - framePad
 	var p [framePad]byte
 	pre := append(p[:0], "Content-Length: "...)
@@ -111,18 +117,11 @@ func (e *evb) frame() []byte {
 	return e.b[start:]
 }
 
-// bodyWithContent frames an event that has its own inner body (BACKGROUND_JOB): the
+// frameWithBody frames an event that has its own inner body (BACKGROUND_JOB): the
 // inner Content-Length header, a blank line and the raw body, all inside the outer body.
 func (e *evb) frameWithBody(body string) []byte {
 	e.i("Content-Length", int64(len(body)))
 	e.b = append(e.b, '\n')
 	e.b = append(e.b, body...)
-	n := len(e.b) - framePad
-	var p [framePad]byte
-	pre := append(p[:0], "Content-Length: "...)
-	pre = strconv.AppendInt(pre, int64(n), 10)
-	pre = append(pre, "\nContent-Type: text/event-plain\n\n"...)
-	start := framePad - len(pre)
-	copy(e.b[start:], pre)
-	return e.b[start:]
+	return e.prefix()
 }
