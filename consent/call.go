@@ -1,6 +1,9 @@
 package consent
 
-import "time"
+import (
+	"strings"
+	"time"
+)
 
 // Call is one inbound call handed to callconsent by FreeSWITCH. It holds no direct identifier:
 // the caller and the agent are stored as keyed pseudonyms only (R-PSEUDO-1, R-PSEUDO-2).
@@ -36,9 +39,11 @@ func (c *Call) Validate() error {
 // Withdrawn reports whether the caller withdrew consent for this call.
 func (c *Call) Withdrawn() bool { return !c.WithdrawnAt.IsZero() }
 
-// ValidUUID reports whether s looks like a FreeSWITCH channel UUID: 36 characters of hex
-// digits and dashes in the 8-4-4-4-12 pattern. Recording paths are built from it, so anything
-// else (slashes, dots) is refused.
+// ValidUUID reports whether s is a call UUID in canonical form: 36 characters of lower-case
+// hex digits and dashes in the 8-4-4-4-12 pattern. Recording paths are built from it, so
+// anything else (slashes, dots) is refused; upper-case hex is refused too, so that one call can
+// never become two rows or two paths. Entry points turn what they receive into this form with
+// CanonicalUUID.
 func ValidUUID(s string) bool {
 	if len(s) != 36 {
 		return false
@@ -51,12 +56,20 @@ func ValidUUID(s string) bool {
 				return false
 			}
 		default:
-			if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F') {
+			if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f') {
 				return false
 			}
 		}
 	}
 	return true
+}
+
+// CanonicalUUID returns s as callconsent stores and compares call UUIDs (lower case, UUIDs
+// being case-insensitive) and whether it is a UUID at all. FreeSWITCH itself looks channels up
+// case-sensitively: whoever talks back to it keeps the channel's own spelling.
+func CanonicalUUID(s string) (string, bool) {
+	c := strings.ToLower(s)
+	return c, ValidUUID(c)
 }
 
 // CallFilter selects calls for listing. Zero fields do not filter.

@@ -52,7 +52,8 @@ func TestCheckDecisionTransition(t *testing.T) {
 func TestValidUUID(t *testing.T) {
 	for s, want := range map[string]bool{
 		"260cc426-4b20-4054-b379-5ba800345a1c":  true,
-		"260CC426-4B20-4054-B379-5BA800345A1C":  true,
+		"260CC426-4B20-4054-B379-5BA800345A1C":  false, // canonical form is lower case
+		"260cc426-4b20-4054-B379-5ba800345a1c":  false,
 		"260cc426-4b20-4054-b379-5ba800345a1":   false,
 		"260cc426x4b20-4054-b379-5ba800345a1c":  false,
 		"../../../etc/passwd-0000-000000000000": false,
@@ -61,5 +62,16 @@ func TestValidUUID(t *testing.T) {
 		if got := consent.ValidUUID(s); got != want {
 			t.Errorf("ValidUUID(%q) = %v", s, got)
 		}
+	}
+	for in, want := range map[string]string{
+		"260CC426-4B20-4054-B379-5BA800345A1C": "260cc426-4b20-4054-b379-5ba800345a1c",
+		"260cc426-4b20-4054-b379-5ba800345a1c": "260cc426-4b20-4054-b379-5ba800345a1c",
+	} {
+		if got, ok := consent.CanonicalUUID(in); !ok || got != want {
+			t.Errorf("CanonicalUUID(%q) = %q, %v", in, got, ok)
+		}
+	}
+	if _, ok := consent.CanonicalUUID("../260cc426-4b20-4054-b379-5ba800345a"); ok {
+		t.Error("CanonicalUUID accepted a path")
 	}
 }

@@ -21,7 +21,8 @@ type channel struct {
 	log  *slog.Logger
 	opts *OutboundServer // timeouts
 
-	uuid string
+	uuid string // canonical (lower-case) channel UUID, as the domain knows the call
+	fsID string // FreeSWITCH's own spelling of it, for commands and for matching events
 	data header // the connect reply (CHANNEL_DATA), values still encoded
 
 	mu             sync.Mutex
@@ -54,7 +55,7 @@ func newChannel(opts *OutboundServer, log *slog.Logger) *channel {
 func (ch *channel) handleEvent(e event) {
 	ch.mu.Lock()
 	defer ch.mu.Unlock()
-	if id := e.get("Unique-ID"); id != "" && ch.uuid != "" && id != ch.uuid {
+	if id := e.get("Unique-ID"); id != "" && ch.fsID != "" && id != ch.fsID {
 		return // another leg's event: never ours to act on
 	}
 	wasHungUp := ch.hungUp
@@ -184,7 +185,7 @@ func (ch *channel) sendExecute(ctx context.Context, app, arg string) (string, er
 	ch.mu.Lock()
 	ch.completes[id] = nil
 	ch.mu.Unlock()
-	f, err := ch.c.send(ctx, ch.opts.commandTimeout(), &call.Execute{UUID: ch.uuid, AppName: app, AppArgs: arg, AppUUID: id})
+	f, err := ch.c.send(ctx, ch.opts.commandTimeout(), &call.Execute{UUID: ch.fsID, AppName: app, AppArgs: arg, AppUUID: id})
 	if err != nil {
 		ch.forget(id)
 		return "", err

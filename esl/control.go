@@ -33,6 +33,9 @@ type Control struct {
 	ProbeAfter time.Duration // default 30 s
 	// BackoffMin and BackoffMax bound the reconnect delay.
 	BackoffMin, BackoffMax time.Duration // default 0.5 s and 30 s
+	// IDs translates a live call's canonical UUID into FreeSWITCH's spelling (see ChannelIDs);
+	// nil when every UUID is used as given.
+	IDs *ChannelIDs
 
 	addr, password string
 	log            *slog.Logger

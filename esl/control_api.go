@@ -53,7 +53,7 @@ func (c *Control) StopRecordingDetail(ctx context.Context, callUUID, path string
 	if err := checkArg("recording path", path, false); err != nil {
 		return 0, consent.Errorf(consent.EINVALID, "%v", err)
 	}
-	body, err := c.api(ctx, "uuid_record", callUUID+" stop "+path)
+	body, err := c.api(ctx, "uuid_record", c.IDs.fs(callUUID)+" stop "+path)
 	if err != nil {
 		return 0, err
 	}
@@ -74,7 +74,7 @@ func (c *Control) CallExists(ctx context.Context, callUUID string) (bool, error)
 	if !consent.ValidUUID(callUUID) {
 		return false, consent.Errorf(consent.EINVALID, "call uuid %q is not a uuid", callUUID)
 	}
-	body, err := c.api(ctx, "uuid_exists", callUUID)
+	body, err := c.api(ctx, "uuid_exists", c.IDs.fs(callUUID))
 	if err != nil {
 		return false, err
 	}

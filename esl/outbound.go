@@ -36,6 +36,9 @@ type OutboundServer struct {
 	RecordStopGrace time.Duration // default 2 s
 	// ShutdownTimeout bounds how long Close waits for running handlers.
 	ShutdownTimeout time.Duration // default 10 s
+	// IDs, when set, learns FreeSWITCH's spelling of every live call's UUID that is not
+	// lower case; give the same table to the Control that acts on these calls.
+	IDs *ChannelIDs
 
 	addr    string
 	handler func(ctx context.Context, ch consent.Channel)
@@ -177,6 +180,8 @@ func (s *OutboundServer) serve(nc net.Conn) {
 		return
 	}
 	s.log.Info("esl call accepted", logKeyUUID, ch.uuid)
+	s.IDs.add(ch.uuid, ch.fsID)
+	defer s.IDs.remove(ch.uuid)
 	stop := make(chan struct{})
 	defer close(stop)
 	go s.liveness(c, stop)
@@ -196,12 +201,14 @@ func (s *OutboundServer) setup(ch *channel) error {
 	if !f.ok() {
 		return fmt.Errorf("connect refused")
 	}
-	ch.mu.Lock() // the reader goroutine filters events by uuid
-	ch.data, ch.uuid = f.h, f.h.get("Unique-ID")
-	ch.mu.Unlock()
-	if !consent.ValidUUID(ch.uuid) {
+	fsID := f.h.get("Unique-ID")
+	uuid, ok := consent.CanonicalUUID(fsID)
+	if !ok {
 		return fmt.Errorf("connect reply without a valid Unique-ID")
 	}
+	ch.mu.Lock() // the reader goroutine filters events by uuid
+	ch.data, ch.uuid, ch.fsID = f.h, uuid, fsID
+	ch.mu.Unlock()
 	for _, cmd := range []command.Command{
 		command.Linger{Enabled: true, Seconds: 30},
 		command.MyEvents{Format: "plain"},

@@ -48,9 +48,10 @@ An argument that is not a FreeSWITCH channel UUID exits with 2, an unknown UUID 
 
 // runCallsShow prints one call. The UUID is checked before the database is opened, so a typo
 // never creates a database as a side effect.
-func runCallsShow(ctx context.Context, cfg *Config, opts callsShowOptions, uuid string, out io.Writer) (err error) {
-	if !consent.ValidUUID(uuid) {
-		return invalidf("%q is not a call UUID (8-4-4-4-12 hex digits)", uuid)
+func runCallsShow(ctx context.Context, cfg *Config, opts callsShowOptions, arg string, out io.Writer) (err error) {
+	uuid, ok := consent.CanonicalUUID(arg)
+	if !ok {
+		return invalidf("%q is not a call UUID (8-4-4-4-12 hex digits)", arg)
 	}
 	st, err := openStore(ctx, cfg)
 	if err != nil {

@@ -72,8 +72,12 @@ func runWithdraw(ctx context.Context, cfg *Config, opts withdrawOptions, out io.
 	if (opts.Call == "") == (opts.Caller == "") {
 		return invalidf("withdraw: give --call UUID or --caller NUMBER")
 	}
-	if opts.Call != "" && !consent.ValidUUID(opts.Call) {
-		return invalidf("withdraw: --call: %q is not a call UUID", opts.Call)
+	if opts.Call != "" {
+		call, ok := consent.CanonicalUUID(opts.Call)
+		if !ok {
+			return invalidf("withdraw: --call: %q is not a call UUID", opts.Call)
+		}
+		opts.Call = call
 	}
 	if strings.TrimSpace(opts.Reason) == "" {
 		return invalidf("withdraw: --reason is required (e.g. a ticket id)")

@@ -102,7 +102,11 @@ func (d *daemon) serveControl(ctx context.Context, conn net.Conn) {
 func (d *daemon) handleControl(ctx context.Context, req ctlRequest) ctlResponse {
 	switch {
 	case req.Op == "withdraw" && req.Withdraw != nil:
-		res, err := d.withdrawer.Withdraw(ctx, *req.Withdraw)
+		w := *req.Withdraw
+		if c, ok := consent.CanonicalUUID(w.CallUUID); ok {
+			w.CallUUID = c // another client may not have normalised it
+		}
+		res, err := d.withdrawer.Withdraw(ctx, w)
 		resp := ctlResponse{Withdraw: &res}
 		if err != nil {
 			resp.Code, resp.Error = consent.ErrorCode(err), consent.ErrorMessage(err)

@@ -73,11 +73,14 @@ func (d *daemon) Open(ctx context.Context) (err error) {
 	}
 	d.closers = append(d.closers, d.store.Close)
 
+	ids := esl.NewChannelIDs()
 	d.control = esl.NewControl(d.cfg.FreeSWITCH, password, d.log)
+	d.control.IDs = ids
 	d.reconciler = &consent.Reconciler{Store: d.store.DB, Control: d.control, Live: d.live, Now: time.Now, Logger: d.log.With("system", "reconcile")}
 	d.control.OnConnect = d.reconcile
 	d.flow = d.newFlow()
 	d.outbound = esl.NewOutboundServer(d.cfg.ESLListen, d.flow.Handle, d.log)
+	d.outbound.IDs = ids
 
 	if err := d.openRetention(ctx); err != nil {
 		return err

@@ -138,3 +138,49 @@ func TestWithdrawWithoutDaemon(t *testing.T) {
 		t.Errorf("unknown call: %v, want not found", err)
 	}
 }
+
+// A channel whose UUID FreeSWITCH spells in upper case (an originate with an upper-case
+// origination_uuid) is one call with one lower-case row and path; commands about it go back to
+// FreeSWITCH in its own spelling, since FreeSWITCH looks channels up case-sensitively; and the
+// CLI finds it whichever way the UUID is typed.
+func TestE2E_UpperCaseChannelUUID(t *testing.T) {
+	h := startHarness(t, fakefs.Config{})
+	upper := "4F8C2A10-5555-4C3B-9A3E-0D5B7E9C2F11"
+	lower := strings.ToLower(upper)
+	done := h.startCall(fakefs.CallSpec{UUID: upper, Script: []fakefs.Step{fakefs.Press(fakefs.AtPrompt, 20*time.Millisecond, "1")}, HangupAfterTransfer: 2500 * time.Millisecond})
+	rec := h.waitRecording(lower)
+	if !strings.HasSuffix(rec.Path, "/"+lower+".wav") {
+		t.Errorf("recording path %s, want the lower-case uuid", rec.Path)
+	}
+	var show bytes.Buffer
+	if err := runCallsShow(h.ctx, h.cfg, callsShowOptions{Output: outputJSON}, upper, &show); err != nil || !strings.Contains(show.String(), lower) {
+		t.Errorf("calls show %s: %v\n%s", upper, err, show.String())
+	}
+	time.Sleep(1100 * time.Millisecond)
+	var out bytes.Buffer
+	if err := runWithdraw(h.ctx, h.cfg, withdrawOptions{Call: upper, Reason: "ticket 4714", Output: outputJSON}, &out); err != nil {
+		t.Fatalf("withdraw: %v\n%s", err, out.String())
+	}
+	var res consent.WithdrawResult
+	if err := json.Unmarshal(out.Bytes(), &res); err != nil || res.Live != 1 || res.Stopped != 1 || res.Files != 1 {
+		t.Errorf("withdraw result %+v (%v)", res, err)
+	}
+	stop := "api uuid_record " + upper + " stop " + rec.Path
+	found := false
+	for _, c := range h.fs.Commands() {
+		found = found || c.Side == "inbound" && c.Line == stop
+	}
+	if !found {
+		t.Errorf("FreeSWITCH never got %q", stop)
+	}
+	<-done
+	c := h.finalCall(lower)
+	if !c.Withdrawn() || c.Recording.State != consent.RecordingDeleted {
+		t.Errorf("call after withdrawal: %+v / %+v", c, c.Recording)
+	}
+	calls, err := h.d.store.DB.FindCalls(h.ctx, consent.CallFilter{})
+	if err != nil || len(calls) != 1 {
+		t.Errorf("%d rows for one call (%v)", len(calls), err)
+	}
+	h.waitFor("the spelling forgotten after the call", func() bool { return h.d.outbound.IDs.Len() == 0 })
+}
