@@ -17,6 +17,9 @@ type Call struct {
 	Proof           *Proof    // set when a decision was taken on a prompt
 	EndedAt         time.Time // zero while the call is live
 	WithdrawnAt     time.Time // zero unless consent was withdrawn
+	// WithdrawalReason is what the operator gave when withdrawing (a ticket id); it must not
+	// hold personal data, and withdraw's help says so.
+	WithdrawalReason string
 
 	Recording *Recording // the call's one recording, when there is one (read models only)
 }

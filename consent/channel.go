@@ -34,6 +34,8 @@ type Channel interface {
 	// FlushDTMF discards digits buffered before the prompt, so only a key pressed while the
 	// notice plays can count.
 	FlushDTMF(ctx context.Context) error
+	// Play plays (part of) an audio file; keys not in p.Keys are discarded while it plays.
+	Play(ctx context.Context, p Playback) (Played, error)
 	// Prompt plays a prompt and collects digits (play_and_get_digits).
 	Prompt(ctx context.Context, p Prompt) (PromptResult, error)
 	// StartRecording starts a stereo recording to path and waits up to timeout for FreeSWITCH's
@@ -48,9 +50,36 @@ type Channel interface {
 	Close() error
 }
 
+// Playback describes one play of an audio file (FreeSWITCH's playback application).
+type Playback struct {
+	File string
+	// From is the sample of the file to start at (0: its beginning), e.g. Played.Next of the
+	// playback this one continues.
+	From int64
+	// Max, when > 0, ends the playback after about this long. FreeSWITCH reads audio in blocks
+	// (16384 samples, 2.048 s at 8 kHz) and plays every block it read, so it plays at least Max
+	// and at most one block more, or to the end of the file.
+	Max time.Duration
+	// Keys are the keys that end the playback early and are reported in Played.Key; every other
+	// key the caller presses meanwhile is discarded. "" discards every key.
+	Keys string
+}
+
+// Played is FreeSWITCH's account of a Playback.
+type Played struct {
+	Key string // the key that ended it; "" when it ran to its end (or to Max)
+	// Duration is how long it played, from FreeSWITCH's own event timestamps (its start to
+	// the key or its end), not from callconsent's clock.
+	Duration time.Duration
+	// Next is the sample where a continuation starts: From plus the samples FreeSWITCH read.
+	Next int64
+	// Complete is false when FreeSWITCH could not play the file (not found, unreadable).
+	Complete bool
+}
+
 // Prompt describes one play_and_get_digits.
 type Prompt struct {
-	File        string        // audio to play (absolute path or FreeSWITCH sound URL)
+	File        string        // audio to play (absolute path); "" for a short silence
 	InvalidFile string        // played after a key that does not match; "" for silence
 	Tries       int           // prompts before giving up
 	Timeout     time.Duration // wait for a key after the prompt ended
@@ -62,6 +91,9 @@ type Prompt struct {
 type PromptResult struct {
 	Digit   string // the accepted key; "" on timeout or invalid keys only
 	Invalid string // the last rejected key, if any
+	// KeyAfter is how long the prompt had played when the first key came, from FreeSWITCH's
+	// event timestamps; negative when no key came.
+	KeyAfter time.Duration
 }
 
 // CallEnd is how a call ended, as FreeSWITCH reported it.

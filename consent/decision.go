@@ -49,4 +49,8 @@ type Proof struct {
 	NoticeVersion string    // version id of the notice played
 	NoticeSHA256  string    // hex SHA-256 of the notice audio file played
 	Language      string    // language of the notice
+	// HeardMS is how much of the notice, in milliseconds, FreeSWITCH had played to the caller
+	// when the accepted key came, summed over every prompt of the call, from FreeSWITCH's own
+	// event timestamps. A key counts only once it is at least Flow.MinNotice.
+	HeardMS int64
 }

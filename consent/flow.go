@@ -14,7 +14,8 @@ type Notice struct {
 	File        string // absolute path of the audio file FreeSWITCH plays
 	InvalidFile string // played after a wrong key; "" for a short silence
 	Version     string
-	SHA256      string // hex SHA-256 of File's bytes, taken when the config was loaded
+	SHA256      string        // hex SHA-256 of File's bytes, taken when the config was loaded
+	Duration    time.Duration // length of the audio, from its header
 }
 
 // Keys of the consent prompt: the only accepted digits and what they mean (R-CONSENT-2).
@@ -32,13 +33,17 @@ const (
 // a durable decision, and only then, with a grant, a recording; always a transfer to an
 // employee. Its fields are set once before the first call and not changed afterwards.
 type Flow struct {
-	Store       Store
-	Control     Control // may be nil in tests; used to stop a recording FreeSWITCH did not confirm
-	Pseudonyms  *Pseudonymizer
-	Notices     map[string]Notice // by language
-	Language    string            // default language
-	Tries       int
-	Timeout     time.Duration // wait for a key after the notice
+	Store      Store
+	Control    Control // may be nil in tests; used to stop a recording FreeSWITCH did not confirm
+	Pseudonyms *Pseudonymizer
+	Notices    map[string]Notice // by language
+	Language   string            // default language
+	Tries      int
+	Timeout    time.Duration // wait for a key after the notice
+	// MinNotice is how much of the notice a caller hears before a key counts (R-CONSENT-1:
+	// consent is informed): keys pressed earlier are discarded and the notice goes on. At most
+	// every notice's Duration.
+	MinNotice   time.Duration
 	Transfer    string        // employee target, e.g. "6000 XML default"
 	Recordings  string        // recordings folder (absolute)
 	StartWait   time.Duration // how long to wait for RECORD_START; 3 s when zero
@@ -97,7 +102,10 @@ func (f *Flow) Handle(ctx context.Context, ch Channel) {
 		_ = f.write(ctx, func(ctx context.Context) error { return f.Store.DecideCall(ctx, uuid, d, nil) })
 	}
 	f.count(d)
-	log.Info("consent decided", "decision", d, "tries", tries(proof))
+	if err != nil && !errors.Is(err, ErrHungUp) {
+		log.Error("consent not obtained; transferring unrecorded", "err", err)
+	}
+	log.Info("consent decided", "decision", d, "tries", tries(proof), "heard_ms", heardMS(proof))
 	if errors.Is(err, ErrHungUp) || errors.Is(err, ErrChannelGone) {
 		f.end(ctx, ch, call, nil, log)
 		return
@@ -109,9 +117,11 @@ func (f *Flow) Handle(ctx context.Context, ch Channel) {
 	f.end(ctx, ch, call, rec, log)
 }
 
-// ask answers the call and plays the notice until a valid key or the tries run out. A key
-// pressed before the notice starts is discarded (flush_dtmf): only a choice made while or after
-// hearing the notice is informed consent.
+// ask answers the call and plays the notice until a valid key or the tries run out. Only a
+// choice made after hearing the notice is informed consent (R-CONSENT-1): the first MinNotice
+// of the notice plays with every key discarded (a key pressed at answer reaches FreeSWITCH after
+// flush_dtmf and would otherwise be taken by the first prompt before a sample of it played), the
+// rest goes on and takes 1 or 2; after it, each try waits for a key.
 func (f *Flow) ask(ctx context.Context, ch Channel, n Notice) (Decision, *Proof, error) {
 	if err := ch.Answer(ctx); err != nil {
 		return failed(err), nil, err
@@ -119,29 +129,81 @@ func (f *Flow) ask(ctx context.Context, ch Channel, n Notice) (Decision, *Proof,
 	if err := ch.FlushDTMF(ctx); err != nil {
 		return failed(err), nil, err
 	}
-	p := Prompt{File: n.File, InvalidFile: n.InvalidFile, Tries: 1, Timeout: f.Timeout, Regexp: DigitRegexp, Variable: DigitVariable}
-	for try := 1; try <= f.Tries; try++ {
-		// One try per prompt so that the proof knows exactly how many prompts the caller heard.
-		res, err := ch.Prompt(ctx, p)
-		if err != nil {
-			return failed(err), nil, err
-		}
-		var d Decision
-		switch res.Digit {
-		case DigitGrant:
-			d = DecisionGranted
-		case DigitDecline:
-			d = DecisionDeclined
-		default:
-			continue
-		}
-		return d, f.proof(n, res.Digit, try), nil
+	var heard time.Duration
+	key, err := f.hear(ctx, ch, n, &heard)
+	if err != nil {
+		return failed(err), nil, err
 	}
-	return DecisionNoInput, f.proof(n, "", f.Tries), nil
+	p := Prompt{InvalidFile: n.InvalidFile, Tries: 1, Timeout: f.Timeout, Regexp: DigitRegexp, Variable: DigitVariable}
+	for try := 1; try <= f.Tries; try++ {
+		if key == "" {
+			// One try per prompt so that the proof knows exactly how many prompts the caller heard.
+			// The first try's notice has played already: it only waits for the key.
+			p.File = ""
+			if try > 1 {
+				p.File = n.File
+			}
+			res, err := ch.Prompt(ctx, p)
+			if err != nil {
+				return failed(err), nil, err
+			}
+			if p.File != "" {
+				heard += notHeardPast(res.KeyAfter, n.Duration)
+			}
+			key = res.Digit
+		}
+		switch key {
+		case DigitGrant:
+			return DecisionGranted, f.proof(n, key, try, heard), nil
+		case DigitDecline:
+			return DecisionDeclined, f.proof(n, key, try, heard), nil
+		}
+		key = ""
+	}
+	return DecisionNoInput, f.proof(n, "", f.Tries, heard), nil
 }
 
-func (f *Flow) proof(n Notice, digit string, try int) *Proof {
-	return &Proof{DecidedAt: f.Now().UTC(), Digit: digit, Tries: try, NoticeVersion: n.Version, NoticeSHA256: n.SHA256, Language: n.Language}
+// playSlack absorbs FreeSWITCH's 20 ms media ticks in the event timestamps that measure how
+// long a playback ran.
+const playSlack = 60 * time.Millisecond
+
+// hear plays the notice once: its first MinNotice with every key discarded, then the rest,
+// which 1 or 2 ends. It returns that key ("" when the notice ran out) and adds what played to
+// heard. A first part that played less than it must (FreeSWITCH could not read the file, or the
+// file is not the audio whose hash the proof would name) is an error: the caller did not hear
+// the notice, so no choice can be taken.
+func (f *Flow) hear(ctx context.Context, ch Channel, n Notice, heard *time.Duration) (string, error) {
+	first, err := ch.Play(ctx, Playback{File: n.File, Max: f.MinNotice})
+	if err != nil {
+		return "", err
+	}
+	*heard += first.Duration
+	if want := min(f.MinNotice, n.Duration); !first.Complete || first.Duration < want-playSlack {
+		return "", Errorf(EINTERNAL, "notice did not play: FreeSWITCH played %d ms of the %d ms due", first.Duration.Milliseconds(), want.Milliseconds())
+	}
+	if first.Duration >= n.Duration-playSlack {
+		return "", nil // the notice is shorter than MinNotice, and was played whole
+	}
+	rest, err := ch.Play(ctx, Playback{File: n.File, From: first.Next, Keys: DigitGrant + DigitDecline})
+	if err != nil {
+		return "", err
+	}
+	*heard += rest.Duration
+	return rest.Key, nil
+}
+
+// notHeardPast is how much of a notice of length d a prompt played before a key that came
+// after (negative: no key, the notice played whole).
+func notHeardPast(after, d time.Duration) time.Duration {
+	if after < 0 || after > d {
+		return d
+	}
+	return after
+}
+
+func (f *Flow) proof(n Notice, digit string, try int, heard time.Duration) *Proof {
+	return &Proof{DecidedAt: f.Now().UTC(), Digit: digit, Tries: try, NoticeVersion: n.Version, NoticeSHA256: n.SHA256,
+		Language: n.Language, HeardMS: heard.Milliseconds()}
 }
 
 // failed maps a channel error before a decision to the decision it stands for: a hang-up is
@@ -158,6 +220,13 @@ func tries(p *Proof) int {
 		return 0
 	}
 	return p.Tries
+}
+
+func heardMS(p *Proof) int64 {
+	if p == nil {
+		return 0
+	}
+	return p.HeardMS
 }
 
 func (f *Flow) notice(lang string) Notice {

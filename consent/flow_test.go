@@ -24,6 +24,8 @@ type fakeChannel struct {
 	log      *eventLog
 	vars     map[string]string
 	prompts  []promptStep
+	plays    []playStep // scripted Play results; when they run out: the notice plays, no key
+	played   []consent.Playback
 	onPrompt func(try int)
 	startErr error
 	wav      bool // write a real WAV on StartRecording
@@ -35,12 +37,47 @@ type promptStep struct {
 	err error
 }
 
+type playStep struct {
+	res consent.Played
+	err error
+}
+
+// Test notices last testNoticeLen; the first part of a notice plays firstPart, FreeSWITCH's
+// read block (2.048 s) for a MinNotice of 2 s.
+const (
+	testNoticeLen = 10 * time.Second
+	firstPart     = 2048 * time.Millisecond
+)
+
 func (c *fakeChannel) UUID() string                    { return testUUID }
 func (c *fakeChannel) CallerNumber() string            { return "+47 912 34 567" }
 func (c *fakeChannel) Variable(n string) string        { return c.vars[n] }
 func (c *fakeChannel) Answer(context.Context) error    { c.log.add("ch:answer"); return nil }
 func (c *fakeChannel) FlushDTMF(context.Context) error { c.log.add("ch:flush"); return nil }
 func (c *fakeChannel) Close() error                    { c.log.add("ch:close"); return nil }
+
+func (c *fakeChannel) Play(_ context.Context, p consent.Playback) (consent.Played, error) {
+	c.played = append(c.played, p)
+	c.log.add("ch:play")
+	if len(c.plays) > 0 {
+		s := c.plays[0]
+		c.plays = c.plays[1:]
+		return s.res, s.err
+	}
+	if p.From == 0 {
+		return consent.Played{Duration: firstPart, Next: 16384, Complete: true}, nil
+	}
+	return consent.Played{Duration: testNoticeLen - firstPart, Next: 80000, Complete: true}, nil
+}
+
+// restKey scripts the two parts of a notice: the first plays whole, the second is ended after
+// d by key.
+func restKey(key string, d time.Duration) []playStep {
+	return []playStep{
+		{res: consent.Played{Duration: firstPart, Next: 16384, Complete: true}},
+		{res: consent.Played{Key: key, Duration: d, Next: 32768, Complete: true}},
+	}
+}
 
 func (c *fakeChannel) Prompt(_ context.Context, p consent.Prompt) (consent.PromptResult, error) {
 	c.prompted = append(c.prompted, p)
@@ -49,7 +86,7 @@ func (c *fakeChannel) Prompt(_ context.Context, p consent.Prompt) (consent.Promp
 		c.onPrompt(len(c.prompted))
 	}
 	if len(c.prompts) == 0 {
-		return consent.PromptResult{}, nil // silence
+		return consent.PromptResult{KeyAfter: -1}, nil // silence
 	}
 	s := c.prompts[0]
 	c.prompts = c.prompts[1:]
@@ -95,12 +132,13 @@ func newFlow(t *testing.T, log *eventLog, store consent.Store, logs io.Writer) *
 		Control:    fakeControl{log},
 		Pseudonyms: p,
 		Notices: map[string]consent.Notice{
-			"nb": {Language: "nb", File: "/n/nb.wav", Version: "v1", SHA256: "aa"},
-			"en": {Language: "en", File: "/n/en.wav", Version: "v2", SHA256: "bb"},
+			"nb": {Language: "nb", File: "/n/nb.wav", Version: "v1", SHA256: "aa", Duration: testNoticeLen},
+			"en": {Language: "en", File: "/n/en.wav", Version: "v2", SHA256: "bb", Duration: testNoticeLen},
 		},
 		Language:   "nb",
 		Tries:      3,
 		Timeout:    time.Second,
+		MinNotice:  2 * time.Second,
 		Transfer:   "6000 XML default",
 		Recordings: t.TempDir(),
 		Live:       consent.NewLiveCalls(),
@@ -109,7 +147,7 @@ func newFlow(t *testing.T, log *eventLog, store consent.Store, logs io.Writer) *
 	}
 }
 
-func digit(d string) promptStep { return promptStep{res: consent.PromptResult{Digit: d}} }
+func digit(d string) promptStep { return promptStep{res: consent.PromptResult{Digit: d, KeyAfter: 300 * time.Millisecond}} }
 
 func TestFlow(t *testing.T) {
 	for _, tt := range []struct {
@@ -117,34 +155,47 @@ func TestFlow(t *testing.T) {
 		prompts  []promptStep
 		vars     map[string]string
 		fail     map[string]error
+		plays    []playStep
 		startErr error
 		decision consent.Decision
 		tries    int
+		heard    time.Duration // 0: not checked
 		rec      consent.RecordingState // "" = no recording row
 		want     []string               // events in order
 	}{
-		{name: "Consent", prompts: []promptStep{digit("1")}, decision: consent.DecisionGranted, tries: 1, rec: consent.RecordingComplete,
-			want: []string{"store:call", "ch:answer", "ch:flush", "ch:prompt", "store:decide:granted", "store:recording:pending", "ch:record", "store:recording:recording", "ch:transfer:6000 XML default", "ch:end", "store:end", "store:recording:complete", "ch:close"}},
-		{name: "InvalidThenConsent", prompts: []promptStep{{res: consent.PromptResult{Invalid: "3"}}, digit("1")}, decision: consent.DecisionGranted, tries: 2, rec: consent.RecordingComplete},
-		{name: "Decline", prompts: []promptStep{digit("2")}, decision: consent.DecisionDeclined, tries: 1,
-			want: []string{"store:call", "ch:answer", "ch:flush", "ch:prompt", "store:decide:declined", "ch:transfer:6000 XML default", "ch:end", "store:end", "ch:close"}},
-		{name: "NoInput", decision: consent.DecisionNoInput, tries: 3,
-			want: []string{"store:call", "ch:answer", "ch:flush", "ch:prompt", "ch:prompt", "ch:prompt", "store:decide:no-input", "ch:transfer:6000 XML default", "ch:end", "store:end", "ch:close"}},
+		{name: "ConsentDuringNotice", plays: restKey("1", 1500*time.Millisecond), decision: consent.DecisionGranted, tries: 1, heard: firstPart + 1500*time.Millisecond, rec: consent.RecordingComplete,
+			want: []string{"store:call", "ch:answer", "ch:flush", "ch:play", "ch:play", "store:decide:granted", "store:recording:pending", "ch:record", "store:recording:recording", "ch:transfer:6000 XML default", "ch:end", "store:end", "store:recording:complete", "ch:close"}},
+		{name: "ConsentAfterNotice", prompts: []promptStep{digit("1")}, decision: consent.DecisionGranted, tries: 1, heard: testNoticeLen, rec: consent.RecordingComplete,
+			want: []string{"store:call", "ch:answer", "ch:flush", "ch:play", "ch:play", "ch:prompt", "store:decide:granted", "store:recording:pending", "ch:record", "store:recording:recording", "ch:transfer:6000 XML default", "ch:end", "store:end", "store:recording:complete", "ch:close"}},
+		{name: "InvalidThenConsent", prompts: []promptStep{{res: consent.PromptResult{Invalid: "3", KeyAfter: 100 * time.Millisecond}}, digit("1")}, decision: consent.DecisionGranted, tries: 2, heard: testNoticeLen + 300*time.Millisecond, rec: consent.RecordingComplete},
+		{name: "DeclineDuringNotice", plays: restKey("2", 500*time.Millisecond), decision: consent.DecisionDeclined, tries: 1, heard: firstPart + 500*time.Millisecond,
+			want: []string{"store:call", "ch:answer", "ch:flush", "ch:play", "ch:play", "store:decide:declined", "ch:transfer:6000 XML default", "ch:end", "store:end", "ch:close"}},
+		{name: "NoInput", decision: consent.DecisionNoInput, tries: 3, heard: 3 * testNoticeLen,
+			want: []string{"store:call", "ch:answer", "ch:flush", "ch:play", "ch:play", "ch:prompt", "ch:prompt", "ch:prompt", "store:decide:no-input", "ch:transfer:6000 XML default", "ch:end", "store:end", "ch:close"}},
 		{name: "OnlyInvalid", prompts: []promptStep{{res: consent.PromptResult{Invalid: "9"}}, {res: consent.PromptResult{Invalid: "*"}}, {res: consent.PromptResult{Invalid: "0"}}}, decision: consent.DecisionNoInput, tries: 3},
+		{name: "HangupDuringNotice", plays: []playStep{{err: consent.ErrHungUp}}, decision: consent.DecisionAbandoned,
+			want: []string{"store:call", "ch:answer", "ch:flush", "ch:play", "store:decide:abandoned", "ch:end", "store:end", "ch:close"}},
 		{name: "HangupDuringPrompt", prompts: []promptStep{{err: consent.ErrHungUp}}, decision: consent.DecisionAbandoned,
-			want: []string{"store:call", "ch:answer", "ch:flush", "ch:prompt", "store:decide:abandoned", "ch:end", "store:end", "ch:close"}},
-		{name: "ChannelLost", prompts: []promptStep{{err: consent.ErrChannelGone}}, decision: consent.DecisionError},
-		{name: "EnglishNotice", vars: map[string]string{"callconsent_lang": "en"}, prompts: []promptStep{digit("2")}, decision: consent.DecisionDeclined, tries: 1},
+			want: []string{"store:call", "ch:answer", "ch:flush", "ch:play", "ch:play", "ch:prompt", "store:decide:abandoned", "ch:end", "store:end", "ch:close"}},
+		{name: "ChannelLost", plays: []playStep{restKey("", 0)[0], {err: consent.ErrChannelGone}}, decision: consent.DecisionError},
+		// FreeSWITCH could not play the notice, or played less of it than the caller must hear
+		// (the file on disk is not the audio whose hash the proof would name): no choice can be
+		// taken, the caller goes on unrecorded.
+		{name: "NoticeNotPlayed", plays: []playStep{{res: consent.Played{Complete: false}}}, decision: consent.DecisionError,
+			want: []string{"store:call", "ch:answer", "ch:flush", "ch:play", "store:decide:error", "ch:transfer:6000 XML default", "ch:end", "store:end", "ch:close"}},
+		{name: "NoticeCutShort", plays: []playStep{{res: consent.Played{Duration: 300 * time.Millisecond, Next: 2400, Complete: true}}}, decision: consent.DecisionError,
+			want: []string{"store:call", "ch:answer", "ch:flush", "ch:play", "store:decide:error", "ch:transfer:6000 XML default", "ch:end", "store:end", "ch:close"}},
+		{name: "EnglishNotice", vars: map[string]string{"callconsent_lang": "en"}, plays: restKey("2", time.Second), decision: consent.DecisionDeclined, tries: 1},
 		{name: "ErrStoreCall", fail: map[string]error{"CreateCall": errors.New("disk full")},
 			want: []string{"ch:transfer:6000 XML default", "ch:close"}},
-		{name: "ErrStoreGrant", prompts: []promptStep{digit("1")}, fail: map[string]error{"DecideCall:granted": errors.New("database is locked")}, decision: consent.DecisionError,
-			want: []string{"store:call", "ch:answer", "ch:flush", "ch:prompt", "store:decide:error", "ch:transfer:6000 XML default", "ch:end", "store:end", "ch:close"}},
+		{name: "ErrStoreGrant", plays: restKey("1", time.Second), fail: map[string]error{"DecideCall:granted": errors.New("database is locked")}, decision: consent.DecisionError,
+			want: []string{"store:call", "ch:answer", "ch:flush", "ch:play", "ch:play", "store:decide:error", "ch:transfer:6000 XML default", "ch:end", "store:end", "ch:close"}},
 		// Grant and recording row are one transaction: if the row cannot be stored, neither is
 		// the grant, and the call goes on unrecorded with decision error.
-		{name: "ErrStoreRecording", prompts: []promptStep{digit("1")}, fail: map[string]error{"CreateRecording": errors.New("disk full")}, decision: consent.DecisionError,
-			want: []string{"store:call", "ch:answer", "ch:flush", "ch:prompt", "store:decide:error", "ch:transfer:6000 XML default", "ch:end", "store:end", "ch:close"}},
-		{name: "ErrRecordNotStarted", prompts: []promptStep{digit("1")}, startErr: consent.ErrRecordingNotStarted, decision: consent.DecisionGranted, tries: 1, rec: consent.RecordingFailed,
-			want: []string{"store:call", "ch:answer", "ch:flush", "ch:prompt", "store:decide:granted", "store:recording:pending", "ch:record", "ctl:stop", "store:recording:failed", "ch:transfer:6000 XML default", "ch:end", "store:end", "ch:close"}},
+		{name: "ErrStoreRecording", plays: restKey("1", time.Second), fail: map[string]error{"CreateRecording": errors.New("disk full")}, decision: consent.DecisionError,
+			want: []string{"store:call", "ch:answer", "ch:flush", "ch:play", "ch:play", "store:decide:error", "ch:transfer:6000 XML default", "ch:end", "store:end", "ch:close"}},
+		{name: "ErrRecordNotStarted", plays: restKey("1", time.Second), startErr: consent.ErrRecordingNotStarted, decision: consent.DecisionGranted, tries: 1, rec: consent.RecordingFailed,
+			want: []string{"store:call", "ch:answer", "ch:flush", "ch:play", "ch:play", "store:decide:granted", "store:recording:pending", "ch:record", "ctl:stop", "store:recording:failed", "ch:transfer:6000 XML default", "ch:end", "store:end", "ch:close"}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			log := &eventLog{}
@@ -154,7 +205,7 @@ func TestFlow(t *testing.T) {
 			}
 			var logs bytes.Buffer
 			f := newFlow(t, log, store, &logs)
-			ch := &fakeChannel{t: t, log: log, vars: tt.vars, prompts: tt.prompts, startErr: tt.startErr, wav: true}
+			ch := &fakeChannel{t: t, log: log, vars: tt.vars, prompts: tt.prompts, plays: tt.plays, startErr: tt.startErr, wav: true}
 			f.Handle(context.Background(), ch)
 
 			if tt.want != nil && !slices.Equal(log.list(), tt.want) {
@@ -182,10 +233,20 @@ func TestFlow(t *testing.T) {
 				if c.Proof == nil || c.Proof.Tries != tt.tries || c.Proof.NoticeVersion != n.Version || c.Proof.NoticeSHA256 != n.SHA256 || c.Proof.Language != lang || c.Proof.DecidedAt.IsZero() {
 					t.Errorf("proof %+v, want tries %d and notice %+v", c.Proof, tt.tries, n)
 				}
-				for _, p := range ch.prompted {
-					if p.File != n.File || p.Regexp != "^[12]$" || p.Tries != 1 {
-						t.Errorf("prompt %+v", p)
+				for i, p := range ch.prompted {
+					// The first try's notice has played: its prompt only waits for the key.
+					if file := map[bool]string{true: "", false: n.File}[i == 0]; p.File != file || p.Regexp != "^[12]$" || p.Tries != 1 {
+						t.Errorf("prompt %d %+v", i+1, p)
 					}
+				}
+				// The notice: its first MinNotice with every key discarded, then the rest,
+				// continued where the first part stopped, which 1 or 2 ends.
+				wantPlays := []consent.Playback{{File: n.File, Max: 2 * time.Second}, {File: n.File, From: 16384, Keys: "12"}}
+				if !slices.Equal(ch.played, wantPlays) {
+					t.Errorf("played %+v, want %+v", ch.played, wantPlays)
+				}
+				if tt.heard > 0 && c.Proof.HeardMS != tt.heard.Milliseconds() {
+					t.Errorf("heard %d ms, want %d", c.Proof.HeardMS, tt.heard.Milliseconds())
 				}
 			}
 			if got := c.Recording; (got == nil) != (tt.rec == "") || got != nil && got.State != tt.rec {
@@ -214,5 +275,26 @@ func TestFlowWithdrawnBeforeRecording(t *testing.T) {
 	}
 	if !slices.Contains(log.list(), "ch:transfer:6000 XML default") {
 		t.Error("withdrawn call not transferred")
+	}
+}
+
+// A notice no longer than MinNotice plays whole in its first part; the call then only waits
+// for the key, and the proof counts the whole notice as heard.
+func TestFlowShortNotice(t *testing.T) {
+	log := &eventLog{}
+	store := newMemStore(log)
+	f := newFlow(t, log, store, io.Discard)
+	n := f.Notices["nb"]
+	n.Duration = 1500 * time.Millisecond
+	f.Notices["nb"] = n
+	ch := &fakeChannel{t: t, log: log, prompts: []promptStep{digit("2")},
+		plays: []playStep{{res: consent.Played{Duration: 1500 * time.Millisecond, Next: 12000, Complete: true}}}}
+	f.Handle(context.Background(), ch)
+	c, err := store.FindCall(context.Background(), testUUID)
+	if err != nil || c.Decision != consent.DecisionDeclined || c.Proof.HeardMS != 1500 {
+		t.Fatalf("call %+v proof %+v (%v)", c, c.Proof, err)
+	}
+	if len(ch.played) != 1 || len(ch.prompted) != 1 || ch.prompted[0].File != "" {
+		t.Errorf("played %+v, prompted %+v: want the notice once, then a wait for the key", ch.played, ch.prompted)
 	}
 }

@@ -30,7 +30,9 @@ type channel struct {
 	hungUp         bool
 	hangupComplete bool
 	hangupCause    string
-	completes      map[string]*event // Application-UUID of our executes -> its EXECUTE_COMPLETE
+	runs           map[string]*run // Application-UUID of our executes -> how it ran
+	current        *run            // our execute that started and has not completed
+	termsSet       bool            // we changed playback_terminators: restore it before transfer
 	recordStarted  map[string]bool
 	recordStops    map[string]*consent.RecordStop
 	lastRecording  string
@@ -45,7 +47,7 @@ func newChannel(opts *OutboundServer, log *slog.Logger) *channel {
 		opts:          opts,
 		log:           log,
 		changed:       make(chan struct{}),
-		completes:     map[string]*event{},
+		runs:          map[string]*run{},
 		recordStarted: map[string]bool{},
 		recordStops:   map[string]*consent.RecordStop{},
 	}
@@ -71,10 +73,23 @@ func (ch *channel) handleEvent(e event) {
 	switch name {
 	case "CHANNEL_HANGUP_COMPLETE":
 		ch.hangupComplete = true
+	case "CHANNEL_EXECUTE":
+		if r := ch.runs[e.get("Application-UUID")]; r != nil && r.startLocal.IsZero() {
+			r.start, r.startLocal = e.stamp(), time.Now()
+			ch.current = r
+		}
+		return // nobody waits for a start
+	case "DTMF":
+		if r := ch.current; r != nil && r.key == "" {
+			r.key, r.keyAt, r.keyLocal = e.get("DTMF-Digit"), e.stamp(), time.Now()
+		}
+		return
 	case "CHANNEL_EXECUTE_COMPLETE":
-		id := e.get("Application-UUID")
-		if done, ours := ch.completes[id]; ours && done == nil {
-			ch.completes[id] = &e
+		if r := ch.runs[e.get("Application-UUID")]; r != nil && r.done == nil {
+			r.done, r.end, r.endLocal = &e, e.stamp(), time.Now()
+			if ch.current == r {
+				ch.current = nil
+			}
 		}
 	case "RECORD_START":
 		path := e.get("Record-File-Path")
@@ -173,7 +188,9 @@ func (ch *channel) CallerNumber() string {
 }
 
 // Variable implements consent.Channel from the connect reply's variable_* headers.
-func (ch *channel) Variable(name string) string { return ch.data.get("variable_" + name) }
+func (ch *channel) Variable(name string) string { return ch.data.get(variablePrefix + name) }
+
+const variablePrefix = "variable_"
 
 // sendExecute sends one execute with a fresh Event-UUID and registers that id, so that its
 // EXECUTE_COMPLETE (which echoes it as Application-UUID) can be matched whatever the order.
@@ -183,7 +200,7 @@ func (ch *channel) sendExecute(ctx context.Context, app, arg string) (string, er
 	}
 	id := newUUID()
 	ch.mu.Lock()
-	ch.completes[id] = nil
+	ch.runs[id] = &run{}
 	ch.mu.Unlock()
 	f, err := ch.c.send(ctx, ch.opts.commandTimeout(), &call.Execute{UUID: ch.fsID, AppName: app, AppArgs: arg, AppUUID: id})
 	if err != nil {
@@ -200,27 +217,31 @@ func (ch *channel) sendExecute(ctx context.Context, app, arg string) (string, er
 
 func (ch *channel) forget(id string) {
 	ch.mu.Lock()
-	delete(ch.completes, id)
+	if ch.current == ch.runs[id] {
+		ch.current = nil
+	}
+	delete(ch.runs, id)
 	ch.mu.Unlock()
 }
 
 // execute runs app and waits for its EXECUTE_COMPLETE or the hangup, whichever comes first.
-func (ch *channel) execute(ctx context.Context, app, arg string) (*event, error) {
+// The run it returns is a copy, safe to read without the lock.
+func (ch *channel) execute(ctx context.Context, app, arg string) (run, error) {
 	id, err := ch.sendExecute(ctx, app, arg)
 	if err != nil {
-		return nil, ch.translate(app, err)
+		return run{}, ch.translate(app, err)
 	}
 	defer ch.forget(id)
-	var done *event
-	err = ch.wait(ctx, nil, func() bool { done = ch.completes[id]; return done != nil || ch.hungUp })
+	var r run
+	err = ch.wait(ctx, nil, func() bool { r = *ch.runs[id]; return r.done != nil || ch.hungUp })
 	switch {
-	case err == nil && done != nil && done.get("Answer-State") != "hangup":
+	case err == nil && r.done != nil && r.done.get("Answer-State") != "hangup":
 		// The app finished while the call was up; a hangup right after does not undo it.
-		return done, nil
+		return r, nil
 	case err == nil:
 		err = consent.ErrHungUp
 	}
-	return done, ch.translate(app, err)
+	return r, ch.translate(app, err)
 }
 
 // Answer implements consent.Channel.
@@ -235,10 +256,24 @@ func (ch *channel) FlushDTMF(ctx context.Context) error {
 	return err
 }
 
-// Transfer implements consent.Channel; transfer's EXECUTE_COMPLETE confirms it.
+// Transfer implements consent.Channel; transfer's EXECUTE_COMPLETE confirms it. A
+// playback_terminators we set for the notice is put back first, so that the employee's side of
+// the dialplan plays its prompts as it expects to.
 func (ch *channel) Transfer(ctx context.Context, target string) error {
 	if err := checkArg("transfer target", target, true); err != nil {
 		return consent.Errorf(consent.EINVALID, "%v", err)
+	}
+	ch.mu.Lock()
+	restore := ch.termsSet
+	ch.mu.Unlock()
+	if restore {
+		app, arg := "unset", terminatorsVar
+		if v, ok := ch.data[variablePrefix+terminatorsVar]; ok {
+			app, arg = "set", terminatorsVar+"="+decodeValue(v)
+		}
+		if id, err := ch.sendExecute(ctx, app, arg); err == nil {
+			defer ch.forget(id) // set completes at once: the transfer runs right after it
+		}
 	}
 	_, err := ch.execute(ctx, "transfer", target)
 	return err

@@ -1,9 +1,12 @@
 package esl
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/callconsent/callconsent/consent"
@@ -13,14 +16,16 @@ import (
 // without a read_result, the mark of an app interrupted rather than finished.
 const promptSettle = 300 * time.Millisecond
 
+// silence is what plays where a prompt or invalid-input file is "": pagd needs a file.
+const silence = "silence_stream://250"
+
 // Prompt implements consent.Channel with play_and_get_digits. The result is read from that
-// app's own EXECUTE_COMPLETE (matched by Application-UUID), which carries the variables.
+// app's own EXECUTE_COMPLETE (matched by Application-UUID), which carries the variables; the
+// first DTMF event after its CHANNEL_EXECUTE tells, in FreeSWITCH's time, how much of the
+// prompt had played when the key came.
 func (ch *channel) Prompt(ctx context.Context, p consent.Prompt) (consent.PromptResult, error) {
-	invalid := p.InvalidFile
-	if invalid == "" {
-		invalid = "silence_stream://250"
-	}
-	for what, v := range map[string]string{"prompt file": p.File, "invalid file": invalid, "prompt variable": p.Variable, "prompt regexp": p.Regexp} {
+	file, invalid := cmp.Or(p.File, silence), cmp.Or(p.InvalidFile, silence)
+	for what, v := range map[string]string{"prompt file": file, "invalid file": invalid, "prompt variable": p.Variable, "prompt regexp": p.Regexp} {
 		if err := checkArg(what, v, false); err != nil {
 			return consent.PromptResult{}, consent.Errorf(consent.EINVALID, "%v", err)
 		}
@@ -29,11 +34,12 @@ func (ch *channel) Prompt(ctx context.Context, p consent.Prompt) (consent.Prompt
 		return consent.PromptResult{}, consent.Errorf(consent.EINVALID, "prompt needs tries >= 1 and a timeout")
 	}
 	ms := p.Timeout.Milliseconds()
-	arg := fmt.Sprintf("1 1 %d %d # %s %s %s %s %d", p.Tries, ms, p.File, invalid, p.Variable, p.Regexp, ms)
-	done, err := ch.execute(ctx, "play_and_get_digits", arg)
+	arg := fmt.Sprintf("1 1 %d %d # %s %s %s %s %d", p.Tries, ms, file, invalid, p.Variable, p.Regexp, ms)
+	r, err := ch.execute(ctx, "play_and_get_digits", arg)
 	if err != nil {
 		return consent.PromptResult{}, err
 	}
+	done := r.done
 	if !done.has("variable_read_result") {
 		// Interrupted: the hangup that interrupted it may still be on its way.
 		timer := time.NewTimer(promptSettle)
@@ -43,7 +49,7 @@ func (ch *channel) Prompt(ctx context.Context, p consent.Prompt) (consent.Prompt
 	if ch.isHungUp() {
 		return consent.PromptResult{}, fmt.Errorf("play_and_get_digits: %w", consent.ErrHungUp)
 	}
-	var res consent.PromptResult
+	res := consent.PromptResult{KeyAfter: r.keyAfter()}
 	if v := done.get("variable_" + p.Variable); done.get("variable_read_result") == "success" && v != "_undef_" {
 		res.Digit = v
 	}
@@ -51,6 +57,54 @@ func (ch *channel) Prompt(ctx context.Context, p consent.Prompt) (consent.Prompt
 		res.Invalid = v
 	}
 	return res, nil
+}
+
+// terminatorsVar is the channel variable FreeSWITCH's playback reads, at every key, to decide
+// whether the key ends the playback ("none", "any" or a list of keys; "*" when unset).
+const terminatorsVar = "playback_terminators"
+
+// Play implements consent.Channel with FreeSWITCH's playback application: `{timeout=<ms>}`
+// before the file bounds it (FreeSWITCH plays every block of 16384 samples it read, so at least
+// that long), `@@<sample>` after it starts there, and playback_terminators decides which keys
+// end it; playback drops every other key. The set of playback_terminators is sent together
+// with the playback: set completes at once, so FreeSWITCH starts the playback in the same media
+// tick, without a gap in the audio and without a moment in which a key could reach the socket
+// application's park loop.
+func (ch *channel) Play(ctx context.Context, p consent.Playback) (consent.Played, error) {
+	if err := checkArg("playback file", p.File, false); err != nil {
+		return consent.Played{}, consent.Errorf(consent.EINVALID, "%v", err)
+	}
+	if strings.ContainsAny(p.File, "{}@") || p.From < 0 || p.Max < 0 || strings.Trim(p.Keys, "0123456789*#") != "" {
+		return consent.Played{}, consent.Errorf(consent.EINVALID, "playback of %q from %d for %s ending on %q: not a playable request", p.File, p.From, p.Max, p.Keys)
+	}
+	arg := p.File
+	if p.From > 0 {
+		arg += "@@" + strconv.FormatInt(p.From, 10)
+	}
+	if p.Max > 0 {
+		arg = "{timeout=" + strconv.FormatInt(max(p.Max.Milliseconds(), 1), 10) + "}" + arg
+	}
+	id, err := ch.sendExecute(ctx, "set", terminatorsVar+"="+cmp.Or(p.Keys, "none"))
+	if err != nil {
+		return consent.Played{}, ch.translate("set", err)
+	}
+	defer ch.forget(id)
+	ch.mu.Lock()
+	ch.termsSet = true
+	ch.mu.Unlock()
+	r, err := ch.execute(ctx, "playback", arg)
+	if err != nil {
+		return consent.Played{}, err
+	}
+	out := consent.Played{
+		Duration: r.elapsed(),
+		Next:     p.From + atoi64(r.done.get("variable_playback_samples")),
+		Complete: r.done.get("Application-Response") == "FILE PLAYED",
+	}
+	if k := r.done.get("variable_playback_terminator_used"); k != "" && strings.Contains(p.Keys, k) {
+		out.Key = k
+	}
+	return out, nil
 }
 
 // StartRecording implements consent.Channel: record_session, then RECORD_START for exactly this

@@ -120,10 +120,11 @@ func TestChannel_Prompt(t *testing.T) {
 		wantErr   error
 		wantCause string
 	}{
-		{name: "b-decline", want: consent.PromptResult{Digit: "2"}},
-		{name: "c-no-input"},
-		{name: "f-invalid-then-consent", want: consent.PromptResult{Digit: "1", Invalid: "3"}},
-		{name: "g2-early-digit-flush-dtmf", flush: true},
+		// KeyAfter is FreeSWITCH's own account: DTMF stamp minus the prompt's CHANNEL_EXECUTE stamp.
+		{name: "b-decline", want: consent.PromptResult{Digit: "2", KeyAfter: 1000009 * time.Microsecond}},
+		{name: "c-no-input", want: consent.PromptResult{KeyAfter: -1}},
+		{name: "f-invalid-then-consent", want: consent.PromptResult{Digit: "1", Invalid: "3", KeyAfter: 1000044 * time.Microsecond}},
+		{name: "g2-early-digit-flush-dtmf", flush: true, want: consent.PromptResult{KeyAfter: -1}},
 		{name: "d-hangup-during-prompt", wantErr: consent.ErrHungUp},
 		{name: "d2-hangup-during-prompt-late-hangup-event", wantErr: consent.ErrHungUp},
 	} {
@@ -146,6 +147,28 @@ func TestChannel_Prompt(t *testing.T) {
 				must(t, err)
 				if end.HangupCause != "NORMAL_CLEARING" || end.Record != nil {
 					t.Errorf("WaitEnd = %+v", end)
+				}
+			})
+		})
+	}
+}
+
+// A key the caller sent right at answer reached FreeSWITCH after flush_dtmf and was taken by
+// the first play_and_get_digits before one sample of the notice played (l: the prompt's
+// CHANNEL_EXECUTE, the DTMF and its success carry the same timestamp; l2: three media ticks
+// later). The channel reports it as FreeSWITCH did: a success whose key came 0 or 60 ms into the
+// prompt; this is why the flow never takes a key from a prompt that starts the notice.
+func TestChannel_KeyAtAnswer(t *testing.T) {
+	for name, after := range map[string]time.Duration{"l-key-at-answer": 0, "l2-key-at-answer": 60 * time.Millisecond} {
+		t.Run(name, func(t *testing.T) {
+			runReplay(t, name, func(ctx context.Context, ch consent.Channel) {
+				must(t, ch.Answer(ctx))
+				must(t, ch.FlushDTMF(ctx))
+				res, err := ch.Prompt(ctx, consent.Prompt{File: "/srv/fsx/rec/t/notice.wav", InvalidFile: "/srv/fsx/rec/t/invalid.wav",
+					Tries: 1, Timeout: 2 * time.Second, Regexp: "^[12]$", Variable: "consent_digit"})
+				must(t, err)
+				if res.Digit != "1" || res.KeyAfter.Round(10*time.Millisecond) != after {
+					t.Errorf("Prompt = %+v, want the key 1 after %s", res, after)
 				}
 			})
 		})

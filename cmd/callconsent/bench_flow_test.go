@@ -22,7 +22,7 @@ func BenchmarkConsentFlows(b *testing.B) {
 		wg.Add(1)
 		go func() {
 			defer func() { <-sem; wg.Done() }()
-			h.fs.Call(h.ctx, h.d.outbound.Addr().String(), fakefs.CallSpec{Script: []fakefs.Step{fakefs.Press(fakefs.AtPrompt, 5*time.Millisecond, "1")}, HangupAfterTransfer: 200 * time.Millisecond})
+			h.fs.Call(h.ctx, h.d.outbound.Addr().String(), fakefs.CallSpec{Script: []fakefs.Step{pressAfterNotice("1")}, HangupAfterTransfer: 200 * time.Millisecond})
 		}()
 	}
 	wg.Wait()

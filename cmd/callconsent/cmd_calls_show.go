@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"text/tabwriter"
+	"time"
 
 	"github.com/callconsent/callconsent/consent"
 	"github.com/spf13/cobra"
@@ -83,6 +84,7 @@ func writeCallText(out io.Writer, c *consent.Call) error {
 		line("proof: decided (UTC)", tableTime(p.DecidedAt))
 		line("proof: digit", dash(p.Digit))
 		line("proof: tries", fmt.Sprint(p.Tries))
+		line("proof: notice heard", heardText(p.HeardMS))
 		line("proof: notice version", dash(p.NoticeVersion))
 		line("proof: notice sha256", dash(p.NoticeSHA256))
 		line("proof: language", dash(p.Language))
@@ -90,6 +92,9 @@ func writeCallText(out io.Writer, c *consent.Call) error {
 		line("proof", "-")
 	}
 	line("withdrawn (UTC)", tableTime(c.WithdrawnAt))
+	if c.Withdrawn() {
+		line("withdrawal reason", dash(c.WithdrawalReason))
+	}
 	if r := c.Recording; r != nil {
 		line("recording: path", r.Path)
 		line("recording: state", string(r.State))
@@ -101,4 +106,13 @@ func writeCallText(out io.Writer, c *consent.Call) error {
 		line("recording", "none")
 	}
 	return tw.Flush()
+}
+
+// heardText says how much of the notice the caller had heard when the key came; 0 is a
+// decision taken before callconsent measured it.
+func heardText(ms int64) string {
+	if ms <= 0 {
+		return "-"
+	}
+	return (time.Duration(ms) * time.Millisecond).String() + " (by FreeSWITCH's clock, before the key)"
 }

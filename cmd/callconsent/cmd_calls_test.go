@@ -65,7 +65,7 @@ func seedCalls(t *testing.T, cfg *Config) string {
 		start := day.Add(time.Duration(i)*24*time.Hour + 9*time.Hour)
 		must(db.CreateCall(ctx, &consent.Call{UUID: c.uuid, CallerPseudonym: c.caller, Language: "nb", StartedAt: start}))
 		must(db.DecideCall(ctx, c.uuid, c.d, &consent.Proof{DecidedAt: start.Add(20 * time.Second), Digit: c.digit,
-			Tries: i + 1, NoticeVersion: "2026-11-26.1", NoticeSHA256: noticeSum, Language: "nb"}))
+			Tries: i + 1, NoticeVersion: "2026-11-26.1", NoticeSHA256: noticeSum, Language: "nb", HeardMS: 72_340}))
 		must(db.EndCall(ctx, c.uuid, start.Add(5*time.Minute)))
 	}
 	rec := &consent.Recording{CallUUID: uuidGranted, State: consent.RecordingPending, StartedAt: day.Add(9*time.Hour + 21*time.Second),
@@ -194,11 +194,20 @@ func TestRunCallsShow(t *testing.T) {
 		if err := runCallsShow(ctx, cfg, callsShowOptions{Output: outputTable}, uuidGranted, &out); err != nil {
 			t.Fatal(err)
 		}
-		for _, want := range []string{caller, noticeSum, "proof: digit:", "proof: tries:", "1m5s", "complete",
+		for _, want := range []string{caller, noticeSum, "proof: digit:", "proof: tries:", "1m5s", "complete", "1m12.34s (by FreeSWITCH",
 			filepath.Join(cfg.RecordingsDir, "2026", "03", "10", uuidGranted+".wav")} {
 			if !strings.Contains(out.String(), want) {
 				t.Errorf("output lacks %q:\n%s", want, out.String())
 			}
+		}
+	})
+	t.Run("Withdrawn", func(t *testing.T) {
+		var out bytes.Buffer
+		if err := runCallsShow(ctx, cfg, callsShowOptions{Output: outputTable}, uuidNoInput, &out); err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(out.String(), "withdrawal reason:") || !strings.Contains(out.String(), " test\n") {
+			t.Errorf("no withdrawal reason in:\n%s", out.String())
 		}
 	})
 	t.Run("JSON", func(t *testing.T) {
@@ -210,7 +219,8 @@ func TestRunCallsShow(t *testing.T) {
 		if err := json.Unmarshal(out.Bytes(), &c); err != nil {
 			t.Fatal(err)
 		}
-		if c.Decision != "no-input" || c.CallerPseudonym != consent.AnonymousPseudonym || c.WithdrawnAt == nil || c.Proof.Tries != 3 {
+		if c.Decision != "no-input" || c.CallerPseudonym != consent.AnonymousPseudonym || c.WithdrawnAt == nil || c.Proof.Tries != 3 ||
+			c.Proof.HeardMS != 72_340 || c.WithdrawalReason == "" {
 			t.Errorf("call = %+v", c)
 		}
 	})

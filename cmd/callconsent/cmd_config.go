@@ -7,6 +7,8 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 )
@@ -62,7 +64,7 @@ func runConfigCheck(_ context.Context, cfg *Config, out io.Writer) error {
 			checks = append(checks, wavCheck(fmt.Sprintf("invalid-choice prompt %s %s", lang, n.InvalidFile), n.InvalidFile))
 		}
 	}
-	checks = append(checks,
+	checks = append(checks, minNoticeCheck(cfg),
 		passwordCheck("esl password file "+cfg.ESLPasswordFile, cfg),
 		dirCheck("recordings dir "+cfg.RecordingsDir, cfg.RecordingsDir),
 		privateFileCheck("pseudonym key file "+cfg.KeyFile, cfg.KeyFile),
@@ -93,6 +95,26 @@ func wavCheck(name, path string) check {
 	if w.Format != 1 || w.Bits != 16 {
 		// FreeSWITCH's native sound files are 16-bit PCM; anything else may not play.
 		c.err = fmt.Errorf("%s: want 16-bit PCM", w)
+	}
+	return c
+}
+
+// minNoticeCheck: every notice must be at least min-notice long, or no key would ever count.
+func minNoticeCheck(cfg *Config) check {
+	c := check{name: "min-notice " + fmtDuration(cfg.MinNotice)}
+	var ok []string
+	for _, lang := range cfg.NoticeLangs() {
+		if n := cfg.Notices[lang]; n.Err == nil {
+			ok = append(ok, fmt.Sprintf("%s notice %s", lang, fmtDuration(n.Duration.Round(time.Millisecond))))
+		}
+	}
+	switch p := cfg.minNoticeProblem(); {
+	case p != "":
+		c.err = errors.New(p)
+	case len(ok) == 0:
+		c.err = errors.New("cannot be checked: no notice can be read")
+	default:
+		c.info = "at most the " + strings.Join(ok, ", the ")
 	}
 	return c
 }

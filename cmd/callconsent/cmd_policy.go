@@ -54,6 +54,7 @@ type policyJSON struct {
 	Retention       string       `json:"retention"`
 	RetentionDays   float64      `json:"retention_days"`
 	Tries           int          `json:"tries"`
+	MinNotice       string       `json:"min_notice"`
 	DigitTimeout    string       `json:"digit_timeout"`
 	DefaultLanguage string       `json:"default_language"`
 	Notices         []noticeJSON `json:"notices"`
@@ -81,6 +82,7 @@ func newPolicyJSON(cfg *Config) policyJSON {
 		Retention:       fmtDuration(cfg.Retention),
 		RetentionDays:   cfg.Retention.Hours() / 24,
 		Tries:           cfg.Tries,
+		MinNotice:       fmtDuration(cfg.MinNotice),
 		DigitTimeout:    fmtDuration(cfg.DigitTimeout),
 		DefaultLanguage: cfg.Language,
 		RecordingsDir:   cfg.RecordingsDir,
@@ -119,6 +121,7 @@ func runPolicy(_ context.Context, cfg *Config, opts policyOptions, out io.Writer
 	line("purposes", strings.Join(p.Purposes, ", "))
 	line("retention", fmt.Sprintf("%s (%s days)", p.Retention, fmtFloat(p.RetentionDays)))
 	line("consent prompt", fmt.Sprintf("%d tries, %s digit timeout; 1 = consent, 2 = no consent", p.Tries, p.DigitTimeout))
+	line("informed consent", fmt.Sprintf("a key counts only after the caller heard %s of the notice (min-notice)", p.MinNotice))
 	line("default language", p.DefaultLanguage)
 	line("recordings dir", p.RecordingsDir)
 	line("database", p.DB)

@@ -29,11 +29,11 @@ type simulateOptions struct {
 func (o *simulateOptions) AddFlags(fs *pflag.FlagSet) {
 	fs.IntVar(&o.Calls, "calls", 100, "number of calls to place")
 	fs.IntVar(&o.Concurrency, "concurrency", 10, "calls in flight at once")
-	fs.StringVar(&o.Mix, "mix", "consent=60,decline=20,no-input=10,hangup=10", "caller kinds and weights: consent, decline, no-input, invalid (a wrong key, then 1), early (1 before the notice), hangup")
+	fs.StringVar(&o.Mix, "mix", "consent=60,decline=20,no-input=10,hangup=10", "caller kinds and weights: consent, decline, no-input, invalid (a wrong key, then 1), early (1 at answer: must not count), hangup")
 	fs.StringVar(&o.Listen, "listen", "", "address the fake FreeSWITCH listens on for callconsent's control connection (default: the freeswitch setting)")
 	fs.StringVar(&o.Dial, "dial", "", "address of callconsent's outbound-socket listener that calls dial (default: the esl-listen setting)")
 	fs.DurationVar(&o.Talk, "talk", 1200*time.Millisecond, "how long a transferred caller talks to the employee before hanging up")
-	fs.DurationVar(&o.Prompt, "prompt", 100*time.Millisecond, "how long every notice plays in the fake (the real notice is over a minute)")
+	fs.DurationVar(&o.Prompt, "prompt", 100*time.Millisecond, "how long the fake plays the rest of a notice and every other prompt; the first min-notice always plays in full")
 	fs.DurationVar(&o.ConnectTimeout, "connect-timeout", 45*time.Second, "how long to wait for callconsent's control connection")
 	addOutputFlag(fs, &o.Output)
 }

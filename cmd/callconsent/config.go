@@ -37,6 +37,7 @@ type Config struct {
 	NoticesDir      string            // notices-dir: base of relative notice file names
 	Notices         map[string]Notice // notice: per language; see Notice
 	Tries           int               // tries: prompts before the call counts as no-input
+	MinNotice       time.Duration     // min-notice: notice heard before a key counts
 	DigitTimeout    time.Duration     // digit-timeout: wait for a key after each prompt
 	Transfer        string            // transfer: where every call goes, e.g. "6000 XML default"
 	Purposes        []string          // purposes: the allowed purposes (R-PURPOSE-1)
@@ -58,11 +59,12 @@ type Config struct {
 // (R-CONSENT-4), so the hash is taken from the very file FreeSWITCH will play.
 type Notice struct {
 	Lang        string
-	File        string // the notice audio
-	InvalidFile string // played after a wrong key; "" for silence
-	Version     string // version id of the notice text, e.g. 2026-11-26.1
-	SHA256      string // hex SHA-256 of File; "" when it could not be read (see Err)
-	Err         error  // why File could not be hashed; commands that play it refuse to start
+	File        string        // the notice audio
+	InvalidFile string        // played after a wrong key; "" for silence
+	Version     string        // version id of the notice text, e.g. 2026-11-26.1
+	SHA256      string        // hex SHA-256 of File; "" when it could not be read (see Err)
+	Duration    time.Duration // length of File's audio; 0 when it is not a readable WAV
+	Err         error         // why File could not be hashed; commands that play it refuse to start
 }
 
 // DefaultConfig returns the built-in defaults. The notice versions match notices/notices.yaml,
@@ -83,6 +85,7 @@ func DefaultConfig() *Config {
 			"en": {Lang: "en", File: "notice-en.wav", InvalidFile: "invalid-en.wav", Version: "2026-11-26.1"},
 		},
 		Tries:          3,
+		MinNotice:      2 * time.Second,
 		DigitTimeout:   5 * time.Second,
 		Transfer:       "6000 XML default",
 		Purposes:       []string{"training", "quality-assurance"},
@@ -119,6 +122,8 @@ func (c *Config) Validate() error {
 		return invalidKey("retention", fmtDuration(c.Retention), "exceeds 2160h: the policy (§7) keeps recordings at most 90 days")
 	case c.Tries < 1 || c.Tries > 9:
 		return invalidKey("tries", strconv.Itoa(c.Tries), "must be 1..9")
+	case c.MinNotice <= 0:
+		return invalidKey("min-notice", fmtDuration(c.MinNotice), "must be positive: a key pressed at answer would count before the caller heard anything")
 	case c.DigitTimeout < 100*time.Millisecond || c.DigitTimeout > time.Minute:
 		return invalidKey("digit-timeout", fmtDuration(c.DigitTimeout), "must be between 100ms and 60s")
 	case strings.TrimSpace(c.Transfer) == "":

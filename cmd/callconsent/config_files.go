@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/callconsent/callconsent/consent"
 )
@@ -49,8 +50,30 @@ func (c *Config) noticePath(p string) string {
 func (c *Config) hashNotices() {
 	for lang, n := range c.Notices {
 		n.SHA256, n.Err = fileSHA256(n.File)
+		n.Duration = 0
+		if info, err := consent.InspectWAV(n.File); err == nil {
+			n.Duration = time.Duration(info.DurationMS) * time.Millisecond
+		}
 		c.Notices[lang] = n
 	}
+}
+
+// CheckMinNotice refuses a min-notice longer than a notice: the caller could never hear that
+// much of it, so no key would ever count.
+func (c *Config) CheckMinNotice() error {
+	if p := c.minNoticeProblem(); p != "" {
+		return invalidKey("min-notice", fmtDuration(c.MinNotice), p)
+	}
+	return nil
+}
+
+func (c *Config) minNoticeProblem() string {
+	for _, lang := range c.NoticeLangs() {
+		if n := c.Notices[lang]; n.Err == nil && c.MinNotice > n.Duration {
+			return fmt.Sprintf("is longer than the %s notice (%s, %s)", lang, n.File, fmtDuration(n.Duration.Round(time.Millisecond)))
+		}
+	}
+	return ""
 }
 
 func fileSHA256(path string) (string, error) {

@@ -53,6 +53,7 @@ var settings = []setting{
 			return nil
 		},
 	},
+	durationSetting("min-notice", "how much of the notice a caller hears before a key counts (at most the notice's length)", func(c *Config) *time.Duration { return &c.MinNotice }),
 	durationSetting("digit-timeout", "wait this long for a key after each prompt (100ms..60s)", func(c *Config) *time.Duration { return &c.DigitTimeout }),
 	stringSetting("transfer", "target", "transfer target for every call, as for FreeSWITCH's transfer app", func(c *Config) *string { return &c.Transfer }),
 	{

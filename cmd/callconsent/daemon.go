@@ -61,6 +61,9 @@ func (d *daemon) Open(ctx context.Context) (err error) {
 	if err := d.cfg.CheckNotices(); err != nil {
 		return err
 	}
+	if err := d.cfg.CheckMinNotice(); err != nil {
+		return err
+	}
 	password, err := d.cfg.ESLPassword()
 	if err != nil {
 		return err
@@ -117,7 +120,7 @@ func (d *daemon) Close() error {
 func (d *daemon) newFlow() *consent.Flow {
 	ns := make(map[string]consent.Notice, len(d.cfg.Notices))
 	for lang, n := range d.cfg.Notices {
-		ns[lang] = consent.Notice{Language: lang, File: n.File, InvalidFile: n.InvalidFile, Version: n.Version, SHA256: n.SHA256}
+		ns[lang] = consent.Notice{Language: lang, File: n.File, InvalidFile: n.InvalidFile, Version: n.Version, SHA256: n.SHA256, Duration: n.Duration}
 	}
 	var store consent.Store = d.store.DB
 	if d.wrapStore != nil {
@@ -131,6 +134,7 @@ func (d *daemon) newFlow() *consent.Flow {
 		Language:    d.cfg.Language,
 		Tries:       d.cfg.Tries,
 		Timeout:     d.cfg.DigitTimeout,
+		MinNotice:   d.cfg.MinNotice,
 		Transfer:    d.cfg.Transfer,
 		Recordings:  d.cfg.RecordingsDir,
 		Live:        d.live,

@@ -47,7 +47,7 @@ func (h *harness) waitRecording(uuid string) *consent.Recording {
 func TestE2E_StopLiveRecording(t *testing.T) {
 	h := startHarness(t, fakefs.Config{})
 	uuid := "4f8c2a10-1111-4c3b-9a3e-0d5b7e9c2f11"
-	done := h.startCall(fakefs.CallSpec{UUID: uuid, Script: []fakefs.Step{fakefs.Press(fakefs.AtPrompt, 20*time.Millisecond, "1")}, HangupAfterTransfer: 1500 * time.Millisecond})
+	done := h.startCall(fakefs.CallSpec{UUID: uuid, Script: []fakefs.Step{pressAfterNotice("1")}, HangupAfterTransfer: 1500 * time.Millisecond})
 	rec := h.waitRecording(uuid)
 	for _, want := range []esl.StopResult{esl.StopStopped, esl.StopNotRecording} {
 		got, err := h.d.control.StopRecordingDetail(h.ctx, uuid, rec.Path)
@@ -71,7 +71,7 @@ func TestE2E_StopLiveRecording(t *testing.T) {
 func TestE2E_FreeSWITCHShutdown(t *testing.T) {
 	h := startHarness(t, fakefs.Config{})
 	uuid := "4f8c2a10-2222-4c3b-9a3e-0d5b7e9c2f11"
-	done := h.startCall(fakefs.CallSpec{UUID: uuid, Script: []fakefs.Step{fakefs.Press(fakefs.AtPrompt, 20*time.Millisecond, "1")}, HangupAfterTransfer: -1})
+	done := h.startCall(fakefs.CallSpec{UUID: uuid, Script: []fakefs.Step{pressAfterNotice("1")}, HangupAfterTransfer: -1})
 	h.waitRecording(uuid)
 	time.Sleep(1100 * time.Millisecond) // past RECORD_MIN_SEC
 	if err := h.fs.Shutdown(h.ctx); err != nil {
@@ -98,7 +98,7 @@ func TestE2E_FreeSWITCHShutdown(t *testing.T) {
 func mixSpec(i int) (fakefs.CallSpec, consent.Decision, bool) {
 	uuid := fmt.Sprintf("5e000000-0000-4000-8000-%012d", i)
 	press := func(d string) []fakefs.Step {
-		return []fakefs.Step{fakefs.Press(fakefs.AtPrompt, 10*time.Millisecond, d)}
+		return []fakefs.Step{pressAfterNotice(d)}
 	}
 	switch i % 6 {
 	case 0:
@@ -108,7 +108,7 @@ func mixSpec(i int) (fakefs.CallSpec, consent.Decision, bool) {
 	case 2:
 		return fakefs.CallSpec{UUID: uuid}, consent.DecisionNoInput, false
 	case 3:
-		return fakefs.CallSpec{UUID: uuid, Script: []fakefs.Step{fakefs.Press(fakefs.AtPrompt, 5*time.Millisecond, "7"), fakefs.PressOnTry(2, 5*time.Millisecond, "#"), fakefs.PressOnTry(3, 5*time.Millisecond, "5")}}, consent.DecisionNoInput, false
+		return fakefs.CallSpec{UUID: uuid, Script: []fakefs.Step{pressAfterNotice("7"), fakefs.PressOnTry(2, 5*time.Millisecond, "#"), fakefs.PressOnTry(3, 5*time.Millisecond, "5")}}, consent.DecisionNoInput, false
 	case 4:
 		return fakefs.CallSpec{UUID: uuid, Script: []fakefs.Step{fakefs.Press(fakefs.AtAnswer, 0, "1")}}, consent.DecisionNoInput, false
 	default:

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"encoding/binary"
 	"context"
 	"os"
 	"path/filepath"
@@ -39,7 +40,6 @@ func startHarness(t testing.TB, fsCfg fakefs.Config, flags ...string) *harness {
 	fsCfg.Password = testPassword
 	fsCfg.HeartbeatInterval = cmpOr(fsCfg.HeartbeatInterval, 200*time.Millisecond)
 	fsCfg.ShutdownDelay = cmpOr(fsCfg.ShutdownDelay, 100*time.Millisecond)
-	fsCfg.FixedMediaDuration = cmpOr(fsCfg.FixedMediaDuration, 60*time.Millisecond)
 	fsCfg.RecordFlushInterval = cmpOr(fsCfg.RecordFlushInterval, 20*time.Millisecond)
 	fsCfg.Logger = slog.New(slog.NewTextHandler(h.logs, nil))
 	h.fs = fakefs.New(fsCfg)
@@ -52,7 +52,8 @@ func startHarness(t testing.TB, fsCfg fakefs.Config, flags ...string) *harness {
 		t.Fatal(err)
 	}
 	args := append([]string{"--data-dir", h.dir, "--esl-listen", "127.0.0.1:0", "--freeswitch", h.fs.Addr(),
-		"--digit-timeout", "200ms", "--log-level", "debug"}, flags...)
+		"--digit-timeout", "200ms", "--log-level", "debug"}, testNoticeFlags(t, testNoticeLen)...)
+	args = append(args, flags...)
 	cfg, err := LoadConfig(filepath.Join(h.dir, "absent.yaml"), false, testFlags(t, args...))
 	if err != nil {
 		t.Fatal(err)
@@ -70,6 +71,54 @@ func startHarness(t testing.TB, fsCfg fakefs.Config, flags ...string) *harness {
 	})
 	h.waitFor("control connection ready", h.d.control.Ready)
 	return h
+}
+
+// testNoticeLen is how long the harness's notices last: short, so that a call takes a fraction
+// of a second. min-notice is all of it, so the notice plays whole before a key counts, as it
+// does on FreeSWITCH whenever the notice is shorter than its playback block (2.048 s).
+const testNoticeLen = 300 * time.Millisecond
+
+// pressAfterNotice presses digits once the first notice has played, when they count.
+func pressAfterNotice(digits string) fakefs.Step {
+	return fakefs.Press(fakefs.AtPrompt, testNoticeLen+40*time.Millisecond, digits)
+}
+
+// testNoticeFlags writes nb and en notices of length d (and 100 ms invalid-choice prompts) as
+// real WAV files, whose length the fake FreeSWITCH plays, and returns the flags that configure
+// them with min-notice d.
+func testNoticeFlags(t testing.TB, d time.Duration) []string {
+	t.Helper()
+	dir := t.TempDir()
+	flags := []string{"--min-notice", d.String()}
+	for _, lang := range []string{"nb", "en"} {
+		notice, invalid := filepath.Join(dir, "notice-"+lang+".wav"), filepath.Join(dir, "invalid-"+lang+".wav")
+		writeSilentWAV(t, notice, d)
+		writeSilentWAV(t, invalid, 100*time.Millisecond)
+		flags = append(flags, "--notice", lang+"=test-"+lang+":"+notice+":"+invalid)
+	}
+	return flags
+}
+
+// writeSilentWAV writes d of 8 kHz mono 16-bit PCM silence.
+func writeSilentWAV(t testing.TB, path string, d time.Duration) {
+	t.Helper()
+	n := uint32(d.Seconds() * 8000 * 2)
+	h := make([]byte, 44, 44+int(n))
+	copy(h, "RIFF")
+	binary.LittleEndian.PutUint32(h[4:], 36+n)
+	copy(h[8:], "WAVEfmt ")
+	binary.LittleEndian.PutUint32(h[16:], 16)
+	binary.LittleEndian.PutUint16(h[20:], 1)
+	binary.LittleEndian.PutUint16(h[22:], 1)
+	binary.LittleEndian.PutUint32(h[24:], 8000)
+	binary.LittleEndian.PutUint32(h[28:], 16000)
+	binary.LittleEndian.PutUint16(h[32:], 2)
+	binary.LittleEndian.PutUint16(h[34:], 16)
+	copy(h[36:], "data")
+	binary.LittleEndian.PutUint32(h[40:], n)
+	if err := os.WriteFile(path, append(h, make([]byte, n)...), 0o644); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // callerData are the caller ids the fake FreeSWITCH sends by default, in the spellings they

@@ -20,7 +20,7 @@ import (
 func TestE2E_WithdrawLiveCall(t *testing.T) {
 	h := startHarness(t, fakefs.Config{})
 	uuid := "4f8c2a10-4444-4c3b-9a3e-0d5b7e9c2f11"
-	done := h.startCall(fakefs.CallSpec{UUID: uuid, Script: []fakefs.Step{fakefs.Press(fakefs.AtPrompt, 20*time.Millisecond, "1")}, HangupAfterTransfer: 2500 * time.Millisecond})
+	done := h.startCall(fakefs.CallSpec{UUID: uuid, Script: []fakefs.Step{pressAfterNotice("1")}, HangupAfterTransfer: 2500 * time.Millisecond})
 	rec := h.waitRecording(uuid)
 	time.Sleep(1100 * time.Millisecond) // past RECORD_MIN_SEC, so FreeSWITCH keeps the partial file
 
@@ -81,7 +81,7 @@ func TestE2E_WithdrawLiveCall(t *testing.T) {
 func TestE2E_WithdrawByCaller(t *testing.T) {
 	h := startHarness(t, fakefs.Config{})
 	consentCall := func(number string) (string, string) {
-		res := h.call(fakefs.CallSpec{CallerIDNumber: number, Script: []fakefs.Step{fakefs.Press(fakefs.AtPrompt, 10*time.Millisecond, "1")}, HangupAfterTransfer: minRecording})
+		res := h.call(fakefs.CallSpec{CallerIDNumber: number, Script: []fakefs.Step{pressAfterNotice("1")}, HangupAfterTransfer: minRecording})
 		c := h.finalCall(res.UUID)
 		if c.Recording == nil || c.Recording.State != consent.RecordingComplete {
 			t.Fatalf("no complete recording: %+v", c.Recording)
@@ -116,7 +116,7 @@ func TestE2E_WithdrawByCaller(t *testing.T) {
 // Without a daemon the CLI deletes directly, and says so.
 func TestWithdrawWithoutDaemon(t *testing.T) {
 	h := startHarness(t, fakefs.Config{})
-	res := h.call(fakefs.CallSpec{Script: []fakefs.Step{fakefs.Press(fakefs.AtPrompt, 10*time.Millisecond, "1")}, HangupAfterTransfer: minRecording})
+	res := h.call(fakefs.CallSpec{Script: []fakefs.Step{pressAfterNotice("1")}, HangupAfterTransfer: minRecording})
 	c := h.finalCall(res.UUID)
 	h.d.Close()
 	var out bytes.Buffer
@@ -147,7 +147,7 @@ func TestE2E_UpperCaseChannelUUID(t *testing.T) {
 	h := startHarness(t, fakefs.Config{})
 	upper := "4F8C2A10-5555-4C3B-9A3E-0D5B7E9C2F11"
 	lower := strings.ToLower(upper)
-	done := h.startCall(fakefs.CallSpec{UUID: upper, Script: []fakefs.Step{fakefs.Press(fakefs.AtPrompt, 20*time.Millisecond, "1")}, HangupAfterTransfer: 2500 * time.Millisecond})
+	done := h.startCall(fakefs.CallSpec{UUID: upper, Script: []fakefs.Step{pressAfterNotice("1")}, HangupAfterTransfer: 2500 * time.Millisecond})
 	rec := h.waitRecording(lower)
 	if !strings.HasSuffix(rec.Path, "/"+lower+".wav") {
 		t.Errorf("recording path %s, want the lower-case uuid", rec.Path)

@@ -23,16 +23,18 @@ func writeJSON(w io.Writer, v any) error {
 // callJSON is the JSON form of a call. It carries the caller pseudonym, never a number: the
 // store holds none, and this type has no field that could.
 type callJSON struct {
-	UUID            string         `json:"uuid"`
-	CallerPseudonym string         `json:"caller_pseudonym"`
-	AgentPseudonym  string         `json:"agent_pseudonym,omitempty"`
-	Language        string         `json:"language"`
-	StartedAt       *time.Time     `json:"started_at"`
-	EndedAt         *time.Time     `json:"ended_at,omitempty"`
-	Decision        string         `json:"decision"`
-	Proof           *proofJSON     `json:"proof,omitempty"`
-	WithdrawnAt     *time.Time     `json:"withdrawn_at,omitempty"`
-	Recording       *recordingJSON `json:"recording,omitempty"`
+	UUID            string     `json:"uuid"`
+	CallerPseudonym string     `json:"caller_pseudonym"`
+	AgentPseudonym  string     `json:"agent_pseudonym,omitempty"`
+	Language        string     `json:"language"`
+	StartedAt       *time.Time `json:"started_at"`
+	EndedAt         *time.Time `json:"ended_at,omitempty"`
+	Decision        string     `json:"decision"`
+	Proof           *proofJSON `json:"proof,omitempty"`
+	WithdrawnAt     *time.Time `json:"withdrawn_at,omitempty"`
+	// WithdrawalReason is the operator's reason (a ticket id), when consent was withdrawn.
+	WithdrawalReason string         `json:"withdrawal_reason,omitempty"`
+	Recording        *recordingJSON `json:"recording,omitempty"`
 }
 
 type proofJSON struct {
@@ -42,6 +44,9 @@ type proofJSON struct {
 	NoticeVersion string     `json:"notice_version"`
 	NoticeSHA256  string     `json:"notice_sha256"`
 	Language      string     `json:"language"`
+	// HeardMS is how much of the notice the caller had heard when the key came (0: not
+	// recorded, for decisions taken before callconsent measured it).
+	HeardMS int64 `json:"heard_ms"`
 }
 
 type recordingJSON struct {
@@ -55,18 +60,19 @@ type recordingJSON struct {
 
 func newCallJSON(c *consent.Call) callJSON {
 	v := callJSON{
-		UUID:            c.UUID,
-		CallerPseudonym: c.CallerPseudonym,
-		AgentPseudonym:  c.AgentPseudonym,
-		Language:        c.Language,
-		StartedAt:       jsonTime(c.StartedAt),
-		EndedAt:         jsonTime(c.EndedAt),
-		Decision:        string(c.Decision),
-		WithdrawnAt:     jsonTime(c.WithdrawnAt),
+		UUID:             c.UUID,
+		CallerPseudonym:  c.CallerPseudonym,
+		AgentPseudonym:   c.AgentPseudonym,
+		Language:         c.Language,
+		StartedAt:        jsonTime(c.StartedAt),
+		EndedAt:          jsonTime(c.EndedAt),
+		Decision:         string(c.Decision),
+		WithdrawnAt:      jsonTime(c.WithdrawnAt),
+		WithdrawalReason: c.WithdrawalReason,
 	}
 	if p := c.Proof; p != nil {
 		v.Proof = &proofJSON{DecidedAt: jsonTime(p.DecidedAt), Digit: p.Digit, Tries: p.Tries,
-			NoticeVersion: p.NoticeVersion, NoticeSHA256: p.NoticeSHA256, Language: p.Language}
+			NoticeVersion: p.NoticeVersion, NoticeSHA256: p.NoticeSHA256, Language: p.Language, HeardMS: p.HeardMS}
 	}
 	if r := c.Recording; r != nil {
 		v.Recording = &recordingJSON{Path: r.Path, State: string(r.State), StartedAt: jsonTime(r.StartedAt),

@@ -20,19 +20,21 @@ var callerKinds = map[string]struct {
 	script           func(talk time.Duration) fakefs.CallSpec
 }{
 	"consent": {true, true, func(talk time.Duration) fakefs.CallSpec {
-		return fakefs.CallSpec{Script: []fakefs.Step{fakefs.Press(fakefs.AtPrompt, 10*time.Millisecond, "1")}, HangupAfterTransfer: talk}
+		return fakefs.CallSpec{Script: []fakefs.Step{fakefs.Press(fakefs.AtNoticeHeard, 10*time.Millisecond, "1")}, HangupAfterTransfer: talk}
 	}},
 	"decline": {false, true, func(talk time.Duration) fakefs.CallSpec {
-		return fakefs.CallSpec{Script: []fakefs.Step{fakefs.Press(fakefs.AtPrompt, 10*time.Millisecond, "2")}, HangupAfterTransfer: talk}
+		return fakefs.CallSpec{Script: []fakefs.Step{fakefs.Press(fakefs.AtNoticeHeard, 10*time.Millisecond, "2")}, HangupAfterTransfer: talk}
 	}},
 	"no-input": {false, true, func(talk time.Duration) fakefs.CallSpec {
 		return fakefs.CallSpec{HangupAfterTransfer: talk}
 	}},
 	"invalid": {true, true, func(talk time.Duration) fakefs.CallSpec {
-		return fakefs.CallSpec{Script: []fakefs.Step{fakefs.Press(fakefs.AtPrompt, 10*time.Millisecond, "3"), fakefs.PressOnTry(2, 10*time.Millisecond, "1")}, HangupAfterTransfer: talk}
+		return fakefs.CallSpec{Script: []fakefs.Step{fakefs.Press(fakefs.AtNoticeHeard, 10*time.Millisecond, "3"), fakefs.PressOnTry(2, 10*time.Millisecond, "1")}, HangupAfterTransfer: talk}
 	}},
+	// early presses 1 at answer: as on a real FreeSWITCH (l-key-at-answer) the key arrives
+	// after flush_dtmf, waits for the next application and must not count.
 	"early": {false, true, func(talk time.Duration) fakefs.CallSpec {
-		return fakefs.CallSpec{Script: []fakefs.Step{fakefs.Press(fakefs.AtAnswer, 0, "1")}, HangupAfterTransfer: talk}
+		return fakefs.CallSpec{Script: []fakefs.Step{fakefs.Press(fakefs.AtFlush, 0, "1")}, HangupAfterTransfer: talk}
 	}},
 	"hangup": {false, false, func(time.Duration) fakefs.CallSpec {
 		return fakefs.CallSpec{Script: []fakefs.Step{fakefs.HangUp(fakefs.AtPrompt, 20*time.Millisecond)}}

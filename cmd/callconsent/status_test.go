@@ -5,7 +5,6 @@ import (
 	"errors"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/callconsent/callconsent/consent"
 	"github.com/callconsent/callconsent/esl/fakefs"
@@ -13,7 +12,7 @@ import (
 
 func TestStatus(t *testing.T) {
 	h := startHarness(t, fakefs.Config{})
-	res := h.call(fakefs.CallSpec{Script: []fakefs.Step{fakefs.Press(fakefs.AtPrompt, 10*time.Millisecond, "2")}})
+	res := h.call(fakefs.CallSpec{Script: []fakefs.Step{pressAfterNotice("2")}})
 	h.finalCall(res.UUID)
 	var out bytes.Buffer
 	if err := runStatus(h.ctx, h.cfg, statusOptions{}, &out); err != nil {

@@ -30,7 +30,7 @@ func TestWithdrawCrashSafe(t *testing.T) {
 	failpoints := []string{retention.FailAfterMark, retention.FailAfterUnlink, retention.FailAfterFsync}
 	calls := map[string]*consent.Call{}
 	for _, fp := range failpoints {
-		res := h.call(fakefs.CallSpec{Script: []fakefs.Step{fakefs.Press(fakefs.AtPrompt, 10*time.Millisecond, "1")}, HangupAfterTransfer: minRecording})
+		res := h.call(fakefs.CallSpec{Script: []fakefs.Step{pressAfterNotice("1")}, HangupAfterTransfer: minRecording})
 		calls[fp] = h.finalCall(res.UUID)
 	}
 	h.d.Close() // the CLI deletes directly, in a process we can kill

@@ -103,19 +103,22 @@ func decideTx(ctx context.Context, tx *Tx, callUUID string, d consent.Decision, 
 	}
 
 	var decidedAt, digit, version, sha, lang any
-	var tries any
+	var tries, heard any
 	if p != nil {
 		if p.DecidedAt.IsZero() {
 			p.DecidedAt = tx.now
 		}
-		decidedAt, digit, tries = formatTime(p.DecidedAt), p.Digit, p.Tries
+		if p.HeardMS < 0 {
+			return consent.Errorf(consent.EINVALID, "proof of call %s: heard %d ms", callUUID, p.HeardMS)
+		}
+		decidedAt, digit, tries, heard = formatTime(p.DecidedAt), p.Digit, p.Tries, p.HeardMS
 		version, sha, lang = p.NoticeVersion, p.NoticeSHA256, p.Language
 	}
 	_, err = tx.ExecContext(ctx, `
 		UPDATE calls SET decision = ?, decided_at = ?, digit = ?, tries = ?,
-			notice_version = ?, notice_sha256 = ?, proof_language = ?
+			notice_version = ?, notice_sha256 = ?, proof_language = ?, heard_ms = ?
 		WHERE uuid = ?`,
-		d, decidedAt, digit, tries, version, sha, lang, callUUID)
+		d, decidedAt, digit, tries, version, sha, lang, heard, callUUID)
 	return err
 }
 

@@ -116,6 +116,20 @@ func TestDB_DecideCall(t *testing.T) {
 		}
 	})
 
+	t.Run("ProofRoundTrip", func(t *testing.T) {
+		c := MustCreateCall(t, db, pseudonym(t), now)
+		p := grantProof(now)
+		if err := db.DecideCall(ctx, c.UUID, consent.DecisionGranted, p); err != nil {
+			t.Fatal(err)
+		}
+		if got, _ := db.FindCall(ctx, c.UUID); got.Proof == nil || *got.Proof != *p {
+			t.Fatalf("stored proof %+v, want %+v", got.Proof, p)
+		}
+		bad := grantProof(now)
+		bad.HeardMS = -1
+		wantCode(t, db.DecideCall(ctx, MustCreateCall(t, db, pseudonym(t), now).UUID, consent.DecisionGranted, bad), consent.EINVALID)
+	})
+
 	t.Run("ErrGrantWithoutProof", func(t *testing.T) {
 		c := MustCreateCall(t, db, pseudonym(t), now)
 		wantCode(t, db.DecideCall(ctx, c.UUID, consent.DecisionGranted, nil), consent.EINVALID)

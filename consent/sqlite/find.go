@@ -27,7 +27,7 @@ func (db *DB) FindCall(ctx context.Context, callUUID string) (*consent.Call, err
 const (
 	callColumns = `c.uuid, c.caller_pseudonym, c.agent_pseudonym, c.language, c.started_at,
 		c.decision, c.decided_at, c.digit, c.tries, c.notice_version, c.notice_sha256,
-		c.proof_language, c.ended_at, c.withdrawn_at`
+		c.proof_language, c.heard_ms, c.ended_at, c.withdrawn_at, c.withdrawal_reason`
 	recordingColumns = `r.call_uuid, r.path, r.state, r.started_at, r.ended_at, r.duration_ms, r.bytes`
 )
 
@@ -90,11 +90,11 @@ func scanCalls(rows *sql.Rows) ([]*consent.Call, error) {
 func scanCall(rows *sql.Rows) (*consent.Call, error) {
 	var c consent.Call
 	var started, decidedAt, ended, withdrawn sql.NullString
-	var digit, version, sha, lang sql.NullString
-	var tries sql.NullInt64
+	var digit, version, sha, lang, reason sql.NullString
+	var tries, heard sql.NullInt64
 	var r recordingRow
 	if err := rows.Scan(&c.UUID, &c.CallerPseudonym, &c.AgentPseudonym, &c.Language, &started,
-		&c.Decision, &decidedAt, &digit, &tries, &version, &sha, &lang, &ended, &withdrawn,
+		&c.Decision, &decidedAt, &digit, &tries, &version, &sha, &lang, &heard, &ended, &withdrawn, &reason,
 		&r.callUUID, &r.path, &r.state, &r.startedAt, &r.endedAt, &r.durationMS, &r.bytes); err != nil {
 		return nil, err
 	}
@@ -102,6 +102,7 @@ func scanCall(rows *sql.Rows) (*consent.Call, error) {
 	c.StartedAt = ts.parse(started)
 	c.EndedAt = ts.parse(ended)
 	c.WithdrawnAt = ts.parse(withdrawn)
+	c.WithdrawalReason = reason.String
 	if decidedAt.Valid { // a proof is stored exactly when its decision time is
 		c.Proof = &consent.Proof{
 			DecidedAt:     ts.parse(decidedAt),
@@ -110,6 +111,7 @@ func scanCall(rows *sql.Rows) (*consent.Call, error) {
 			NoticeVersion: version.String,
 			NoticeSHA256:  sha.String,
 			Language:      lang.String,
+			HeardMS:       heard.Int64,
 		}
 	}
 	if ts.err != nil {

@@ -76,7 +76,7 @@ func MustCreateCall(tb testing.TB, db *sqlite.DB, caller string, startedAt time.
 // grantProof is a complete proof of a grant.
 func grantProof(at time.Time) *consent.Proof {
 	return &consent.Proof{DecidedAt: at, Digit: "1", Tries: 2, NoticeVersion: "2025-01-nb",
-		NoticeSHA256: "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08", Language: "nb"}
+		NoticeSHA256: "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08", Language: "nb", HeardMS: 12548}
 }
 
 // MustGrantedCall stores a call with a granted decision.

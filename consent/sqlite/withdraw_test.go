@@ -24,8 +24,8 @@ func TestDB_Withdraw(t *testing.T) {
 			t.Fatalf("returned recording %+v, want state deleting", rec)
 		}
 		got := mustFindCall(t, db, c.UUID)
-		if !got.WithdrawnAt.Equal(at) || !got.Withdrawn() {
-			t.Fatalf("withdrawn at %v, want %v", got.WithdrawnAt, at)
+		if !got.WithdrawnAt.Equal(at) || !got.Withdrawn() || got.WithdrawalReason != "ticket 4711" {
+			t.Fatalf("withdrawn at %v (%q), want %v (ticket 4711)", got.WithdrawnAt, got.WithdrawalReason, at)
 		} else if !reflect.DeepEqual(got.Recording, rec) {
 			t.Fatalf("stored %+v, returned %+v", got.Recording, rec)
 		}

@@ -12,6 +12,7 @@ type app struct {
 	fromSocket      bool // run by sendmsg: current_loop/total_loops bookkeeping
 	started         time.Time
 	pagd            *pagd
+	play            *playback
 	// onHangup sets the app's variables when a hangup interrupts it and returns the
 	// Application-Response of its EXECUTE_COMPLETE.
 	onHangup func(now time.Time) string
@@ -27,23 +28,30 @@ func (c *call) exec(r execReq) {
 		c.answer()
 		c.complete(a, "_none_")
 		c.fire(AtAnswer, 1)
-	case "flush_dtmf", "set", "export", "log", "sleep0":
+	case "flush_dtmf", "set", "unset", "export", "log", "sleep0":
 		c.start(a)
-		if r.name == "set" || r.name == "export" {
+		switch r.name {
+		case "set", "export":
 			if k, v, ok := strings.Cut(r.arg, "="); ok {
 				c.b.set(k, v)
 			}
+		case "unset":
+			c.b.del(strings.TrimSpace(r.arg))
+		case "flush_dtmf":
+			c.dtmfQ = nil // switch_channel_flush_dtmf: silently, no DTMF events
 		}
 		c.complete(a, "_none_")
+		if r.name == "flush_dtmf" {
+			c.fire(AtFlush, 1)
+		}
 	case "play_and_get_digits":
 		c.startPagd(a)
-	case "playback", "sleep":
+	case "playback":
+		c.startPlayback(a)
+	case "sleep":
 		c.start(a)
-		d := c.s.mediaDuration(r.arg)
-		if r.name == "sleep" {
-			ms, _ := strconv.Atoi(strings.TrimSpace(r.arg))
-			d = time.Duration(ms) * time.Millisecond
-		}
+		ms, _ := strconv.Atoi(strings.TrimSpace(r.arg))
+		d := time.Duration(ms) * time.Millisecond
 		a.onHangup = func(now time.Time) string {
 			c.setPlayback(now.Sub(a.started))
 			c.b.set("current_application_response", "PLAYBACK ERROR")
@@ -122,6 +130,9 @@ func (c *call) complete(a *app, response string) {
 	}
 	c.cur = nil
 	c.runNext()
+	if len(c.dtmfQ) > 0 {
+		c.takeDTMF() // keys nobody took: the next application or the park loop will
+	}
 }
 
 // appTail is the event-specific end of EXECUTE (response "") and EXECUTE_COMPLETE.
@@ -220,16 +231,71 @@ func (c *call) endSocketApp() {
 		kv{"Application-Response", "_none_"}, kv{"Application-UUID", newUUID()})
 }
 
-// dtmf is a caller key press: the DTMF event fires at once; only a running
-// play_and_get_digits consumes it, otherwise it is lost (g-early-digit).
+// dtmf is a caller key press. FreeSWITCH queues it on the channel; the DTMF event fires when
+// an application takes it from the queue: a prompt or a playback that is running, or the next
+// one the daemon starts; while nothing runs, the socket application's park loop takes and
+// drops it one tick later (g-early-digit). flush_dtmf empties the queue without events.
 func (c *call) dtmf(d string) {
 	if c.hungUp {
 		return
 	}
 	c.digits += d
 	c.res.Digits = c.digits
-	c.emit("DTMF", siteDTMF, false, kv{"DTMF-Digit", encode(d)}, kv{"DTMF-Duration", "2000"}, kv{"DTMF-Source", "UNKNOWN"})
-	if c.cur != nil && c.cur.pagd != nil {
-		c.cur.pagd.digit(c, d)
+	if !c.socketActive { // the employee's side of the dialplan has the channel
+		c.emitDTMF(d)
+		return
 	}
+	c.dtmfQ = append(c.dtmfQ, d)
+	c.takeDTMF()
+}
+
+// takeDTMF hands queued keys to the running application if it reads keys now; the rest wait.
+func (c *call) takeDTMF() {
+	for len(c.dtmfQ) > 0 && c.cur != nil && c.cur.readsDTMF() {
+		d := c.dtmfQ[0]
+		c.dtmfQ = c.dtmfQ[1:]
+		c.emitDTMF(d)
+		switch {
+		case c.cur.pagd != nil:
+			c.cur.pagd.digit(c, d)
+		case c.cur.play != nil:
+			c.cur.play.key(c, d)
+		}
+	}
+	if len(c.dtmfQ) > 0 && !c.drainSched {
+		c.drainSched = true
+		c.after(c.s.cfg.ParkTick, c.parkDrain)
+	}
+}
+
+// parkDrain is the park loop's look at the DTMF queue: with no application running or about
+// to run, it takes every key and drops it.
+func (c *call) parkDrain() {
+	c.drainSched = false
+	if len(c.dtmfQ) == 0 || c.hungUp {
+		return
+	}
+	if c.cur != nil || c.starting || len(c.queue) > 0 {
+		c.takeDTMF() // an application has them, or will: look again later
+		return
+	}
+	for _, d := range c.dtmfQ {
+		c.emitDTMF(d)
+	}
+	c.dtmfQ = nil
+}
+
+func (c *call) emitDTMF(d string) {
+	c.emit("DTMF", siteDTMF, false, kv{"DTMF-Digit", encode(d)}, kv{"DTMF-Duration", "2000"}, kv{"DTMF-Source", "UNKNOWN"})
+}
+
+// readsDTMF reports whether the application takes keys from the queue while it runs.
+func (a *app) readsDTMF() bool {
+	switch {
+	case a.pagd != nil:
+		return a.pagd.readsDTMF()
+	case a.play != nil:
+		return true
+	}
+	return false
 }

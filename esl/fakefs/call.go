@@ -40,7 +40,9 @@ type call struct {
 	digits           string
 	recs             []*recording
 	prompts          int // prompt starts so far (AtPrompt anchor numbering)
-	answeredOnce     bool
+	fired            map[Anchor]bool // one-shot anchors that fired
+	dtmfQ            []string // keys received, not yet taken by an application
+	drainSched       bool     // the park loop's look at dtmfQ is scheduled
 	transferred      bool
 	lastApp, lastArg string
 	timers           []*time.Timer

@@ -17,13 +17,13 @@ type pagd struct {
 	timeout, digitTimeout time.Duration
 	terms, varName        string
 	promptDur, invalidDur time.Duration
+	prompt                string
 	re                    *regexp.Regexp
 	try                   int
 	phase                 int
 	phaseStart            time.Time
 	gen                   int // bumps on every phase change; stale timers check it
 	buf                   string
-	pending               []string
 }
 
 const (
@@ -41,7 +41,7 @@ func (c *call) parsePagd(a *app) (*pagd, bool) {
 	}
 	n := func(i int) int { v, _ := strconv.Atoi(f[i]); return v }
 	p := &pagd{a: a, min: n(0), max: n(1), tries: n(2), timeout: time.Duration(n(3)) * time.Millisecond,
-		terms: f[4], promptDur: c.s.mediaDuration(f[5]), invalidDur: c.s.mediaDuration(f[6])}
+		terms: f[4], prompt: f[5], promptDur: c.s.mediaDuration(f[5]), invalidDur: c.s.mediaDuration(f[6])}
 	if p.max < 1 {
 		p.max = 1
 	}
@@ -101,21 +101,20 @@ func (p *pagd) startTry(c *call) {
 		c.setPlayback(p.promptDur)
 		p.enter(c, phaseWait, p.timeout, func() { p.endInput(c) })
 	})
-	c.prompts++
-	c.fire(AtPrompt, c.prompts)
-	pend := p.pending
-	p.pending = nil
-	for _, d := range pend { // keys pressed during the invalid file were queued
-		p.digit(c, d)
+	if !strings.HasPrefix(p.prompt, "silence_stream://") {
+		c.prompts++
+		c.fire(AtPrompt, c.prompts)
+	} else {
+		c.fire(AtNoticeHeard, 1)
 	}
+	c.takeDTMF() // keys pressed during the invalid file waited in the queue
 }
 
+// readsDTMF: the invalid file is played without input arguments, so keys wait in the queue.
+func (p *pagd) readsDTMF() bool { return p.phase != phaseInvalid }
+
 func (p *pagd) digit(c *call, d string) {
-	switch p.phase {
-	case phaseInvalid:
-		p.pending = append(p.pending, d)
-		return
-	case phasePrompt:
+	if p.phase == phasePrompt {
 		c.setPlayback(time.Since(p.phaseStart))
 	}
 	if strings.Contains(p.terms, d) {

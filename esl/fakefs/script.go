@@ -13,11 +13,21 @@ type Anchor int
 const (
 	// AtAnswer is the completion of the first `answer` the daemon executes.
 	AtAnswer Anchor = iota + 1
-	// AtPrompt is the start of a play_and_get_digits prompt; Step.Try picks which one.
+	// AtPrompt is the moment the caller starts hearing a prompt from its beginning: a
+	// playback of a file from its start, or a play_and_get_digits whose prompt is a file
+	// (not silence_stream://). Step.Try picks which one.
 	AtPrompt
 	// AtTransfer is the moment the transferred call reaches the employee (after the
 	// transfer's EXECUTE_COMPLETE, UNPARK and the employee's answer).
 	AtTransfer
+	// AtFlush is the completion of the first flush_dtmf: a key pressed then is what a real
+	// FreeSWITCH showed for a key pressed at answer (l-key-at-answer): it arrives after the
+	// flush and waits in the DTMF queue for whatever the daemon runs next.
+	AtFlush
+	// AtNoticeHeard is the end of the part of the notice callconsent plays whole before a key
+	// counts: the start of a playback that continues a file (@@N), or, when nothing was left to
+	// continue, of a play_and_get_digits with a silent prompt. Keys pressed after it count.
+	AtNoticeHeard
 )
 
 // Step is one scripted caller action: press Digits, or hang up, After the anchor.
@@ -95,13 +105,11 @@ type CallResult struct {
 
 // fire schedules the script steps bound to this anchor occurrence.
 func (c *call) fire(at Anchor, n int) {
-	if at == AtAnswer || at == AtTransfer {
-		if at == AtAnswer && c.answeredOnce || at == AtTransfer && n != 1 {
+	if at != AtPrompt {
+		if c.fired[at] || at == AtTransfer && n != 1 {
 			return
 		}
-		if at == AtAnswer {
-			c.answeredOnce = true
-		}
+		c.fired[at] = true
 	}
 	for _, st := range c.spec.Script {
 		try := max(st.Try, 1)
@@ -139,7 +147,7 @@ func (s *Server) newCall(spec CallSpec) *call {
 	now := time.Now().UnixMicro()
 	aSID := s.sessionSeq.Add(2) - 1
 	c := &call{s: s, spec: spec, aID: spec.ALegUUID, aSID: aSID, wake: make(chan struct{}, 1),
-		ended: make(chan struct{}), subs: map[string]bool{}, socketActive: true,
+		ended: make(chan struct{}), subs: map[string]bool{}, socketActive: true, fired: map[Anchor]bool{},
 		res: CallResult{UUID: spec.UUID, ALegUUID: spec.ALegUUID}}
 	c.b = leg{uuid: spec.UUID, name: "loopback/" + orDefault(spec.Destination, "5000") + "-b", direction: "inbound",
 		state: "CS_EXECUTE", stateNum: 4, callState: "RINGING", answerState: "ringing", dialplan: "xml",

@@ -30,8 +30,19 @@ type Config struct {
 	// updated RIFF header; default 100ms.
 	RecordFlushInterval time.Duration
 	// FixedMediaDuration, if > 0, replaces the duration of every prompt, invalid-input
-	// and playback file (handy for load tests with long real prompts).
+	// and playback file (handy for load tests with long real prompts), except that a
+	// playback bounded with {timeout=T} plays what FreeSWITCH would play of the real file:
+	// that part is what callconsent insists a caller hears before a key counts.
 	FixedMediaDuration time.Duration
+	// PlaybackBlock is how many samples FreeSWITCH's playback reads from a file at once;
+	// it plays every block it read, so {timeout=T} plays T rounded up to whole blocks.
+	// Default 16384 (FreeSWITCH 1.11: 2.048 s at 8 kHz).
+	PlaybackBlock int
+	// ParkTick is how long a key pressed while no application runs waits in the channel's
+	// DTMF queue before the socket application's park loop takes and drops it; an
+	// application queued meanwhile gets it instead (FreeSWITCH parses queued messages before
+	// it reads DTMF). Default 20 ms, one media tick.
+	ParkTick time.Duration
 	// DefaultMediaDuration is used for files whose length cannot be known (missing or
 	// unreadable WAV, unknown scheme); default 50ms.
 	DefaultMediaDuration time.Duration
@@ -105,6 +116,12 @@ func New(cfg Config) *Server {
 	}
 	if cfg.DefaultMediaDuration <= 0 {
 		cfg.DefaultMediaDuration = 50 * time.Millisecond
+	}
+	if cfg.PlaybackBlock <= 0 {
+		cfg.PlaybackBlock = 16384
+	}
+	if cfg.ParkTick <= 0 {
+		cfg.ParkTick = tick
 	}
 	if cfg.InboundQueue <= 0 {
 		cfg.InboundQueue = 500
