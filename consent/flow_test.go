@@ -147,7 +147,9 @@ func newFlow(t *testing.T, log *eventLog, store consent.Store, logs io.Writer) *
 	}
 }
 
-func digit(d string) promptStep { return promptStep{res: consent.PromptResult{Digit: d, KeyAfter: 300 * time.Millisecond}} }
+func digit(d string) promptStep {
+	return promptStep{res: consent.PromptResult{Digit: d, KeyAfter: 300 * time.Millisecond}}
+}
 
 func TestFlow(t *testing.T) {
 	for _, tt := range []struct {
@@ -159,7 +161,7 @@ func TestFlow(t *testing.T) {
 		startErr error
 		decision consent.Decision
 		tries    int
-		heard    time.Duration // 0: not checked
+		heard    time.Duration          // 0: not checked
 		rec      consent.RecordingState // "" = no recording row
 		want     []string               // events in order
 	}{

@@ -39,10 +39,10 @@ type call struct {
 	hungUp, done     bool
 	digits           string
 	recs             []*recording
-	prompts          int // prompt starts so far (AtPrompt anchor numbering)
+	prompts          int             // prompt starts so far (AtPrompt anchor numbering)
 	fired            map[Anchor]bool // one-shot anchors that fired
-	dtmfQ            []string // keys received, not yet taken by an application
-	drainSched       bool     // the park loop's look at dtmfQ is scheduled
+	dtmfQ            []string        // keys received, not yet taken by an application
+	drainSched       bool            // the park loop's look at dtmfQ is scheduled
 	transferred      bool
 	lastApp, lastArg string
 	timers           []*time.Timer
