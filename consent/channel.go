@@ -16,6 +16,9 @@ var (
 	ErrRecordingNotStarted = Errorf(EINTERNAL, "recording did not start")
 	// ErrNotReady means the control connection to FreeSWITCH is down at the moment.
 	ErrNotReady = Errorf(EINTERNAL, "freeswitch control connection not ready")
+	// ErrNotLiveCall means FreeSWITCH, asked over the authenticated control connection, has
+	// no live channel with that UUID and that caller: whoever handed us the call is not it.
+	ErrNotLiveCall = Errorf(ECONFLICT, "not a live freeswitch call")
 )
 
 // Channel is one live call as the consent flow drives it; package esl implements it over a
@@ -118,6 +121,11 @@ type Control interface {
 	StopRecording(ctx context.Context, callUUID, path string) error
 	// CallExists reports whether FreeSWITCH still has the call.
 	CallExists(ctx context.Context, callUUID string) (bool, error)
+	// ConfirmCall checks that FreeSWITCH has a live channel callUUID whose caller id number
+	// is callerNumber (personal data: it goes to FreeSWITCH and nowhere else). It returns
+	// ErrNotLiveCall when FreeSWITCH has no such channel or another caller on it, and
+	// ErrNotReady while the control connection is down.
+	ConfirmCall(ctx context.Context, callUUID, callerNumber string) error
 	// Ready reports whether the control connection is up and authenticated.
 	Ready() bool
 }

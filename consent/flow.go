@@ -54,6 +54,7 @@ type Flow struct {
 	Logger      *slog.Logger
 	OnDecision  func(d Decision)       // optional metric hook
 	OnRecording func(s RecordingState) // optional metric hook
+	OnRefused   func()                 // optional metric hook: a call FreeSWITCH does not know
 }
 
 // Handle drives one call from hand-over to hang-up. It never returns early in a way that
@@ -78,14 +79,16 @@ func (f *Flow) Handle(ctx context.Context, ch Channel) {
 		StartedAt:       f.Now().UTC(),
 		Decision:        DecisionPending,
 	}
-	if err := f.write(ctx, func(ctx context.Context) error { return f.Store.CreateCall(ctx, call) }); err != nil {
-		// Without a row we can neither honour nor prove a choice: do not ask, do not record.
-		log.Error("store call failed; transferring unrecorded", "err", err)
-		f.count(DecisionError)
-		f.transfer(ctx, ch, log)
+	actx, stop := context.WithCancel(context.WithoutCancel(ctx))
+	askCtx, refuted := context.WithCancel(ctx)
+	defer refuted()
+	admission := f.admit(actx, ch, call, refuted)
+	d, proof, err := f.ask(askCtx, ch, notice)
+	if aerr := f.admitted(admission, stop); aerr != nil {
+		// Without a confirmed call and its row we can neither honour nor prove a choice.
+		f.refuse(ctx, ch, aerr, err, log)
 		return
 	}
-	d, proof, err := f.ask(ctx, ch, notice)
 	var rec *Recording
 	if d == DecisionGranted {
 		rec = f.prepareRecording(ch.UUID(), log)
@@ -234,6 +237,24 @@ func (f *Flow) notice(lang string) Notice {
 		return n
 	}
 	return f.Notices[f.Language]
+}
+
+// refuse ends a call that was not admitted: nothing is recorded or stored, and the caller,
+// if there is one, goes on to an employee.
+func (f *Flow) refuse(ctx context.Context, ch Channel, why, askErr error, log *slog.Logger) {
+	switch {
+	case errors.Is(why, ErrNotLiveCall):
+		log.Warn("call refused: FreeSWITCH has no such live call; nothing stored or recorded", "err", why)
+		if f.OnRefused != nil {
+			f.OnRefused()
+		}
+	default:
+		log.Error("call not admitted; transferring unrecorded", "err", why)
+		f.count(DecisionError)
+	}
+	if !errors.Is(askErr, ErrHungUp) && !errors.Is(askErr, ErrChannelGone) {
+		f.transfer(ctx, ch, log)
+	}
 }
 
 func (f *Flow) count(d Decision) {

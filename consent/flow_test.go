@@ -115,7 +115,18 @@ func (c *fakeChannel) WaitEnd(context.Context) (consent.CallEnd, error) {
 	return consent.CallEnd{HangupCause: "NORMAL_CLEARING"}, nil
 }
 
-type fakeControl struct{ log *eventLog }
+type fakeControl struct {
+	log     *eventLog
+	confirm func() error // nil: every call is confirmed
+}
+
+func (c fakeControl) ConfirmCall(context.Context, string, string) error {
+	c.log.add("ctl:confirm")
+	if c.confirm != nil {
+		return c.confirm()
+	}
+	return nil
+}
 
 func (c fakeControl) StopRecording(_ context.Context, _, path string) error {
 	c.log.add("ctl:stop")
@@ -129,7 +140,7 @@ func newFlow(t *testing.T, log *eventLog, store consent.Store, logs io.Writer) *
 	now := time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
 	return &consent.Flow{
 		Store:      store,
-		Control:    fakeControl{log},
+		Control:    fakeControl{log: log},
 		Pseudonyms: p,
 		Notices: map[string]consent.Notice{
 			"nb": {Language: "nb", File: "/n/nb.wav", Version: "v1", SHA256: "aa", Duration: testNoticeLen},
@@ -146,6 +157,14 @@ func newFlow(t *testing.T, log *eventLog, store consent.Store, logs io.Writer) *
 		Logger:     slog.New(slog.NewTextHandler(logs, nil)),
 	}
 }
+
+// inOrder drops the steps that run beside the notice (confirming the call with FreeSWITCH,
+// storing its row), whose place among the notice's steps is up to the scheduler.
+func inOrder(events []string) []string {
+	return slices.DeleteFunc(slices.Clone(events), func(e string) bool { return e == "ctl:confirm" || e == "store:call" })
+}
+
+func isDecide(e string) bool { return strings.HasPrefix(e, "store:decide:") }
 
 func digit(d string) promptStep {
 	return promptStep{res: consent.PromptResult{Digit: d, KeyAfter: 300 * time.Millisecond}}
@@ -166,38 +185,40 @@ func TestFlow(t *testing.T) {
 		want     []string               // events in order
 	}{
 		{name: "ConsentDuringNotice", plays: restKey("1", 1500*time.Millisecond), decision: consent.DecisionGranted, tries: 1, heard: firstPart + 1500*time.Millisecond, rec: consent.RecordingComplete,
-			want: []string{"store:call", "ch:answer", "ch:flush", "ch:play", "ch:play", "store:decide:granted", "store:recording:pending", "ch:record", "store:recording:recording", "ch:transfer:6000 XML default", "ch:end", "store:end", "store:recording:complete", "ch:close"}},
+			want: []string{"ch:answer", "ch:flush", "ch:play", "ch:play", "store:decide:granted", "store:recording:pending", "ch:record", "store:recording:recording", "ch:transfer:6000 XML default", "ch:end", "store:end", "store:recording:complete", "ch:close"}},
 		{name: "ConsentAfterNotice", prompts: []promptStep{digit("1")}, decision: consent.DecisionGranted, tries: 1, heard: testNoticeLen, rec: consent.RecordingComplete,
-			want: []string{"store:call", "ch:answer", "ch:flush", "ch:play", "ch:play", "ch:prompt", "store:decide:granted", "store:recording:pending", "ch:record", "store:recording:recording", "ch:transfer:6000 XML default", "ch:end", "store:end", "store:recording:complete", "ch:close"}},
+			want: []string{"ch:answer", "ch:flush", "ch:play", "ch:play", "ch:prompt", "store:decide:granted", "store:recording:pending", "ch:record", "store:recording:recording", "ch:transfer:6000 XML default", "ch:end", "store:end", "store:recording:complete", "ch:close"}},
 		{name: "InvalidThenConsent", prompts: []promptStep{{res: consent.PromptResult{Invalid: "3", KeyAfter: 100 * time.Millisecond}}, digit("1")}, decision: consent.DecisionGranted, tries: 2, heard: testNoticeLen + 300*time.Millisecond, rec: consent.RecordingComplete},
 		{name: "DeclineDuringNotice", plays: restKey("2", 500*time.Millisecond), decision: consent.DecisionDeclined, tries: 1, heard: firstPart + 500*time.Millisecond,
-			want: []string{"store:call", "ch:answer", "ch:flush", "ch:play", "ch:play", "store:decide:declined", "ch:transfer:6000 XML default", "ch:end", "store:end", "ch:close"}},
+			want: []string{"ch:answer", "ch:flush", "ch:play", "ch:play", "store:decide:declined", "ch:transfer:6000 XML default", "ch:end", "store:end", "ch:close"}},
 		{name: "NoInput", decision: consent.DecisionNoInput, tries: 3, heard: 3 * testNoticeLen,
-			want: []string{"store:call", "ch:answer", "ch:flush", "ch:play", "ch:play", "ch:prompt", "ch:prompt", "ch:prompt", "store:decide:no-input", "ch:transfer:6000 XML default", "ch:end", "store:end", "ch:close"}},
+			want: []string{"ch:answer", "ch:flush", "ch:play", "ch:play", "ch:prompt", "ch:prompt", "ch:prompt", "store:decide:no-input", "ch:transfer:6000 XML default", "ch:end", "store:end", "ch:close"}},
 		{name: "OnlyInvalid", prompts: []promptStep{{res: consent.PromptResult{Invalid: "9"}}, {res: consent.PromptResult{Invalid: "*"}}, {res: consent.PromptResult{Invalid: "0"}}}, decision: consent.DecisionNoInput, tries: 3},
 		{name: "HangupDuringNotice", plays: []playStep{{err: consent.ErrHungUp}}, decision: consent.DecisionAbandoned,
-			want: []string{"store:call", "ch:answer", "ch:flush", "ch:play", "store:decide:abandoned", "ch:end", "store:end", "ch:close"}},
+			want: []string{"ch:answer", "ch:flush", "ch:play", "store:decide:abandoned", "ch:end", "store:end", "ch:close"}},
 		{name: "HangupDuringPrompt", prompts: []promptStep{{err: consent.ErrHungUp}}, decision: consent.DecisionAbandoned,
-			want: []string{"store:call", "ch:answer", "ch:flush", "ch:play", "ch:play", "ch:prompt", "store:decide:abandoned", "ch:end", "store:end", "ch:close"}},
+			want: []string{"ch:answer", "ch:flush", "ch:play", "ch:play", "ch:prompt", "store:decide:abandoned", "ch:end", "store:end", "ch:close"}},
 		{name: "ChannelLost", plays: []playStep{restKey("", 0)[0], {err: consent.ErrChannelGone}}, decision: consent.DecisionError},
 		// FreeSWITCH could not play the notice, or played less of it than the caller must hear
 		// (the file on disk is not the audio whose hash the proof would name): no choice can be
 		// taken, the caller goes on unrecorded.
 		{name: "NoticeNotPlayed", plays: []playStep{{res: consent.Played{Complete: false}}}, decision: consent.DecisionError,
-			want: []string{"store:call", "ch:answer", "ch:flush", "ch:play", "store:decide:error", "ch:transfer:6000 XML default", "ch:end", "store:end", "ch:close"}},
+			want: []string{"ch:answer", "ch:flush", "ch:play", "store:decide:error", "ch:transfer:6000 XML default", "ch:end", "store:end", "ch:close"}},
 		{name: "NoticeCutShort", plays: []playStep{{res: consent.Played{Duration: 300 * time.Millisecond, Next: 2400, Complete: true}}}, decision: consent.DecisionError,
-			want: []string{"store:call", "ch:answer", "ch:flush", "ch:play", "store:decide:error", "ch:transfer:6000 XML default", "ch:end", "store:end", "ch:close"}},
+			want: []string{"ch:answer", "ch:flush", "ch:play", "store:decide:error", "ch:transfer:6000 XML default", "ch:end", "store:end", "ch:close"}},
 		{name: "EnglishNotice", vars: map[string]string{"callconsent_lang": "en"}, plays: restKey("2", time.Second), decision: consent.DecisionDeclined, tries: 1},
-		{name: "ErrStoreCall", fail: map[string]error{"CreateCall": errors.New("disk full")},
-			want: []string{"ch:transfer:6000 XML default", "ch:close"}},
+		// Without the call's row no choice can be honoured or proven: the notice plays (the row
+		// is stored beside it), but the call goes on unrecorded.
+		{name: "ErrStoreCall", plays: restKey("1", time.Second), fail: map[string]error{"CreateCall": errors.New("disk full")},
+			want: []string{"ch:answer", "ch:flush", "ch:play", "ch:play", "ch:transfer:6000 XML default", "ch:close"}},
 		{name: "ErrStoreGrant", plays: restKey("1", time.Second), fail: map[string]error{"DecideCall:granted": errors.New("database is locked")}, decision: consent.DecisionError,
-			want: []string{"store:call", "ch:answer", "ch:flush", "ch:play", "ch:play", "store:decide:error", "ch:transfer:6000 XML default", "ch:end", "store:end", "ch:close"}},
+			want: []string{"ch:answer", "ch:flush", "ch:play", "ch:play", "store:decide:error", "ch:transfer:6000 XML default", "ch:end", "store:end", "ch:close"}},
 		// Grant and recording row are one transaction: if the row cannot be stored, neither is
 		// the grant, and the call goes on unrecorded with decision error.
 		{name: "ErrStoreRecording", plays: restKey("1", time.Second), fail: map[string]error{"CreateRecording": errors.New("disk full")}, decision: consent.DecisionError,
-			want: []string{"store:call", "ch:answer", "ch:flush", "ch:play", "ch:play", "store:decide:error", "ch:transfer:6000 XML default", "ch:end", "store:end", "ch:close"}},
+			want: []string{"ch:answer", "ch:flush", "ch:play", "ch:play", "store:decide:error", "ch:transfer:6000 XML default", "ch:end", "store:end", "ch:close"}},
 		{name: "ErrRecordNotStarted", plays: restKey("1", time.Second), startErr: consent.ErrRecordingNotStarted, decision: consent.DecisionGranted, tries: 1, rec: consent.RecordingFailed,
-			want: []string{"store:call", "ch:answer", "ch:flush", "ch:play", "ch:play", "store:decide:granted", "store:recording:pending", "ch:record", "ctl:stop", "store:recording:failed", "ch:transfer:6000 XML default", "ch:end", "store:end", "ch:close"}},
+			want: []string{"ch:answer", "ch:flush", "ch:play", "ch:play", "store:decide:granted", "store:recording:pending", "ch:record", "ctl:stop", "store:recording:failed", "ch:transfer:6000 XML default", "ch:end", "store:end", "ch:close"}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			log := &eventLog{}
@@ -210,8 +231,11 @@ func TestFlow(t *testing.T) {
 			ch := &fakeChannel{t: t, log: log, vars: tt.vars, prompts: tt.prompts, plays: tt.plays, startErr: tt.startErr, wav: true}
 			f.Handle(context.Background(), ch)
 
-			if tt.want != nil && !slices.Equal(log.list(), tt.want) {
+			if tt.want != nil && !slices.Equal(inOrder(log.list()), tt.want) {
 				t.Errorf("events:\n got %q\nwant %q", log.list(), tt.want)
+			}
+			if i := slices.Index(log.list(), "store:call"); i >= 0 && slices.IndexFunc(log.list(), isDecide) < i {
+				t.Errorf("decision stored before the call's row: %q", log.list())
 			}
 			if i := slices.Index(log.list(), "ch:record"); i >= 0 && slices.Index(log.list(), "store:decide:granted") > i {
 				t.Error("record_session before the grant was committed")
@@ -298,5 +322,66 @@ func TestFlowShortNotice(t *testing.T) {
 	}
 	if len(ch.played) != 1 || len(ch.prompted) != 1 || ch.prompted[0].File != "" {
 		t.Errorf("played %+v, prompted %+v: want the notice once, then a wait for the key", ch.played, ch.prompted)
+	}
+}
+
+// Any local account can connect to the outbound port and play FreeSWITCH handing over a call
+// with a UUID and caller of its choosing. FreeSWITCH, asked over the authenticated control
+// connection, does not know it: no row is stored, nothing is recorded.
+func TestFlowRefusesCallFreeSWITCHDoesNotKnow(t *testing.T) {
+	log := &eventLog{}
+	store := newMemStore(log)
+	f := newFlow(t, log, store, io.Discard)
+	f.Control = fakeControl{log: log, confirm: func() error { return consent.ErrNotLiveCall }}
+	refused := 0
+	f.OnRefused = func() { refused++ }
+	ch := &fakeChannel{t: t, log: log, plays: restKey("1", time.Second)}
+	f.Handle(context.Background(), ch)
+	if _, err := store.FindCall(context.Background(), testUUID); consent.ErrorCode(err) != consent.ENOTFOUND {
+		t.Errorf("a refused call has a row: %v", err)
+	}
+	if slices.Contains(log.list(), "ch:record") || refused != 1 {
+		t.Errorf("events %q, refused %d", log.list(), refused)
+	}
+}
+
+// While the control connection is down the call may well be real: the flow asks again, and
+// once FreeSWITCH confirms the call, it goes on as any other.
+func TestFlowConfirmsOnceControlIsBack(t *testing.T) {
+	log := &eventLog{}
+	store := newMemStore(log)
+	f := newFlow(t, log, store, io.Discard)
+	asked := 0
+	f.Control = fakeControl{log: log, confirm: func() error {
+		if asked++; asked < 3 {
+			return consent.ErrNotReady
+		}
+		return nil
+	}}
+	f.Handle(context.Background(), &fakeChannel{t: t, log: log, plays: restKey("2", time.Second)})
+	c, err := store.FindCall(context.Background(), testUUID)
+	if err != nil || c.Decision != consent.DecisionDeclined || asked != 3 {
+		t.Fatalf("call %+v (%v) after %d questions", c, err, asked)
+	}
+}
+
+// If FreeSWITCH cannot be asked before the choice is due, the call is not confirmed: no row,
+// no recording, but the caller still reaches an employee.
+func TestFlowNotConfirmedInTime(t *testing.T) {
+	log := &eventLog{}
+	store := newMemStore(log)
+	f := newFlow(t, log, store, io.Discard)
+	f.StoreWait = 300 * time.Millisecond
+	f.Control = fakeControl{log: log, confirm: func() error { return consent.ErrNotReady }}
+	start := time.Now()
+	f.Handle(context.Background(), &fakeChannel{t: t, log: log, plays: restKey("1", time.Second)})
+	if took := time.Since(start); took > 2*time.Second {
+		t.Errorf("the flow waited %s for a confirmation", took)
+	}
+	if _, err := store.FindCall(context.Background(), testUUID); consent.ErrorCode(err) != consent.ENOTFOUND {
+		t.Errorf("an unconfirmed call has a row: %v", err)
+	}
+	if l := log.list(); slices.Contains(l, "ch:record") || !slices.Contains(l, "ch:transfer:6000 XML default") {
+		t.Errorf("events %q: want a transfer and no recording", l)
 	}
 }

@@ -87,6 +87,33 @@ func (c *Control) CallExists(ctx context.Context, callUUID string) (bool, error)
 	return false, fmt.Errorf("uuid_exists: unexpected answer %q", clip(body))
 }
 
+// ConfirmCall implements consent.Control with `uuid_getvar <uuid> caller_id_number`, which
+// answers the caller profile's number for a live channel and -ERR No such channel! otherwise:
+// one round trip tells both that the channel exists and that it is this caller's. The number
+// is compared here and never logged.
+func (c *Control) ConfirmCall(ctx context.Context, callUUID, callerNumber string) error {
+	if !consent.ValidUUID(callUUID) {
+		return consent.Errorf(consent.EINVALID, "call uuid %q is not a uuid", callUUID)
+	}
+	body, err := c.api(ctx, "uuid_getvar", c.IDs.fs(callUUID)+" caller_id_number")
+	if err != nil {
+		return err
+	}
+	got := strings.TrimRight(body, "\n")
+	if got == "_undef_" { // a channel without a caller id number
+		got = ""
+	}
+	switch {
+	case got == "-ERR No such channel!":
+		return fmt.Errorf("uuid %s: %w: no such channel", callUUID, consent.ErrNotLiveCall)
+	case strings.HasPrefix(got, "-"):
+		return fmt.Errorf("uuid_getvar: unexpected answer %q", clip(got))
+	case got != callerNumber:
+		return fmt.Errorf("uuid %s: %w: another caller id on that channel", callUUID, consent.ErrNotLiveCall)
+	}
+	return nil
+}
+
 // api runs one api command on the live connection. A dead connection, or one that dies during
 // the command, gives consent.ErrNotReady: the caller may retry once Ready again.
 func (c *Control) api(ctx context.Context, cmd, args string) (string, error) {

@@ -143,6 +143,7 @@ func (d *daemon) newFlow() *consent.Flow {
 		Logger:      d.log.With("system", "flow"),
 		OnDecision:  d.metrics.decision,
 		OnRecording: d.metrics.recording,
+		OnRefused:   d.metrics.refusedCall,
 	}
 }
 

@@ -1,7 +1,10 @@
 package main
 
 import (
+	"bytes"
+	"log/slog"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -78,4 +81,67 @@ func TestE2E_KeyDuringNotice(t *testing.T) {
 	if heard := c.Proof.HeardMS; heard < 2400 || heard > 2600 {
 		t.Errorf("heard %d ms, want about 2448", heard)
 	}
+}
+
+// Another local account runs its own fake FreeSWITCH against callconsent's outbound port and
+// hands it a "call" with a UUID and caller of its choosing, and presses 1. The FreeSWITCH that
+// callconsent is connected to does not know that channel: nothing is stored or recorded, the
+// refusal is counted, and a real call right after is taken as always.
+func TestE2E_ForgedCallIsRefused(t *testing.T) {
+	h := startHarness(t, fakefs.Config{})
+	impostor := h.impostor()
+	forged := "0badc0de-1111-4222-8333-444455556666"
+	res, err := impostor.Call(h.ctx, h.d.outbound.Addr().String(), fakefs.CallSpec{UUID: forged, Script: []fakefs.Step{pressAfterNotice("1")}, HangupAfterTransfer: minRecording})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.waitFor("the forged call to end", func() bool { return !h.d.live.Has(forged) })
+	if _, err := h.d.store.DB.FindCall(h.ctx, forged); consent.ErrorCode(err) != consent.ENOTFOUND {
+		t.Errorf("the forged call has a row: %v", err)
+	}
+	if slices.Contains(res.Apps, "record_session") {
+		t.Errorf("the forged call got record_session: %q", res.Apps)
+	}
+	var st bytes.Buffer
+	h.d.metrics.writeText(&st, nil)
+	if !strings.Contains(st.String(), "callconsent_calls_refused_total 1") {
+		t.Errorf("refusal not counted:\n%s", st.String())
+	}
+	real := h.call(fakefs.CallSpec{Script: []fakefs.Step{pressAfterNotice("2")}})
+	if c := h.finalCall(real.UUID); c.Decision != consent.DecisionDeclined {
+		t.Errorf("the real call after: %s", c.Decision)
+	}
+}
+
+// A forged call that names a channel FreeSWITCH has, but not its caller, is refused too.
+func TestE2E_ForgedCallerIsRefused(t *testing.T) {
+	h := startHarness(t, fakefs.Config{})
+	aLeg := "a1e90000-1111-4222-8333-444455556666"
+	live := h.startCall(fakefs.CallSpec{ALegUUID: aLeg, Script: []fakefs.Step{fakefs.HangUp(fakefs.AtPrompt, 3*time.Second)}})
+	h.waitFor("a live call", func() bool { return h.d.live.Len() == 1 })
+	// The daemon refuses a second hand-over of a live UUID outright; the impostor names a
+	// channel FreeSWITCH has that no socket holds: the caller's own A-leg.
+	res, err := h.impostor().Call(h.ctx, h.d.outbound.Addr().String(), fakefs.CallSpec{UUID: aLeg, CallerIDNumber: "+4799999999", Script: []fakefs.Step{pressAfterNotice("1")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if slices.Contains(res.Apps, "record_session") {
+		t.Errorf("the forged call got record_session: %q", res.Apps)
+	}
+	h.waitFor("the forged call to end", func() bool { return !h.d.live.Has(aLeg) })
+	if _, err := h.d.store.DB.FindCall(h.ctx, aLeg); consent.ErrorCode(err) != consent.ENOTFOUND {
+		t.Errorf("the forged call has a row: %v", err)
+	}
+	<-live
+}
+
+// impostor is a second fake FreeSWITCH, which callconsent's control connection knows nothing of.
+func (h *harness) impostor() *fakefs.Server {
+	h.t.Helper()
+	s := fakefs.New(fakefs.Config{Logger: slog.New(slog.NewTextHandler(h.logs, nil))})
+	if err := s.Open(h.ctx); err != nil {
+		h.t.Fatal(err)
+	}
+	h.t.Cleanup(func() { s.Close() })
+	return s
 }

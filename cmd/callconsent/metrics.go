@@ -15,6 +15,7 @@ type metrics struct {
 	mu         sync.Mutex
 	decisions  map[consent.Decision]uint64
 	recordings map[consent.RecordingState]uint64
+	refused    uint64 // calls FreeSWITCH did not know: someone posing as FreeSWITCH
 }
 
 func newMetrics() *metrics {
@@ -24,6 +25,12 @@ func newMetrics() *metrics {
 func (m *metrics) decision(d consent.Decision) {
 	m.mu.Lock()
 	m.decisions[d]++
+	m.mu.Unlock()
+}
+
+func (m *metrics) refusedCall() {
+	m.mu.Lock()
+	m.refused++
 	m.mu.Unlock()
 }
 
@@ -45,6 +52,8 @@ func (m *metrics) writeText(w io.Writer, gauges map[string]float64) {
 	for _, s := range consent.RecordingStates {
 		fmt.Fprintf(w, "callconsent_recording_transitions_total{state=%q} %d\n", s, m.recordings[s])
 	}
+	fmt.Fprintln(w, "# TYPE callconsent_calls_refused_total counter")
+	fmt.Fprintf(w, "callconsent_calls_refused_total %d\n", m.refused)
 	for _, name := range sortedKeys(gauges) {
 		fmt.Fprintf(w, "# TYPE callconsent_%s gauge\ncallconsent_%s %g\n", name, name, gauges[name])
 	}

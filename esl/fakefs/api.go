@@ -53,6 +53,8 @@ func (s *Server) api(line string, deliver func(string)) {
 		s.toCall(f[0], "-ERR No such channel!\n", deliver, func(c *call) {
 			if v, ok := c.b.get(f[1]); ok {
 				deliver(decodeLoose(v))
+			} else if v, ok := c.b.profileField(f[1]); ok {
+				deliver(v)
 			} else {
 				deliver("_undef_")
 			}

@@ -52,6 +52,24 @@ func (l *leg) get(k string) (string, bool) {
 	return "", false
 }
 
+// profileField answers what switch_channel_get_variable finds in the caller profile when no
+// channel variable has the name (caller_id_number and friends, as uuid_getvar shows them).
+func (l *leg) profileField(name string) (string, bool) {
+	switch name {
+	case "caller_id_number":
+		return l.cidNum, true
+	case "caller_id_name":
+		return l.cidName, true
+	case "destination_number":
+		return l.dest, true
+	case "ani":
+		return l.ani, true
+	case "uuid":
+		return l.uuid, true
+	}
+	return "", false
+}
+
 // appendProfile writes the caller profile with the given prefix ("Caller-" in every
 // channel event, also "Channel-" at the top of CHANNEL_DATA).
 func (e *evb) appendProfile(p string, l *leg) {
