@@ -23,7 +23,8 @@ func newConfigCheckCommand(g *globalOptions) *cobra.Command {
   - each notice and invalid-choice prompt exists and is a WAV file (format shown),
   - the ESL password file is readable (the password is never printed),
   - the recordings folder exists and is not open to others,
-  - the pseudonym key file and the database, where present, have mode 0600.
+  - the pseudonym key file and the database, where present, have mode 0600, and the key
+    is not missing beside an existing database (it must then be restored from backup).
 Each check prints OK or FAIL. Any FAIL, or an invalid configuration, exits with 2.
 
 ` + exitCodesHelp,
@@ -65,7 +66,7 @@ func runConfigCheck(_ context.Context, cfg *Config, out io.Writer) error {
 	checks = append(checks,
 		passwordCheck("esl password file "+cfg.ESLPasswordFile, cfg),
 		dirCheck("recordings dir "+cfg.RecordingsDir, cfg.RecordingsDir),
-		privateFileCheck("pseudonym key file "+cfg.KeyFile, cfg.KeyFile),
+		keyFileCheck("pseudonym key file "+cfg.KeyFile, cfg),
 		privateFileCheck("database "+cfg.DB, cfg.DB),
 	)
 
@@ -128,6 +129,21 @@ func dirCheck(name, path string) check {
 		return check{name: name, err: fmt.Errorf("mode %04o: others have access (chmod o-rwx)", fi.Mode().Perm())}
 	}
 	return check{name: name, info: fmt.Sprintf("folder, mode %04o", fi.Mode().Perm())}
+}
+
+// keyFileCheck is privateFileCheck for the pseudonym key, which is created only together with
+// a new database: a key missing beside an existing database is lost and must be restored (the
+// commands that open the database refuse to run without it).
+func keyFileCheck(name string, cfg *Config) check {
+	c := privateFileCheck(name, cfg.KeyFile)
+	if _, err := os.Stat(cfg.KeyFile); errors.Is(err, fs.ErrNotExist) {
+		if _, err := os.Stat(cfg.DB); err == nil {
+			c.err = fmt.Errorf("missing, but the database %s exists: restore the key it was made with from backup (a key is created only with a new database)", cfg.DB)
+		} else {
+			c.info = "not yet created (created with mode 0600 together with a new database)"
+		}
+	}
+	return c
 }
 
 // privateFileCheck accepts a missing file (it is created with mode 0600 on first use) and an

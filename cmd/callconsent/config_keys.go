@@ -23,7 +23,7 @@ type setting struct {
 // settings lists every key in the order of the README's configuration reference.
 var settings = []setting{
 	pathSetting("db", "SQLite database `file`", func(c *Config) *string { return &c.DB }),
-	pathSetting("key-file", "pseudonymisation key `file` (created with mode 0600 if missing)", func(c *Config) *string { return &c.KeyFile }),
+	pathSetting("key-file", "pseudonymisation key `file` (created with mode 0600 only for a new database)", func(c *Config) *string { return &c.KeyFile }),
 	pathSetting("recordings-dir", "`folder` where FreeSWITCH writes the recordings", func(c *Config) *string { return &c.RecordingsDir }),
 	durationSetting("retention", "delete recordings older than this (at most 2160h, policy §7)", func(c *Config) *time.Duration { return &c.Retention }),
 	stringSetting("esl-listen", "host:port", "listen address for FreeSWITCH's outbound socket", func(c *Config) *string { return &c.ESLListen }),

@@ -72,6 +72,12 @@ func (d *daemon) Open(ctx context.Context) (err error) {
 		return err
 	}
 	d.closers = append(d.closers, d.store.Close)
+	switch d.store.Key {
+	case consent.KeyCreated:
+		d.log.Info("created the pseudonym key for this new database; back it up", "key_file", d.cfg.KeyFile)
+	case consent.KeyAdopted:
+		d.log.Info("the database had no key fingerprint yet: bound it to the present pseudonym key", "key_file", d.cfg.KeyFile)
+	}
 
 	d.control = esl.NewControl(d.cfg.FreeSWITCH, password, d.log)
 	d.reconciler = &consent.Reconciler{Store: d.store.DB, Control: d.control, Live: d.live, Now: time.Now, Logger: d.log.With("system", "reconcile")}
