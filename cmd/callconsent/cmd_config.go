@@ -22,6 +22,7 @@ func newConfigCheckCommand(g *globalOptions) *cobra.Command {
 		Long: `Load and validate the configuration, then check the files it names:
   - each notice and invalid-choice prompt exists and is a 16-bit PCM WAV file with audio
     (format shown); run refuses to start on the same problems,
+  - the ESL addresses are on loopback, or allow-remote-esl says what that costs,
   - the ESL password file is readable (the password is never printed),
   - the recordings folder exists and is not open to others,
   - the pseudonym key file and the database, where present, have mode 0600, and the key
@@ -56,7 +57,7 @@ func runConfigCheck(_ context.Context, cfg *Config, out io.Writer) error {
 	if src == "" {
 		src = "none, built-in defaults apply"
 	}
-	checks := []check{{name: "config", info: src}}
+	checks := []check{{name: "config", info: src}, eslAddrCheck(cfg)}
 	for _, lang := range cfg.NoticeLangs() {
 		n := cfg.Notices[lang]
 		checks = append(checks, wavCheck(fmt.Sprintf("notice %s %s (version %s)", lang, n.File, n.Version), n.File))

@@ -33,6 +33,7 @@ type Config struct {
 	ESLListen       string            // esl-listen: host:port of our outbound-socket listener
 	FreeSWITCH      string            // freeswitch: host:port of FreeSWITCH's inbound ESL
 	ESLPasswordFile string            // esl-password-file: read with ESLPassword, never printed
+	AllowRemoteESL  bool              // allow-remote-esl: esl-listen and freeswitch may be off loopback
 	Language        string            // language: notice played when the call names none
 	NoticesDir      string            // notices-dir: base of relative notice file names
 	Notices         map[string]Notice // notice: per language; see Notice
@@ -135,6 +136,9 @@ func (c *Config) Validate() error {
 		return err
 	}
 	if err := validHostPort("freeswitch", c.FreeSWITCH, 1); err != nil {
+		return err
+	}
+	if err := c.validateESLAddrs(); err != nil {
 		return err
 	}
 	if _, err := cron.ParseStandard(c.SweepSchedule); err != nil {

@@ -29,6 +29,7 @@ var settings = []setting{
 	stringSetting("esl-listen", "host:port", "listen address for FreeSWITCH's outbound socket", func(c *Config) *string { return &c.ESLListen }),
 	stringSetting("freeswitch", "host:port", "FreeSWITCH inbound ESL address (control connection)", func(c *Config) *string { return &c.FreeSWITCH }),
 	pathSetting("esl-password-file", "`file` holding the ESL password (never printed)", func(c *Config) *string { return &c.ESLPasswordFile }),
+	boolSetting("allow-remote-esl", "allow esl-listen and freeswitch off loopback (plain-text ESL: the password crosses the network)", func(c *Config) *bool { return &c.AllowRemoteESL }),
 	stringSetting("language", "lang", "notice language used when the dialplan names none", func(c *Config) *string { return &c.Language }),
 	pathSetting("notices-dir", "`folder` that relative notice file names are resolved against", func(c *Config) *string { return &c.NoticesDir }),
 	{
@@ -115,6 +116,25 @@ func pathSetting(key, usage string, field func(*Config) *string) setting {
 		s.typ, s.usage = usage[i+1:j], usage[:i]+usage[i+1:j]+usage[j+1:]
 	}
 	return s
+}
+
+// boolSetting is a true/false key; its flag alone (--allow-remote-esl) means true. Only the
+// words true and false are taken, so that a YAML "yes" or a typo is an error, not a guess.
+func boolSetting(key, usage string, field func(*Config) *bool) setting {
+	return setting{key: key, typ: "bool", usage: usage,
+		get: func(c *Config) string { return strconv.FormatBool(*field(c)) },
+		set: func(c *Config, v string) error {
+			switch v {
+			case "true":
+				*field(c) = true
+			case "false":
+				*field(c) = false
+			default:
+				return fmt.Errorf("is not true or false")
+			}
+			return nil
+		},
+	}
 }
 
 func durationSetting(key, usage string, field func(*Config) *time.Duration) setting {

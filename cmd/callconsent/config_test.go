@@ -175,6 +175,9 @@ func TestLoadConfig_Bad(t *testing.T) {
 		"bad-tries-word.yaml":            {"tries", `"three"`},
 		"bad-digit-timeout.yaml":         {"digit-timeout", `"50ms"`},
 		"bad-esl-listen.yaml":            {"esl-listen", `"localhost"`},
+		"bad-esl-listen-remote.yaml":     {`config: esl-listen: "0.0.0.0:8084" is not a loopback address`, "pose as FreeSWITCH", "allow-remote-esl: true"},
+		"bad-freeswitch-remote.yaml":     {`config: freeswitch: "pbx.example.com:8021" is not a loopback address`, "password crosses the network", "allow-remote-esl: true"},
+		"bad-allow-remote-esl.yaml":      {`config: allow-remote-esl: "yes" is not true or false`},
 		"bad-freeswitch-port.yaml":       {"freeswitch", `"127.0.0.1:0"`},
 		"bad-transfer-newline.yaml":      {"transfer", "single line"},
 		"bad-transfer-empty.yaml":        {"transfer", `""`},
@@ -261,4 +264,50 @@ func TestLoadConfig_RelativePathInSpacedDir(t *testing.T) {
 	if _, err := LoadConfig("", false, testFlags(t, "--recordings-dir", "/srv/rec", "--notices-dir", "/srv/notices")); err != nil {
 		t.Fatalf("absolute paths: %v", err)
 	}
+}
+
+// TestLoadConfig_ESLAddrs: both ESL addresses stay on loopback unless allow-remote-esl is set.
+// Before, run listened on [::] for "esl-listen: :8084" without a word.
+func TestLoadConfig_ESLAddrs(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want string // "" = accepted
+	}{
+		{[]string{"--esl-listen", "localhost:8084", "--freeswitch", "LOCALHOST:8021"}, ""},
+		{[]string{"--esl-listen", "[::1]:8084", "--freeswitch", "127.0.0.2:8021"}, ""},
+		{[]string{"--esl-listen", ":8084"}, `config: esl-listen: ":8084" is not a loopback address`},
+		{[]string{"--esl-listen", "0.0.0.0:8084"}, `config: esl-listen: "0.0.0.0:8084" is not a loopback address`},
+		{[]string{"--esl-listen", "[::]:8084"}, `config: esl-listen: "[::]:8084" is not a loopback address`},
+		{[]string{"--esl-listen", "callconsent.local:8084"}, `config: esl-listen: "callconsent.local:8084" is not a loopback address`},
+		{[]string{"--freeswitch", "192.0.2.7:8021"}, `config: freeswitch: "192.0.2.7:8021" is not a loopback address`},
+		{[]string{"--freeswitch", "[::ffff:192.0.2.7]:8021"}, `config: freeswitch: "[::ffff:192.0.2.7]:8021" is not a loopback address`},
+		{[]string{"--freeswitch", "[::]:8021"}, `config: freeswitch: "[::]:8021" is not a loopback address`},
+		{[]string{"--freeswitch", "192.0.2.7:8021", "--allow-remote-esl=false"}, `is not a loopback address`},
+		{[]string{"--esl-listen", "0.0.0.0:8084", "--freeswitch", "192.0.2.7:8021", "--allow-remote-esl"}, ""},
+		{[]string{"--esl-listen", ":8084", "--allow-remote-esl=true"}, ""},
+		{[]string{"--allow-remote-esl=maybe"}, `config: allow-remote-esl: "maybe" is not true or false`},
+	} {
+		cfg, err := LoadConfig("", false, testFlags(t, tc.args...))
+		switch {
+		case tc.want == "" && err != nil:
+			t.Errorf("%v: %v, want accepted", tc.args, err)
+		case tc.want != "" && (consent.ErrorCode(err) != consent.EINVALID || !strings.Contains(consent.ErrorMessage(err), tc.want)):
+			t.Errorf("%v: error %v, want EINVALID with %q", tc.args, err, tc.want)
+		case tc.want == "" && strings.Contains(strings.Join(tc.args, " "), "--allow-remote-esl") && !cfg.AllowRemoteESL:
+			t.Errorf("%v: allow-remote-esl not set", tc.args)
+		}
+	}
+
+	t.Run("File", func(t *testing.T) {
+		cfg, err := LoadConfig(configFile("remote-esl.yaml"), true, nil)
+		if err != nil || !cfg.AllowRemoteESL || cfg.FreeSWITCH != "10.0.0.5:8021" {
+			t.Fatalf("cfg %+v, err %v", cfg, err)
+		}
+		// config check says what it costs.
+		c := eslAddrCheck(cfg)
+		if c.err != nil || !strings.Contains(c.info, "esl-listen 10.0.0.4:8084 and freeswitch 10.0.0.5:8021 off loopback") ||
+			!strings.Contains(c.info, "password crosses the network") {
+			t.Errorf("config check line: %+v", c)
+		}
+	})
 }
