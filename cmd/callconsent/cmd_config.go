@@ -23,6 +23,7 @@ func newConfigCheckCommand(g *globalOptions) *cobra.Command {
   - each notice and invalid-choice prompt exists and is a 16-bit PCM WAV file with audio
     (format shown); run refuses to start on the same problems,
   - the ESL addresses are on loopback, or allow-remote-esl says what that costs,
+  - the accounts of freeswitch-users exist, or freeswitch-owner-check is off,
   - the ESL password file is readable (the password is never printed),
   - the recordings folder exists and is not open to others,
   - the pseudonym key file and the database, where present, have mode 0600, and the key
@@ -57,7 +58,7 @@ func runConfigCheck(_ context.Context, cfg *Config, out io.Writer) error {
 	if src == "" {
 		src = "none, built-in defaults apply"
 	}
-	checks := []check{{name: "config", info: src}, eslAddrCheck(cfg)}
+	checks := []check{{name: "config", info: src}, eslAddrCheck(cfg), ownerCheckLine(cfg)}
 	for _, lang := range cfg.NoticeLangs() {
 		n := cfg.Notices[lang]
 		checks = append(checks, wavCheck(fmt.Sprintf("notice %s %s (version %s)", lang, n.File, n.Version), n.File))

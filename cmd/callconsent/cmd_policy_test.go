@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"os"
+	"os/user"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -60,9 +61,20 @@ func TestRunPolicy(t *testing.T) {
 	})
 }
 
+// currentUser is the name of the account the tests run as.
+func currentUser(t *testing.T) string {
+	t.Helper()
+	u, err := user.Current()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u.Username
+}
+
 // goodHost builds a configuration whose every file check passes.
 func goodHost(t *testing.T) *Config {
 	cfg := testConfig(t, "--notices-dir", repoNotices)
+	cfg.FreeSWITCHUsers = []string{currentUser(t)} // this host may have no freeswitch account
 	cfg.ESLPasswordFile = filepath.Join(t.TempDir(), "esl-password")
 	if err := os.WriteFile(cfg.ESLPasswordFile, []byte("ClueCon\n"), 0o640); err != nil {
 		t.Fatal(err)

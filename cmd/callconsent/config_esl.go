@@ -17,18 +17,26 @@ const (
 )
 
 // validateESLAddrs refuses an esl-listen or freeswitch address off loopback unless
-// allow-remote-esl says the network in between is trusted.
+// allow-remote-esl says the network in between is trusted, and an owner check that cannot see
+// the owner of a remote FreeSWITCH's port. The accounts of freeswitch-users are resolved where
+// they are used (run, config check): the configuration may be checked on another host.
 func (c *Config) validateESLAddrs() error {
-	if c.AllowRemoteESL {
-		return nil
-	}
 	for _, a := range []struct{ key, val, risk string }{
 		{"esl-listen", c.ESLListen, remoteListenRisk},
 		{"freeswitch", c.FreeSWITCH, remoteFreeSWITCHRisk},
 	} {
-		if !loopbackHostPort(a.val) {
+		if !c.AllowRemoteESL && !loopbackHostPort(a.val) {
 			return invalidKey(a.key, a.val, "is not a loopback address: "+a.risk+"; use 127.0.0.1, ::1 or "+
 				"localhost, or set allow-remote-esl: true if the network in between is trusted")
+		}
+	}
+	if c.FreeSWITCHOwnerCheck && !loopbackHostPort(c.FreeSWITCH) {
+		return invalidKey("freeswitch-owner-check", "true", fmt.Sprintf("cannot see who owns the port of a "+
+			"FreeSWITCH on another host (freeswitch %s): set freeswitch-owner-check: false", c.FreeSWITCH))
+	}
+	for _, u := range c.FreeSWITCHUsers {
+		if u == "" || strings.ContainsAny(u, " \t\r\n,:") {
+			return invalidKey("freeswitch-users", u, "is not a user name or numeric uid")
 		}
 	}
 	return nil

@@ -18,6 +18,9 @@ type setting struct {
 	get   func(c *Config) string          // current value as text (defaults in --help)
 	set   func(c *Config, v string) error // parse one value; errors say what is wrong with v
 	multi bool                            // repeatable flag; a YAML mapping (notice only)
+	// setList, for list keys, takes the items of a YAML sequence; the flag form is one
+	// comma-separated value given to set.
+	setList func(c *Config, items []string) error
 }
 
 // settings lists every key in the order of the README's configuration reference.
@@ -30,6 +33,21 @@ var settings = []setting{
 	stringSetting("freeswitch", "host:port", "FreeSWITCH inbound ESL address (control connection)", func(c *Config) *string { return &c.FreeSWITCH }),
 	pathSetting("esl-password-file", "`file` holding the ESL password (never printed)", func(c *Config) *string { return &c.ESLPasswordFile }),
 	boolSetting("allow-remote-esl", "allow esl-listen and freeswitch off loopback (plain-text ESL: the password crosses the network)", func(c *Config) *bool { return &c.AllowRemoteESL }),
+	boolSetting("freeswitch-owner-check", "send the ESL password only if FreeSWITCH's port belongs to root, this account or freeswitch-users (Linux; off: --freeswitch-owner-check=false)", func(c *Config) *bool { return &c.FreeSWITCHOwnerCheck }),
+	{
+		key: "freeswitch-users", typ: "list", usage: "accounts that may own FreeSWITCH's ESL port besides root and this one, comma-separated",
+		get: func(c *Config) string { return strings.Join(c.FreeSWITCHUsers, ",") },
+		set: func(c *Config, v string) error {
+			c.FreeSWITCHUsers = []string{} // "" is the empty list: root and this account only
+			for _, u := range strings.Split(v, ",") {
+				if u = strings.TrimSpace(u); u != "" {
+					c.FreeSWITCHUsers = append(c.FreeSWITCHUsers, u)
+				}
+			}
+			return nil
+		},
+		setList: func(c *Config, items []string) error { c.FreeSWITCHUsers = items; return nil },
+	},
 	stringSetting("language", "lang", "notice language used when the dialplan names none", func(c *Config) *string { return &c.Language }),
 	pathSetting("notices-dir", "`folder` that relative notice file names are resolved against", func(c *Config) *string { return &c.NoticesDir }),
 	{
@@ -66,6 +84,7 @@ var settings = []setting{
 			}
 			return nil
 		},
+		setList: func(c *Config, items []string) error { c.Purposes = items; return nil },
 	},
 	stringSetting("sweep-schedule", "cron", "cron schedule of the retention sweep", func(c *Config) *string { return &c.SweepSchedule }),
 	durationSetting("orphan-grace", "delete audio files without a database row after this age", func(c *Config) *time.Duration { return &c.OrphanGrace }),

@@ -39,6 +39,8 @@ type daemon struct {
 
 	// wrapStore, when set (tests), wraps the store the flow writes through, to observe commits.
 	wrapStore func(consent.Store) consent.Store
+	// procNet, when set (tests), replaces /proc/net for the check of FreeSWITCH's port owner.
+	procNet string
 }
 
 func newDaemon(cfg *Config, logger *slog.Logger) *daemon {
@@ -61,6 +63,9 @@ func (d *daemon) Open(ctx context.Context) (err error) {
 	if err := d.cfg.CheckNotices(); err != nil {
 		return err
 	}
+	if err := d.cfg.ownerCheckUnsupported(); err != nil {
+		return err
+	}
 	password, err := d.cfg.ESLPassword()
 	if err != nil {
 		return err
@@ -80,6 +85,7 @@ func (d *daemon) Open(ctx context.Context) (err error) {
 	}
 
 	d.control = esl.NewControl(d.cfg.FreeSWITCH, password, d.log)
+	d.control.Owner, d.control.OnRefused = d.cfg.eslOwnerCheck(d.log, d.procNet), d.metrics.refusedESLPeer
 	d.reconciler = &consent.Reconciler{Store: d.store.DB, Control: d.control, Live: d.live, Now: time.Now, Logger: d.log.With("system", "reconcile")}
 	d.control.OnConnect = d.reconcile
 	d.flow = d.newFlow()

@@ -15,6 +15,9 @@ type metrics struct {
 	mu         sync.Mutex
 	decisions  map[consent.Decision]uint64
 	recordings map[consent.RecordingState]uint64
+	// refusedPeers counts control connections not authenticated because FreeSWITCH's port
+	// belonged to an account not allowed (an alarm: someone else listened on it).
+	refusedPeers uint64
 }
 
 func newMetrics() *metrics {
@@ -33,6 +36,12 @@ func (m *metrics) recording(s consent.RecordingState) {
 	m.mu.Unlock()
 }
 
+func (m *metrics) refusedESLPeer() {
+	m.mu.Lock()
+	m.refusedPeers++
+	m.mu.Unlock()
+}
+
 // writeText writes the counters in Prometheus' text exposition format, plus the gauges given.
 func (m *metrics) writeText(w io.Writer, gauges map[string]float64) {
 	m.mu.Lock()
@@ -45,6 +54,8 @@ func (m *metrics) writeText(w io.Writer, gauges map[string]float64) {
 	for _, s := range consent.RecordingStates {
 		fmt.Fprintf(w, "callconsent_recording_transitions_total{state=%q} %d\n", s, m.recordings[s])
 	}
+	fmt.Fprintln(w, "# TYPE callconsent_esl_peer_refusals_total counter")
+	fmt.Fprintf(w, "callconsent_esl_peer_refusals_total %d\n", m.refusedPeers)
 	for _, name := range sortedKeys(gauges) {
 		fmt.Fprintf(w, "# TYPE callconsent_%s gauge\ncallconsent_%s %g\n", name, name, gauges[name])
 	}
