@@ -26,30 +26,28 @@ const MaxRetention = 90 * 24 * time.Hour
 // file, overridden by command-line flags of the same name. Paths are absolute after LoadConfig,
 // because FreeSWITCH resolves the notice and recording paths we hand it in its own working folder.
 type Config struct {
-	DB              string        // db: SQLite database file
-	KeyFile         string        // key-file: pseudonymisation key, never in the database
-	RecordingsDir   string        // recordings-dir: where FreeSWITCH writes the audio
-	Retention       time.Duration // retention: audio older than this is deleted
-	ESLListen       string        // esl-listen: host:port of our outbound-socket listener
-	FreeSWITCH      string        // freeswitch: host:port of FreeSWITCH's inbound ESL
-	ESLPasswordFile string        // esl-password-file: read with ESLPassword, never printed
-	AllowRemoteESL  bool          // allow-remote-esl: esl-listen and freeswitch may be off loopback
-	// freeswitch-owner-check: before the password is sent, FreeSWITCH's port must belong to
-	// root, this account or an account of freeswitch-users (FreeSWITCHUsers).
-	FreeSWITCHOwnerCheck bool
-	FreeSWITCHUsers      []string          // freeswitch-users: user names or numeric uids
-	Language             string            // language: notice played when the call names none
-	NoticesDir           string            // notices-dir: base of relative notice file names
-	Notices              map[string]Notice // notice: per language; see Notice
-	Tries                int               // tries: prompts before the call counts as no-input
-	DigitTimeout         time.Duration     // digit-timeout: wait for a key after each prompt
-	Transfer             string            // transfer: where every call goes, e.g. "6000 XML default"
-	Purposes             []string          // purposes: the allowed purposes (R-PURPOSE-1)
-	SweepSchedule        string            // sweep-schedule: cron spec of the retention sweep
-	OrphanGrace          time.Duration     // orphan-grace: age before a file with no row is deleted
-	MaxDeleteShare       float64           // max-delete-share: a sweep refuses to delete a larger share
-	ControlSocket        string            // control-socket: unix socket of the running daemon
-	LogLevel             slog.Level        // log-level: debug, info, warn or error
+	DB              string            // db: SQLite database file
+	KeyFile         string            // key-file: pseudonymisation key, never in the database
+	RecordingsDir   string            // recordings-dir: where FreeSWITCH writes the audio
+	Retention       time.Duration     // retention: audio older than this is deleted
+	ESLListen       string            // esl-listen: host:port of our outbound-socket listener
+	FreeSWITCH      string            // freeswitch: host:port of FreeSWITCH's inbound ESL
+	ESLPasswordFile string            // esl-password-file: read with ESLPassword, never printed
+	AllowRemoteESL  bool              // allow-remote-esl: esl-listen and freeswitch may be off loopback
+	ESLOwnerCheck   bool              // freeswitch-owner-check: the password only to a port of an allowed account
+	FreeSWITCHUsers []string          // freeswitch-users: allowed besides root and us (names or uids)
+	Language        string            // language: notice played when the call names none
+	NoticesDir      string            // notices-dir: base of relative notice file names
+	Notices         map[string]Notice // notice: per language; see Notice
+	Tries           int               // tries: prompts before the call counts as no-input
+	DigitTimeout    time.Duration     // digit-timeout: wait for a key after each prompt
+	Transfer        string            // transfer: where every call goes, e.g. "6000 XML default"
+	Purposes        []string          // purposes: the allowed purposes (R-PURPOSE-1)
+	SweepSchedule   string            // sweep-schedule: cron spec of the retention sweep
+	OrphanGrace     time.Duration     // orphan-grace: age before a file with no row is deleted
+	MaxDeleteShare  float64           // max-delete-share: a sweep refuses to delete a larger share
+	ControlSocket   string            // control-socket: unix socket of the running daemon
+	LogLevel        slog.Level        // log-level: debug, info, warn or error
 
 	// DataDir is the --data-dir folder, "" when not given: a local trial, where run may create
 	// what a production install must provide (the notices, an ESL password).
@@ -74,17 +72,17 @@ type Notice struct {
 // which ships with the audio; a test keeps the two in step.
 func DefaultConfig() *Config {
 	return &Config{
-		DB:                   "/var/lib/callconsent/callconsent.db",
-		KeyFile:              "/var/lib/callconsent/pseudonym.key",
-		RecordingsDir:        "/var/lib/freeswitch/recordings",
-		Retention:            MaxRetention,
-		ESLListen:            "127.0.0.1:8084",
-		FreeSWITCH:           "127.0.0.1:8021",
-		ESLPasswordFile:      "/etc/callconsent/esl-password",
-		FreeSWITCHOwnerCheck: true,
-		FreeSWITCHUsers:      []string{"freeswitch"},
-		Language:             "nb",
-		NoticesDir:           "/usr/share/callconsent/notices",
+		DB:              "/var/lib/callconsent/callconsent.db",
+		KeyFile:         "/var/lib/callconsent/pseudonym.key",
+		RecordingsDir:   "/var/lib/freeswitch/recordings",
+		Retention:       MaxRetention,
+		ESLListen:       "127.0.0.1:8084",
+		FreeSWITCH:      "127.0.0.1:8021",
+		ESLPasswordFile: "/etc/callconsent/esl-password",
+		ESLOwnerCheck:   true,
+		FreeSWITCHUsers: []string{"freeswitch"},
+		Language:        "nb",
+		NoticesDir:      "/usr/share/callconsent/notices",
 		Notices: map[string]Notice{
 			"nb": {Lang: "nb", File: "notice-nb.wav", InvalidFile: "invalid-nb.wav", Version: "2026-11-26.1"},
 			"en": {Lang: "en", File: "notice-en.wav", InvalidFile: "invalid-en.wav", Version: "2026-11-26.1"},

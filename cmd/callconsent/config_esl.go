@@ -30,7 +30,7 @@ func (c *Config) validateESLAddrs() error {
 				"localhost, or set allow-remote-esl: true if the network in between is trusted")
 		}
 	}
-	if c.FreeSWITCHOwnerCheck && !loopbackHostPort(c.FreeSWITCH) {
+	if c.ESLOwnerCheck && !loopbackHostPort(c.FreeSWITCH) {
 		return invalidKey("freeswitch-owner-check", "true", fmt.Sprintf("cannot see who owns the port of a "+
 			"FreeSWITCH on another host (freeswitch %s): set freeswitch-owner-check: false", c.FreeSWITCH))
 	}

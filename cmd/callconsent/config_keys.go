@@ -33,7 +33,7 @@ var settings = []setting{
 	stringSetting("freeswitch", "host:port", "FreeSWITCH inbound ESL address (control connection)", func(c *Config) *string { return &c.FreeSWITCH }),
 	pathSetting("esl-password-file", "`file` holding the ESL password (never printed)", func(c *Config) *string { return &c.ESLPasswordFile }),
 	boolSetting("allow-remote-esl", "allow esl-listen and freeswitch off loopback (plain-text ESL: the password crosses the network)", func(c *Config) *bool { return &c.AllowRemoteESL }),
-	boolSetting("freeswitch-owner-check", "send the ESL password only if FreeSWITCH's port belongs to root, this account or freeswitch-users (Linux; off: --freeswitch-owner-check=false)", func(c *Config) *bool { return &c.FreeSWITCHOwnerCheck }),
+	boolSetting("freeswitch-owner-check", "send the ESL password only if FreeSWITCH's port belongs to root, this account or freeswitch-users (Linux; off: --freeswitch-owner-check=false)", func(c *Config) *bool { return &c.ESLOwnerCheck }),
 	{
 		key: "freeswitch-users", typ: "list", usage: "accounts that may own FreeSWITCH's ESL port besides root and this one, comma-separated",
 		get: func(c *Config) string { return strings.Join(c.FreeSWITCHUsers, ",") },

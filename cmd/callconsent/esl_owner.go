@@ -62,7 +62,7 @@ func (c *Config) eslOwners() (owners []eslOwner, unknown []string) {
 // ownerCheckUnsupported refuses freeswitch-owner-check where socket owners cannot be seen at
 // all: it reads Linux's /proc/net/tcp.
 func (c *Config) ownerCheckUnsupported() error {
-	if c.FreeSWITCHOwnerCheck && runtime.GOOS != "linux" {
+	if c.ESLOwnerCheck && runtime.GOOS != "linux" {
 		return invalidKey("freeswitch-owner-check", "true", "needs Linux's /proc/net/tcp to see who owns "+
 			"FreeSWITCH's port, and this is "+runtime.GOOS+": set freeswitch-owner-check: false")
 	}
@@ -75,7 +75,7 @@ func (c *Config) ownerCheckUnsupported() error {
 // shrinks, so nothing is sent that should not be, and a FreeSWITCH running as root still
 // connects. config check fails them.
 func (c *Config) eslOwnerCheck(log *slog.Logger, procNet string) *esl.OwnerCheck {
-	if !c.FreeSWITCHOwnerCheck {
+	if !c.ESLOwnerCheck {
 		return nil
 	}
 	owners, unknown := c.eslOwners()
@@ -94,7 +94,7 @@ func (c *Config) eslOwnerCheck(log *slog.Logger, procNet string) *esl.OwnerCheck
 // ownerCheckLine is config check's line on freeswitch-owner-check and freeswitch-users.
 func ownerCheckLine(cfg *Config) check {
 	name := "freeswitch owner check"
-	if !cfg.FreeSWITCHOwnerCheck {
+	if !cfg.ESLOwnerCheck {
 		return check{name: name, info: "off (freeswitch-owner-check: false): the ESL password is sent to " +
 			"whatever answers on " + cfg.FreeSWITCH}
 	}
