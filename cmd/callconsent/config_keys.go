@@ -33,7 +33,7 @@ var settings = []setting{
 	stringSetting("freeswitch", "host:port", "FreeSWITCH inbound ESL address (control connection)", func(c *Config) *string { return &c.FreeSWITCH }),
 	pathSetting("esl-password-file", "`file` holding the ESL password (never printed)", func(c *Config) *string { return &c.ESLPasswordFile }),
 	boolSetting("allow-remote-esl", "allow esl-listen and freeswitch off loopback (plain-text ESL: the password crosses the network)", func(c *Config) *bool { return &c.AllowRemoteESL }),
-	boolSetting("freeswitch-owner-check", "send the ESL password only if FreeSWITCH's port belongs to root, this account or freeswitch-users (Linux; off: --freeswitch-owner-check=false)", func(c *Config) *bool { return &c.ESLOwnerCheck }),
+	boolSetting("freeswitch-owner-check", "send the ESL password only if FreeSWITCH's port belongs to root, this account or freeswitch-users (Linux)", func(c *Config) *bool { return &c.ESLOwnerCheck }),
 	{
 		key: "freeswitch-users", typ: "list", usage: "accounts that may own FreeSWITCH's ESL port besides root and this one, comma-separated",
 		get: func(c *Config) string { return strings.Join(c.FreeSWITCHUsers, ",") },
@@ -137,10 +137,11 @@ func pathSetting(key, usage string, field func(*Config) *string) setting {
 	return s
 }
 
-// boolSetting is a true/false key; its flag alone (--allow-remote-esl) means true. Only the
-// words true and false are taken, so that a YAML "yes" or a typo is an error, not a guess.
+// boolSetting is a true/false key. Only the words true and false are taken, so that a YAML
+// "yes" or a typo is an error, not a guess. Like every key's flag, its flag takes the value
+// (--allow-remote-esl true): a bare --x false would leave "false" behind as an argument.
 func boolSetting(key, usage string, field func(*Config) *bool) setting {
-	return setting{key: key, typ: "bool", usage: usage,
+	return setting{key: key, typ: "true|false", usage: usage,
 		get: func(c *Config) string { return strconv.FormatBool(*field(c)) },
 		set: func(c *Config, v string) error {
 			switch v {

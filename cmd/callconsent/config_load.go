@@ -49,9 +49,6 @@ func AddConfigFlags(fs *pflag.FlagSet) {
 	for _, s := range settings {
 		f := fs.VarPF(&configFlag{typ: s.typ}, s.key, "", s.usage)
 		f.DefValue = s.get(def)
-		if s.typ == "bool" {
-			f.NoOptDefVal = "true"
-		}
 	}
 }
 

@@ -287,7 +287,7 @@ func TestLoadConfig_ESLAddrs(t *testing.T) {
 		{[]string{"--freeswitch", "[::ffff:192.0.2.7]:8021"}, `config: freeswitch: "[::ffff:192.0.2.7]:8021" is not a loopback address`},
 		{[]string{"--freeswitch", "[::]:8021"}, `config: freeswitch: "[::]:8021" is not a loopback address`},
 		{[]string{"--freeswitch", "192.0.2.7:8021", "--allow-remote-esl=false"}, `is not a loopback address`},
-		{[]string{"--esl-listen", "0.0.0.0:8084", "--freeswitch", "192.0.2.7:8021", "--allow-remote-esl", "--freeswitch-owner-check=false"}, ""},
+		{[]string{"--esl-listen", "0.0.0.0:8084", "--freeswitch", "192.0.2.7:8021", "--allow-remote-esl", "true", "--freeswitch-owner-check", "false"}, ""},
 		{[]string{"--esl-listen", ":8084", "--allow-remote-esl=true"}, ""},
 		{[]string{"--allow-remote-esl=maybe"}, `config: allow-remote-esl: "maybe" is not true or false`},
 	} {
