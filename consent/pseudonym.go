@@ -46,6 +46,25 @@ func (p *Pseudonymizer) Pseudonym(number string) string {
 	return hex.EncodeToString(m.Sum(nil))
 }
 
+// keyFingerprintLabel is the message whose HMAC under the key is the key's fingerprint.
+const keyFingerprintLabel = "callconsent pseudonym key fingerprint v1"
+
+// KeyFingerprint identifies the key without revealing it: the hex HMAC-SHA-256 of a fixed
+// label under the key. A store keeps it to recognise a missing or replaced key (see OpenKey).
+//
+// Why this and not SHA-256 of the key: HMAC is a pseudorandom function, so its output for a
+// known message tells nothing about the key (finding the key from it is breaking HMAC), and the
+// label keeps it apart from every other value computed with the key. The pseudonyms are HMACs
+// of normalised numbers, which hold only digits and a leading "+"; the label holds letters and
+// spaces, so the fingerprint can never be the pseudonym of any caller, and a stored fingerprint
+// cannot be matched against the calls table. A plain hash of the key would not leak it either,
+// but it would be one more function of the raw key with no domain separation.
+func (p *Pseudonymizer) KeyFingerprint() string {
+	m := hmac.New(sha256.New, p.key)
+	m.Write([]byte(keyFingerprintLabel))
+	return hex.EncodeToString(m.Sum(nil))
+}
+
 // NormalizeNumber brings a caller number into one canonical form so that the ways people and
 // switches write it give the same pseudonym: spaces, dashes, dots and brackets are dropped and
 // a leading "00" becomes "+". It reports false for ids that are not a number at all.
@@ -73,39 +92,11 @@ func NormalizeNumber(number string) (string, bool) {
 	return n, true
 }
 
-// LoadOrCreateKey reads the pseudonym key from path, creating it with KeySize random bytes and
-// mode 0600 when it does not exist. A key readable by group or others, or of the wrong size, is
-// refused: pseudonyms are only as strong as the secrecy of this file.
-func LoadOrCreateKey(path string) ([]byte, error) {
-	key, err := readKey(path)
-	if !errors.Is(err, fs.ErrNotExist) {
-		return key, err
-	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-		return nil, fmt.Errorf("create key folder: %w", err)
-	}
-	key = make([]byte, KeySize)
-	if _, err := rand.Read(key); err != nil {
-		return nil, fmt.Errorf("generate key: %w", err)
-	}
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-	if errors.Is(err, fs.ErrExist) { // another process created it first: use theirs
-		return readKey(path)
-	} else if err != nil {
-		return nil, fmt.Errorf("create key file: %w", err)
-	}
-	if _, err := f.Write(key); err != nil {
-		f.Close()
-		return nil, fmt.Errorf("write key file: %w", err)
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return nil, fmt.Errorf("sync key file: %w", err)
-	}
-	return key, f.Close()
-}
-
-func readKey(path string) ([]byte, error) {
+// LoadKey reads the pseudonym key from path. A missing file is an error wrapping
+// fs.ErrNotExist; a key readable by group or others, or of the wrong size, is refused:
+// pseudonyms are only as strong as the secrecy of this file. OpenKey decides whether a missing
+// key may be created.
+func LoadKey(path string) ([]byte, error) {
 	fi, err := os.Stat(path)
 	if err != nil {
 		return nil, err
@@ -121,4 +112,33 @@ func readKey(path string) ([]byte, error) {
 		return nil, Errorf(EINVALID, "key file %s holds %d bytes, want %d", path, len(key), KeySize)
 	}
 	return key, nil
+}
+
+// CreateKey writes a new key of KeySize random bytes to path with mode 0600 and returns it.
+// If another process created the file first, its key is returned instead: two commands started
+// together on a fresh store end up with the same key. Only OpenKey calls it, and only for a
+// store that holds nothing made with an earlier key.
+func CreateKey(path string) ([]byte, error) {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return nil, fmt.Errorf("create key folder: %w", err)
+	}
+	key := make([]byte, KeySize)
+	if _, err := rand.Read(key); err != nil {
+		return nil, fmt.Errorf("generate key: %w", err)
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if errors.Is(err, fs.ErrExist) { // another process created it first: use theirs
+		return LoadKey(path)
+	} else if err != nil {
+		return nil, fmt.Errorf("create key file: %w", err)
+	}
+	if _, err := f.Write(key); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("write key file: %w", err)
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("sync key file: %w", err)
+	}
+	return key, f.Close()
 }

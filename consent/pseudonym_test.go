@@ -2,8 +2,13 @@ package consent_test
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/callconsent/callconsent/consent"
@@ -70,10 +75,10 @@ func TestPseudonymizer(t *testing.T) {
 	}
 }
 
-func TestLoadOrCreateKey(t *testing.T) {
+func TestKeyFile(t *testing.T) {
 	t.Run("OK", func(t *testing.T) {
 		path := filepath.Join(t.TempDir(), "sub", "pseudonym.key")
-		k1, err := consent.LoadOrCreateKey(path)
+		k1, err := consent.CreateKey(path)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -83,9 +88,18 @@ func TestLoadOrCreateKey(t *testing.T) {
 		} else if fi.Mode().Perm() != 0o600 {
 			t.Errorf("key mode %o, want 600", fi.Mode().Perm())
 		}
-		k2, err := consent.LoadOrCreateKey(path)
+		k2, err := consent.LoadKey(path)
 		if err != nil || !bytes.Equal(k1, k2) {
 			t.Fatalf("reload gave a different key (err=%v)", err)
+		}
+		// A second CreateKey (another process that lost the race) gets the same key.
+		if k3, err := consent.CreateKey(path); err != nil || !bytes.Equal(k1, k3) {
+			t.Fatalf("CreateKey of an existing file replaced the key (err=%v)", err)
+		}
+	})
+	t.Run("ErrMissing", func(t *testing.T) {
+		if _, err := consent.LoadKey(filepath.Join(t.TempDir(), "k")); !errors.Is(err, fs.ErrNotExist) {
+			t.Errorf("got %v, want fs.ErrNotExist", err)
 		}
 	})
 	t.Run("ErrWorldReadable", func(t *testing.T) {
@@ -94,7 +108,7 @@ func TestLoadOrCreateKey(t *testing.T) {
 			t.Fatal(err)
 		}
 		os.Chmod(path, 0o644)
-		if _, err := consent.LoadOrCreateKey(path); consent.ErrorCode(err) != consent.EINVALID {
+		if _, err := consent.LoadKey(path); consent.ErrorCode(err) != consent.EINVALID {
 			t.Errorf("got %v, want invalid", err)
 		}
 	})
@@ -103,8 +117,22 @@ func TestLoadOrCreateKey(t *testing.T) {
 		if err := os.WriteFile(path, []byte("0123456789"), 0o600); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := consent.LoadOrCreateKey(path); consent.ErrorCode(err) != consent.EINVALID {
+		if _, err := consent.LoadKey(path); consent.ErrorCode(err) != consent.EINVALID {
 			t.Errorf("got %v, want invalid", err)
 		}
 	})
+}
+
+func TestKeyFingerprint(t *testing.T) {
+	key := bytes.Repeat([]byte{7}, consent.KeySize)
+	p, _ := consent.NewPseudonymizer(key)
+	q, _ := consent.NewPseudonymizer(bytes.Repeat([]byte{8}, consent.KeySize))
+	fp := p.KeyFingerprint()
+	if len(fp) != 64 || fp != p.KeyFingerprint() || fp == q.KeyFingerprint() {
+		t.Fatalf("fingerprints %s / %s: want 64 hex digits, stable, different per key", fp, q.KeyFingerprint())
+	}
+	// Nothing of the key in it: not the key, not its plain hash.
+	if sum := sha256.Sum256(key); strings.Contains(fp, hex.EncodeToString(key)) || fp == hex.EncodeToString(sum[:]) {
+		t.Errorf("fingerprint %s shows the key or its hash", fp)
+	}
 }

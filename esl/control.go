@@ -36,6 +36,12 @@ type Control struct {
 	// IDs translates a live call's canonical UUID into FreeSWITCH's spelling (see ChannelIDs);
 	// nil when every UUID is used as given.
 	IDs *ChannelIDs
+	// Owner, when set, is checked on every connection before the password is sent: the port
+	// must belong to an allowed account (see OwnerCheck). nil sends it to whatever answers.
+	Owner *OwnerCheck
+	// OnRefused runs each time Owner refuses the peer, on the supervisor goroutine; the daemon
+	// counts it as an alarm. The supervisor then retries with its backoff.
+	OnRefused func()
 
 	addr, password string
 	log            *slog.Logger
@@ -92,7 +98,7 @@ func (c *Control) supervise(ctx context.Context) {
 			backoff = lo
 			c.serve(ctx, conn)
 		} else if ctx.Err() == nil {
-			c.log.Warn("esl control connect failed", "addr", c.addr, logKeyErr, err, "retry_in", backoff)
+			c.connectFailed(err, backoff)
 		}
 		// Full jitter in [backoff/2, backoff): many daemons restarted together do not reconnect
 		// in lockstep, and a peer that accepts and drops at once cannot make us spin.
@@ -108,12 +114,34 @@ func (c *Control) supervise(ctx context.Context) {
 	}
 }
 
+// connectFailed logs a failed connect; a peer refused by Owner is a warning of its own, with
+// the owner and the port (never the password), and an alarm.
+func (c *Control) connectFailed(err error, retryIn time.Duration) {
+	var refused *RefusedPeerError
+	if !errors.As(err, &refused) {
+		c.log.Warn("esl control connect failed", "addr", c.addr, logKeyErr, err, "retry_in", retryIn)
+		return
+	}
+	c.log.Warn("esl control refused the FreeSWITCH peer: password not sent", "addr", c.addr,
+		"port", refused.Addr.Port(), "uid", refused.UID, "reason", refused.Reason, "advice", c.Owner.Advice, "retry_in", retryIn)
+	if c.OnRefused != nil {
+		c.OnRefused()
+	}
+}
+
 // dial connects, waits for auth/request, authenticates and subscribes.
 func (c *Control) dial(ctx context.Context) (*conn, error) {
 	d := net.Dialer{Timeout: c.commandTimeout()}
 	nc, err := d.DialContext(ctx, "tcp", c.addr)
 	if err != nil {
 		return nil, err
+	}
+	if c.Owner != nil {
+		// Before the reader starts: nothing is read from or written to a refused peer.
+		if err := c.Owner.check(nc); err != nil {
+			nc.Close()
+			return nil, err
+		}
 	}
 	conn := newConn(nc, c.log, nil)
 	c.opened()

@@ -22,10 +22,14 @@ func newConfigCheckCommand(g *globalOptions) *cobra.Command {
 		Use:   "check",
 		Short: "Validate the configuration and the files it names",
 		Long: `Load and validate the configuration, then check the files it names:
-  - each notice and invalid-choice prompt exists and is a WAV file (format shown),
+  - each notice and invalid-choice prompt exists and is a 16-bit PCM WAV file with audio
+    (format shown); run refuses to start on the same problems,
+  - the ESL addresses are on loopback, or allow-remote-esl says what that costs,
+  - the accounts of freeswitch-users exist, or freeswitch-owner-check is off,
   - the ESL password file is readable (the password is never printed),
   - the recordings folder exists and is not open to others,
-  - the pseudonym key file and the database, where present, have mode 0600.
+  - the pseudonym key file and the database, where present, have mode 0600, and the key
+    is not missing beside an existing database (it must then be restored from backup).
 Each check prints OK or FAIL. Any FAIL, or an invalid configuration, exits with 2.
 
 ` + exitCodesHelp,
@@ -56,7 +60,7 @@ func runConfigCheck(_ context.Context, cfg *Config, out io.Writer) error {
 	if src == "" {
 		src = "none, built-in defaults apply"
 	}
-	checks := []check{{name: "config", info: src}}
+	checks := []check{{name: "config", info: src}, eslAddrCheck(cfg), ownerCheckLine(cfg)}
 	for _, lang := range cfg.NoticeLangs() {
 		n := cfg.Notices[lang]
 		checks = append(checks, wavCheck(fmt.Sprintf("notice %s %s (version %s)", lang, n.File, n.Version), n.File))
@@ -67,7 +71,7 @@ func runConfigCheck(_ context.Context, cfg *Config, out io.Writer) error {
 	checks = append(checks, minNoticeCheck(cfg),
 		passwordCheck("esl password file "+cfg.ESLPasswordFile, cfg),
 		dirCheck("recordings dir "+cfg.RecordingsDir, cfg.RecordingsDir),
-		privateFileCheck("pseudonym key file "+cfg.KeyFile, cfg.KeyFile),
+		keyFileCheck("pseudonym key file "+cfg.KeyFile, cfg),
 		privateFileCheck("database "+cfg.DB, cfg.DB),
 	)
 
@@ -87,16 +91,11 @@ func runConfigCheck(_ context.Context, cfg *Config, out io.Writer) error {
 }
 
 func wavCheck(name, path string) check {
-	w, err := readWAVInfo(path)
+	w, err := playableWAV(path)
 	if err != nil {
 		return check{name: name, err: errors.New(fileProblem(err))}
 	}
-	c := check{name: name, info: w.String()}
-	if w.Format != 1 || w.Bits != 16 {
-		// FreeSWITCH's native sound files are 16-bit PCM; anything else may not play.
-		c.err = fmt.Errorf("%s: want 16-bit PCM", w)
-	}
-	return c
+	return check{name: name, info: w.String()}
 }
 
 // minNoticeCheck: every notice must be at least min-notice long, or no key would ever count.
@@ -150,6 +149,21 @@ func dirCheck(name, path string) check {
 		return check{name: name, err: fmt.Errorf("mode %04o: others have access (chmod o-rwx)", fi.Mode().Perm())}
 	}
 	return check{name: name, info: fmt.Sprintf("folder, mode %04o", fi.Mode().Perm())}
+}
+
+// keyFileCheck is privateFileCheck for the pseudonym key, which is created only together with
+// a new database: a key missing beside an existing database is lost and must be restored (the
+// commands that open the database refuse to run without it).
+func keyFileCheck(name string, cfg *Config) check {
+	c := privateFileCheck(name, cfg.KeyFile)
+	if _, err := os.Stat(cfg.KeyFile); errors.Is(err, fs.ErrNotExist) {
+		if _, err := os.Stat(cfg.DB); err == nil {
+			c.err = fmt.Errorf("missing, but the database %s exists: restore the key it was made with from backup (a key is created only with a new database)", cfg.DB)
+		} else {
+			c.info = "not yet created (created with mode 0600 together with a new database)"
+		}
+	}
+	return c
 }
 
 // privateFileCheck accepts a missing file (it is created with mode 0600 on first use) and an

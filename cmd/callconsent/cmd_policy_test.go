@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"os"
+	"os/user"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -44,7 +45,7 @@ func TestRunPolicy(t *testing.T) {
 	})
 	t.Run("NoSecrets", func(t *testing.T) {
 		cfg := testConfig(t, "--notices-dir", repoNotices)
-		key, err := consent.LoadOrCreateKey(cfg.KeyFile)
+		key, err := consent.CreateKey(cfg.KeyFile)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -60,9 +61,20 @@ func TestRunPolicy(t *testing.T) {
 	})
 }
 
+// currentUser is the name of the account the tests run as.
+func currentUser(t *testing.T) string {
+	t.Helper()
+	u, err := user.Current()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u.Username
+}
+
 // goodHost builds a configuration whose every file check passes.
 func goodHost(t *testing.T) *Config {
 	cfg := testConfig(t, "--notices-dir", repoNotices)
+	cfg.FreeSWITCHUsers = []string{currentUser(t)} // this host may have no freeswitch account
 	cfg.ESLPasswordFile = filepath.Join(t.TempDir(), "esl-password")
 	if err := os.WriteFile(cfg.ESLPasswordFile, []byte("ClueCon\n"), 0o640); err != nil {
 		t.Fatal(err)
@@ -109,6 +121,7 @@ func TestRunConfigCheck(t *testing.T) {
 		{"PasswordWorldReadable", func(t *testing.T, cfg *Config) { os.Chmod(cfg.ESLPasswordFile, 0o644) }, "others can read"},
 		{"NoRecordingsDir", func(t *testing.T, cfg *Config) { os.Remove(cfg.RecordingsDir) }, "recordings does not exist"},
 		{"KeyFileMode", func(t *testing.T, cfg *Config) { os.WriteFile(cfg.KeyFile, make([]byte, 32), 0o644) }, "must be 0600"},
+		{"KeyMissingBesideDatabase", func(t *testing.T, cfg *Config) { os.WriteFile(cfg.DB, nil, 0o600) }, "restore the key it was made with from backup"},
 	} {
 		t.Run("Err"+tc.name, func(t *testing.T) {
 			cfg := goodHost(t)

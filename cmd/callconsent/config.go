@@ -33,6 +33,9 @@ type Config struct {
 	ESLListen       string            // esl-listen: host:port of our outbound-socket listener
 	FreeSWITCH      string            // freeswitch: host:port of FreeSWITCH's inbound ESL
 	ESLPasswordFile string            // esl-password-file: read with ESLPassword, never printed
+	AllowRemoteESL  bool              // allow-remote-esl: esl-listen and freeswitch may be off loopback
+	ESLOwnerCheck   bool              // freeswitch-owner-check: the password only to a port of an allowed account
+	FreeSWITCHUsers []string          // freeswitch-users: allowed besides root and us (names or uids)
 	Language        string            // language: notice played when the call names none
 	NoticesDir      string            // notices-dir: base of relative notice file names
 	Notices         map[string]Notice // notice: per language; see Notice
@@ -78,6 +81,8 @@ func DefaultConfig() *Config {
 		ESLListen:       "127.0.0.1:8084",
 		FreeSWITCH:      "127.0.0.1:8021",
 		ESLPasswordFile: "/etc/callconsent/esl-password",
+		ESLOwnerCheck:   true,
+		FreeSWITCHUsers: []string{"freeswitch"},
 		Language:        "nb",
 		NoticesDir:      "/usr/share/callconsent/notices",
 		Notices: map[string]Notice{
@@ -140,6 +145,9 @@ func (c *Config) Validate() error {
 		return err
 	}
 	if err := validHostPort("freeswitch", c.FreeSWITCH, 1); err != nil {
+		return err
+	}
+	if err := c.validateESLAddrs(); err != nil {
 		return err
 	}
 	if _, err := cron.ParseStandard(c.SweepSchedule); err != nil {

@@ -89,22 +89,37 @@ func fileSHA256(path string) (string, error) {
 	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
-// CheckNotices returns an EINVALID error when a notice or invalid-choice file cannot be read.
-// Commands that play notices (run, simulate) call it before taking a call: a proof of consent
-// needs the hash of the audio the caller heard.
+// CheckNotices returns an EINVALID error naming the file and the problem when a notice or
+// invalid-choice prompt cannot be read or is not a playable WAV file (playableWAV, the check of
+// config check). run calls it before taking a call: a proof of consent holds the hash of the
+// audio the caller heard, so that audio must be something FreeSWITCH can play.
 func (c *Config) CheckNotices() error {
 	for _, lang := range c.NoticeLangs() {
 		n := c.Notices[lang]
 		if n.Err != nil {
 			return consent.Errorf(consent.EINVALID, "config: notice.%s.file: %s", lang, fileProblem(n.Err))
 		}
-		if n.InvalidFile != "" {
-			if _, err := os.Stat(n.InvalidFile); err != nil {
-				return consent.Errorf(consent.EINVALID, "config: notice.%s.invalid-file: %s", lang, fileProblem(err))
-			}
+		if _, err := playableWAV(n.File); err != nil {
+			return consent.Errorf(consent.EINVALID, "config: notice.%s.file: %s", lang, wavProblem(n.File, err))
+		}
+		if n.InvalidFile == "" {
+			continue
+		}
+		if _, err := playableWAV(n.InvalidFile); err != nil {
+			return consent.Errorf(consent.EINVALID, "config: notice.%s.invalid-file: %s", lang, wavProblem(n.InvalidFile, err))
 		}
 	}
 	return nil
+}
+
+// wavProblem is fileProblem for playableWAV's errors: those about the content do not name the
+// file, so the path goes in front.
+func wavProblem(path string, err error) string {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return fileProblem(err)
+	}
+	return path + ": " + err.Error()
 }
 
 // NoticeLangs returns the configured languages, sorted, for stable output.

@@ -18,17 +18,36 @@ type setting struct {
 	get   func(c *Config) string          // current value as text (defaults in --help)
 	set   func(c *Config, v string) error // parse one value; errors say what is wrong with v
 	multi bool                            // repeatable flag; a YAML mapping (notice only)
+	// setList, for list keys, takes the items of a YAML sequence; the flag form is one
+	// comma-separated value given to set.
+	setList func(c *Config, items []string) error
 }
 
 // settings lists every key in the order of the README's configuration reference.
 var settings = []setting{
 	pathSetting("db", "SQLite database `file`", func(c *Config) *string { return &c.DB }),
-	pathSetting("key-file", "pseudonymisation key `file` (created with mode 0600 if missing)", func(c *Config) *string { return &c.KeyFile }),
+	pathSetting("key-file", "pseudonymisation key `file` (created with mode 0600 only for a new database)", func(c *Config) *string { return &c.KeyFile }),
 	pathSetting("recordings-dir", "`folder` where FreeSWITCH writes the recordings", func(c *Config) *string { return &c.RecordingsDir }),
 	durationSetting("retention", "delete recordings older than this (at most 2160h, policy §7)", func(c *Config) *time.Duration { return &c.Retention }),
 	stringSetting("esl-listen", "host:port", "listen address for FreeSWITCH's outbound socket", func(c *Config) *string { return &c.ESLListen }),
 	stringSetting("freeswitch", "host:port", "FreeSWITCH inbound ESL address (control connection)", func(c *Config) *string { return &c.FreeSWITCH }),
 	pathSetting("esl-password-file", "`file` holding the ESL password (never printed)", func(c *Config) *string { return &c.ESLPasswordFile }),
+	boolSetting("allow-remote-esl", "allow esl-listen and freeswitch off loopback (plain-text ESL: the password crosses the network)", func(c *Config) *bool { return &c.AllowRemoteESL }),
+	boolSetting("freeswitch-owner-check", "send the ESL password only if FreeSWITCH's port belongs to root, this account or freeswitch-users (Linux)", func(c *Config) *bool { return &c.ESLOwnerCheck }),
+	{
+		key: "freeswitch-users", typ: "list", usage: "accounts that may own FreeSWITCH's ESL port besides root and this one, comma-separated",
+		get: func(c *Config) string { return strings.Join(c.FreeSWITCHUsers, ",") },
+		set: func(c *Config, v string) error {
+			c.FreeSWITCHUsers = []string{} // "" is the empty list: root and this account only
+			for _, u := range strings.Split(v, ",") {
+				if u = strings.TrimSpace(u); u != "" {
+					c.FreeSWITCHUsers = append(c.FreeSWITCHUsers, u)
+				}
+			}
+			return nil
+		},
+		setList: func(c *Config, items []string) error { c.FreeSWITCHUsers = items; return nil },
+	},
 	stringSetting("language", "lang", "notice language used when the dialplan names none", func(c *Config) *string { return &c.Language }),
 	pathSetting("notices-dir", "`folder` that relative notice file names are resolved against", func(c *Config) *string { return &c.NoticesDir }),
 	{
@@ -66,6 +85,7 @@ var settings = []setting{
 			}
 			return nil
 		},
+		setList: func(c *Config, items []string) error { c.Purposes = items; return nil },
 	},
 	stringSetting("sweep-schedule", "cron", "cron schedule of the retention sweep", func(c *Config) *string { return &c.SweepSchedule }),
 	durationSetting("orphan-grace", "delete audio files without a database row after this age", func(c *Config) *time.Duration { return &c.OrphanGrace }),
@@ -116,6 +136,26 @@ func pathSetting(key, usage string, field func(*Config) *string) setting {
 		s.typ, s.usage = usage[i+1:j], usage[:i]+usage[i+1:j]+usage[j+1:]
 	}
 	return s
+}
+
+// boolSetting is a true/false key. Only the words true and false are taken, so that a YAML
+// "yes" or a typo is an error, not a guess. Like every key's flag, its flag takes the value
+// (--allow-remote-esl true): a bare --x false would leave "false" behind as an argument.
+func boolSetting(key, usage string, field func(*Config) *bool) setting {
+	return setting{key: key, typ: "true|false", usage: usage,
+		get: func(c *Config) string { return strconv.FormatBool(*field(c)) },
+		set: func(c *Config, v string) error {
+			switch v {
+			case "true":
+				*field(c) = true
+			case "false":
+				*field(c) = false
+			default:
+				return fmt.Errorf("is not true or false")
+			}
+			return nil
+		},
+	}
 }
 
 func durationSetting(key, usage string, field func(*Config) *time.Duration) setting {

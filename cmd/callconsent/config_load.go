@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/callconsent/callconsent/consent"
 	"github.com/spf13/pflag"
@@ -161,21 +162,22 @@ func decodeValue(c *Config, s *setting, v *yaml.Node) error {
 	switch {
 	case s.key == "notice":
 		return decodeNotices(c, v)
-	case s.key == "purposes" && v.Kind == yaml.SequenceNode:
-		c.Purposes = nil
+	case s.setList != nil && v.Kind == yaml.SequenceNode:
+		var items []string
 		for _, p := range v.Content {
 			if p.Kind != yaml.ScalarNode {
 				return invalidKey(s.key, "", "must be a list of names")
 			}
-			c.Purposes = append(c.Purposes, p.Value)
+			items = append(items, p.Value)
 		}
-		return nil
+		return s.setList(c, items)
 	case v.Kind != yaml.ScalarNode:
 		return invalidKey(s.key, "", "must be a single value")
 	case v.Tag == "!!null":
 		return invalidKey(s.key, "", "has no value")
-	case s.key == "purposes":
-		return invalidKey(s.key, v.Value, "must be a YAML list, e.g. [training, quality-assurance]")
+	case s.setList != nil:
+		example := strings.ReplaceAll(s.get(DefaultConfig()), ",", ", ")
+		return invalidKey(s.key, v.Value, "must be a YAML list, e.g. ["+example+"]")
 	}
 	if err := s.set(c, v.Value); err != nil {
 		return invalidKey(s.key, v.Value, err.Error())

@@ -168,36 +168,43 @@ func TestLoadConfig_DataDir(t *testing.T) {
 // usage error (exit 2) that names the key and the value as written.
 func TestLoadConfig_Bad(t *testing.T) {
 	for file, want := range map[string][]string{
-		"bad-retention-days.yaml":        {`config: retention: "90d" is not a duration (use hours, e.g. 2160h)`},
-		"bad-retention-long.yaml":        {"retention", `"2200h"`, "§7"},
-		"bad-retention-zero.yaml":        {"retention", `"0s"`, "positive"},
-		"bad-tries-high.yaml":            {"tries", `"10"`, "1..9"},
-		"bad-tries-word.yaml":            {"tries", `"three"`},
-		"bad-digit-timeout.yaml":         {"digit-timeout", `"50ms"`},
-		"bad-esl-listen.yaml":            {"esl-listen", `"localhost"`},
-		"bad-freeswitch-port.yaml":       {"freeswitch", `"127.0.0.1:0"`},
-		"bad-transfer-newline.yaml":      {"transfer", "single line"},
-		"bad-transfer-empty.yaml":        {"transfer", `""`},
-		"bad-purposes-empty.yaml":        {"purposes", "at least one"},
-		"bad-purposes-case.yaml":         {"purposes", `"Marketing"`},
-		"bad-purposes-scalar.yaml":       {"purposes", `"training"`, "list"},
-		"bad-purposes-twice.yaml":        {"purposes", `"training"`, "twice"},
-		"bad-sweep-schedule.yaml":        {"sweep-schedule", `"every 15 minutes"`},
-		"bad-max-delete-share.yaml":      {"max-delete-share", `"1.5"`},
-		"bad-max-delete-share-word.yaml": {"max-delete-share", `"half"`},
-		"bad-orphan-grace.yaml":          {"orphan-grace", `"-1h"`},
-		"bad-log-level.yaml":             {"log-level", `"loud"`},
-		"bad-language.yaml":              {"language", `"de"`},
-		"bad-db-empty.yaml":              {"db", "empty"},
-		"bad-null-value.yaml":            {"retention", "no value"},
-		"bad-unknown-key.yaml":           {`unknown key "retension"`, "line 1"},
-		"bad-notice-no-version.yaml":     {"notice.nb.version"},
-		"bad-notice-unknown-field.yaml":  {`unknown key "text"`, "notice.nb"},
-		"bad-notice-lang.yaml":           {"notice", `"Norsk"`},
-		"bad-duplicate-key.yaml":         {`"tries"`, "twice", "line 2"},
-		"bad-yaml-syntax.yaml":           {"not valid YAML"},
-		"bad-top-level-list.yaml":        {"key: value"},
-		"bad-recordings-dir-space.yaml":  {`config: recordings-dir: "/home/x/My Trial/recordings" contains whitespace, which FreeSWITCH cannot take in an application argument`},
+		"bad-retention-days.yaml":                {`config: retention: "90d" is not a duration (use hours, e.g. 2160h)`},
+		"bad-retention-long.yaml":                {"retention", `"2200h"`, "§7"},
+		"bad-retention-zero.yaml":                {"retention", `"0s"`, "positive"},
+		"bad-tries-high.yaml":                    {"tries", `"10"`, "1..9"},
+		"bad-tries-word.yaml":                    {"tries", `"three"`},
+		"bad-digit-timeout.yaml":                 {"digit-timeout", `"50ms"`},
+		"bad-esl-listen.yaml":                    {"esl-listen", `"localhost"`},
+		"bad-esl-listen-remote.yaml":             {`config: esl-listen: "0.0.0.0:8084" is not a loopback address`, "pose as FreeSWITCH", "allow-remote-esl: true"},
+		"bad-freeswitch-remote.yaml":             {`config: freeswitch: "pbx.example.com:8021" is not a loopback address`, "password crosses the network", "allow-remote-esl: true"},
+		"bad-allow-remote-esl.yaml":              {`config: allow-remote-esl: "yes" is not true or false`},
+		"bad-freeswitch-owner-check-remote.yaml": {`config: freeswitch-owner-check: "true" cannot see who owns the port of a FreeSWITCH on another host (freeswitch 10.0.0.5:8021): set freeswitch-owner-check: false`},
+		"bad-freeswitch-owner-check.yaml":        {`config: freeswitch-owner-check: "off" is not true or false`},
+		"bad-freeswitch-users-scalar.yaml":       {`config: freeswitch-users: "freeswitch" must be a YAML list, e.g. [freeswitch]`},
+		"bad-freeswitch-users-name.yaml":         {`config: freeswitch-users: "free switch" is not a user name or numeric uid`},
+		"bad-freeswitch-port.yaml":               {"freeswitch", `"127.0.0.1:0"`},
+		"bad-transfer-newline.yaml":              {"transfer", "single line"},
+		"bad-transfer-empty.yaml":                {"transfer", `""`},
+		"bad-purposes-empty.yaml":                {"purposes", "at least one"},
+		"bad-purposes-case.yaml":                 {"purposes", `"Marketing"`},
+		"bad-purposes-scalar.yaml":               {"purposes", `"training"`, "list"},
+		"bad-purposes-twice.yaml":                {"purposes", `"training"`, "twice"},
+		"bad-sweep-schedule.yaml":                {"sweep-schedule", `"every 15 minutes"`},
+		"bad-max-delete-share.yaml":              {"max-delete-share", `"1.5"`},
+		"bad-max-delete-share-word.yaml":         {"max-delete-share", `"half"`},
+		"bad-orphan-grace.yaml":                  {"orphan-grace", `"-1h"`},
+		"bad-log-level.yaml":                     {"log-level", `"loud"`},
+		"bad-language.yaml":                      {"language", `"de"`},
+		"bad-db-empty.yaml":                      {"db", "empty"},
+		"bad-null-value.yaml":                    {"retention", "no value"},
+		"bad-unknown-key.yaml":                   {`unknown key "retension"`, "line 1"},
+		"bad-notice-no-version.yaml":             {"notice.nb.version"},
+		"bad-notice-unknown-field.yaml":          {`unknown key "text"`, "notice.nb"},
+		"bad-notice-lang.yaml":                   {"notice", `"Norsk"`},
+		"bad-duplicate-key.yaml":                 {`"tries"`, "twice", "line 2"},
+		"bad-yaml-syntax.yaml":                   {"not valid YAML"},
+		"bad-top-level-list.yaml":                {"key: value"},
+		"bad-recordings-dir-space.yaml":          {`config: recordings-dir: "/home/x/My Trial/recordings" contains whitespace, which FreeSWITCH cannot take in an application argument`},
 		// The notice file is checked as resolved against notices-dir, where the space is.
 		"bad-notice-file-space.yaml":         {`config: notice.nb.file: "/srv/call notices/notice-nb.wav" contains whitespace`},
 		"bad-notice-invalid-file-space.yaml": {`config: notice.nb.invalid-file: "/srv/notices/invalid\tnb.wav" contains whitespace`},
@@ -261,4 +268,50 @@ func TestLoadConfig_RelativePathInSpacedDir(t *testing.T) {
 	if _, err := LoadConfig("", false, testFlags(t, "--recordings-dir", "/srv/rec", "--notices-dir", "/srv/notices")); err != nil {
 		t.Fatalf("absolute paths: %v", err)
 	}
+}
+
+// TestLoadConfig_ESLAddrs: both ESL addresses stay on loopback unless allow-remote-esl is set.
+// Before, run listened on [::] for "esl-listen: :8084" without a word.
+func TestLoadConfig_ESLAddrs(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want string // "" = accepted
+	}{
+		{[]string{"--esl-listen", "localhost:8084", "--freeswitch", "LOCALHOST:8021"}, ""},
+		{[]string{"--esl-listen", "[::1]:8084", "--freeswitch", "127.0.0.2:8021"}, ""},
+		{[]string{"--esl-listen", ":8084"}, `config: esl-listen: ":8084" is not a loopback address`},
+		{[]string{"--esl-listen", "0.0.0.0:8084"}, `config: esl-listen: "0.0.0.0:8084" is not a loopback address`},
+		{[]string{"--esl-listen", "[::]:8084"}, `config: esl-listen: "[::]:8084" is not a loopback address`},
+		{[]string{"--esl-listen", "callconsent.local:8084"}, `config: esl-listen: "callconsent.local:8084" is not a loopback address`},
+		{[]string{"--freeswitch", "192.0.2.7:8021"}, `config: freeswitch: "192.0.2.7:8021" is not a loopback address`},
+		{[]string{"--freeswitch", "[::ffff:192.0.2.7]:8021"}, `config: freeswitch: "[::ffff:192.0.2.7]:8021" is not a loopback address`},
+		{[]string{"--freeswitch", "[::]:8021"}, `config: freeswitch: "[::]:8021" is not a loopback address`},
+		{[]string{"--freeswitch", "192.0.2.7:8021", "--allow-remote-esl=false"}, `is not a loopback address`},
+		{[]string{"--esl-listen", "0.0.0.0:8084", "--freeswitch", "192.0.2.7:8021", "--allow-remote-esl", "true", "--freeswitch-owner-check", "false"}, ""},
+		{[]string{"--esl-listen", ":8084", "--allow-remote-esl=true"}, ""},
+		{[]string{"--allow-remote-esl=maybe"}, `config: allow-remote-esl: "maybe" is not true or false`},
+	} {
+		cfg, err := LoadConfig("", false, testFlags(t, tc.args...))
+		switch {
+		case tc.want == "" && err != nil:
+			t.Errorf("%v: %v, want accepted", tc.args, err)
+		case tc.want != "" && (consent.ErrorCode(err) != consent.EINVALID || !strings.Contains(consent.ErrorMessage(err), tc.want)):
+			t.Errorf("%v: error %v, want EINVALID with %q", tc.args, err, tc.want)
+		case tc.want == "" && strings.Contains(strings.Join(tc.args, " "), "--allow-remote-esl") && !cfg.AllowRemoteESL:
+			t.Errorf("%v: allow-remote-esl not set", tc.args)
+		}
+	}
+
+	t.Run("File", func(t *testing.T) {
+		cfg, err := LoadConfig(configFile("remote-esl.yaml"), true, nil)
+		if err != nil || !cfg.AllowRemoteESL || cfg.FreeSWITCH != "10.0.0.5:8021" {
+			t.Fatalf("cfg %+v, err %v", cfg, err)
+		}
+		// config check says what it costs.
+		c := eslAddrCheck(cfg)
+		if c.err != nil || !strings.Contains(c.info, "esl-listen 10.0.0.4:8084 and freeswitch 10.0.0.5:8021 off loopback") ||
+			!strings.Contains(c.info, "password crosses the network") {
+			t.Errorf("config check line: %+v", c)
+		}
+	})
 }

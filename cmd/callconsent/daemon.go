@@ -39,6 +39,8 @@ type daemon struct {
 
 	// wrapStore, when set (tests), wraps the store the flow writes through, to observe commits.
 	wrapStore func(consent.Store) consent.Store
+	// procNet, when set (tests), replaces /proc/net for the check of FreeSWITCH's port owner.
+	procNet string
 }
 
 func newDaemon(cfg *Config, logger *slog.Logger) *daemon {
@@ -64,6 +66,9 @@ func (d *daemon) Open(ctx context.Context) (err error) {
 	if err := d.cfg.CheckMinNotice(); err != nil {
 		return err
 	}
+	if err := d.cfg.ownerCheckUnsupported(); err != nil {
+		return err
+	}
 	password, err := d.cfg.ESLPassword()
 	if err != nil {
 		return err
@@ -75,10 +80,17 @@ func (d *daemon) Open(ctx context.Context) (err error) {
 		return err
 	}
 	d.closers = append(d.closers, d.store.Close)
+	switch d.store.Key {
+	case consent.KeyCreated:
+		d.log.Info("created the pseudonym key for this new database; back it up", "key_file", d.cfg.KeyFile)
+	case consent.KeyAdopted:
+		d.log.Info("the database had no key fingerprint yet: bound it to the present pseudonym key", "key_file", d.cfg.KeyFile)
+	}
 
 	ids := esl.NewChannelIDs()
 	d.control = esl.NewControl(d.cfg.FreeSWITCH, password, d.log)
 	d.control.IDs = ids
+	d.control.Owner, d.control.OnRefused = d.cfg.eslOwnerCheck(d.log, d.procNet), d.metrics.refusedESLPeer
 	d.reconciler = &consent.Reconciler{Store: d.store.DB, Control: d.control, Live: d.live, Now: time.Now, Logger: d.log.With("system", "reconcile")}
 	d.control.OnConnect = d.reconcile
 	d.flow = d.newFlow()

@@ -16,6 +16,9 @@ type metrics struct {
 	decisions  map[consent.Decision]uint64
 	recordings map[consent.RecordingState]uint64
 	refused    uint64 // calls FreeSWITCH did not know: someone posing as FreeSWITCH
+	// refusedPeers counts control connections not authenticated because FreeSWITCH's port
+	// belonged to an account not allowed (an alarm: someone else listened on it).
+	refusedPeers uint64
 }
 
 func newMetrics() *metrics {
@@ -40,6 +43,12 @@ func (m *metrics) recording(s consent.RecordingState) {
 	m.mu.Unlock()
 }
 
+func (m *metrics) refusedESLPeer() {
+	m.mu.Lock()
+	m.refusedPeers++
+	m.mu.Unlock()
+}
+
 // writeText writes the counters in Prometheus' text exposition format, plus the gauges given.
 func (m *metrics) writeText(w io.Writer, gauges map[string]float64) {
 	m.mu.Lock()
@@ -54,6 +63,8 @@ func (m *metrics) writeText(w io.Writer, gauges map[string]float64) {
 	}
 	fmt.Fprintln(w, "# TYPE callconsent_calls_refused_total counter")
 	fmt.Fprintf(w, "callconsent_calls_refused_total %d\n", m.refused)
+	fmt.Fprintln(w, "# TYPE callconsent_esl_peer_refusals_total counter")
+	fmt.Fprintf(w, "callconsent_esl_peer_refusals_total %d\n", m.refusedPeers)
 	for _, name := range sortedKeys(gauges) {
 		fmt.Fprintf(w, "# TYPE callconsent_%s gauge\ncallconsent_%s %g\n", name, name, gauges[name])
 	}

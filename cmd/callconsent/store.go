@@ -15,25 +15,26 @@ import (
 type storage struct {
 	DB         *sqlite.DB
 	Pseudonyms *consent.Pseudonymizer
+	// Key says whether the key was verified against the database, created for an empty one,
+	// or adopted by a database made before key fingerprints were stored.
+	Key consent.KeyOutcome
 }
 
-// openStore opens (creating when missing) the database and the pseudonym key named in cfg.
-// The database file gets mode 0600 and WAL journaling from consent/sqlite; the key file is
-// created with mode 0600 by consent.LoadOrCreateKey.
+// openStore opens (creating when missing) the database named in cfg, then its pseudonym key:
+// a key is created only for an empty database, and a missing or different key is refused with
+// what to restore (consent.OpenKey). The database file gets mode 0600 and WAL journaling from
+// consent/sqlite; a new key file mode 0600 from consent.CreateKey.
 func openStore(ctx context.Context, cfg *Config) (*storage, error) {
-	key, err := consent.LoadOrCreateKey(cfg.KeyFile)
-	if err != nil {
-		return nil, fmt.Errorf("pseudonym key: %w", err)
-	}
-	p, err := consent.NewPseudonymizer(key)
-	if err != nil {
-		return nil, fmt.Errorf("pseudonym key %s: %w", cfg.KeyFile, err)
-	}
 	db := sqlite.NewDB(cfg.DB)
 	if err := db.Open(ctx); err != nil {
 		return nil, fmt.Errorf("open database %s: %w", cfg.DB, err)
 	}
-	return &storage{DB: db, Pseudonyms: p}, nil
+	p, outcome, err := consent.OpenKey(ctx, cfg.KeyFile, db, "database "+cfg.DB)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	return &storage{DB: db, Pseudonyms: p, Key: outcome}, nil
 }
 
 // Close closes the database.

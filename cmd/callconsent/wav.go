@@ -37,6 +37,24 @@ func (w wavInfo) String() string {
 
 var errNotWAV = errors.New("not a WAV file (no RIFF/WAVE header)")
 
+// playableWAV reads the header of a notice or invalid-choice prompt and says why FreeSWITCH
+// would not play it as one: not a WAV file, not 16-bit PCM (FreeSWITCH's native sound files;
+// anything else may play as noise or not at all), or no audio. config check reports its answer
+// and run refuses to start on it, so run never plays, nor hashes into a proof of consent, a
+// file that config check fails.
+func playableWAV(path string) (wavInfo, error) {
+	w, err := readWAVInfo(path)
+	switch {
+	case err != nil:
+		return w, err
+	case w.Format != 1 || w.Bits != 16:
+		return w, fmt.Errorf("%s: want 16-bit PCM", w)
+	case w.Channels == 0 || w.SampleRate == 0 || w.Duration == 0:
+		return w, fmt.Errorf("%s: no audio", w)
+	}
+	return w, nil
+}
+
 // readWAVInfo reads the RIFF/WAVE header of path: the "fmt " chunk and the size of "data".
 func readWAVInfo(path string) (wavInfo, error) {
 	var w wavInfo
