@@ -13,6 +13,10 @@ type app struct {
 	started         time.Time
 	pagd            *pagd
 	play            *playback
+	// parent is the application this one runs inside: FreeSWITCH runs a sendmsg that
+	// arrives while a playback or prompt plays from within that application's loop
+	// (m-callconsent-stopped: unset and transfer inside the notice's playback).
+	parent *app
 	// onHangup sets the app's variables when a hangup interrupts it and returns the
 	// Application-Response of its EXECUTE_COMPLETE.
 	onHangup func(now time.Time) string
@@ -21,7 +25,7 @@ type app struct {
 // exec runs one queued sendmsg execute.
 func (c *call) exec(r execReq) {
 	c.res.Apps = append(c.res.Apps, r.name)
-	a := &app{name: r.name, arg: r.arg, uuid: r.uuid, fromSocket: true}
+	a := &app{name: r.name, arg: r.arg, uuid: r.uuid, fromSocket: true, parent: c.cur}
 	switch r.name {
 	case "answer", "pre_answer":
 		c.start(a)
@@ -110,6 +114,7 @@ func (c *call) start(a *app) {
 	} else {
 		c.b.del("current_application_data")
 	}
+	c.b.del("current_application_response") // switch_core_session_exec clears the last app's
 	c.emit("CHANNEL_EXECUTE", siteExecute, true, appTail(a, "")...)
 	if a.arg != "" { // FreeSWITCH sets data, then application again once the app runs
 		c.b.set("current_application_data", a.arg)
@@ -118,7 +123,8 @@ func (c *call) start(a *app) {
 	c.lastApp, c.lastArg = a.name, a.arg
 }
 
-// complete fires CHANNEL_EXECUTE_COMPLETE and lets the next queued execute run.
+// complete fires CHANNEL_EXECUTE_COMPLETE and lets the next queued execute run; an
+// application that ran inside another hands the channel back to it.
 func (c *call) complete(a *app, response string) {
 	if c.cur != a {
 		return
@@ -128,7 +134,9 @@ func (c *call) complete(a *app, response string) {
 		c.b.del("current_loop")
 		c.b.del("total_loops")
 	}
-	c.cur = nil
+	if c.cur = a.parent; c.cur != nil {
+		return
+	}
 	c.runNext()
 	if len(c.dtmfQ) > 0 {
 		c.takeDTMF() // keys nobody took: the next application or the park loop will
@@ -197,6 +205,15 @@ func (c *call) transfer(a *app) {
 	c.b.set("transfer_source", src)
 	c.transferred = true
 	c.complete(a, "_none_")
+	if outer := c.cur; outer != nil { // the transfer breaks the playback it ran inside
+		resp := "_none_"
+		if outer.play != nil {
+			c.setPlaybackRead(outer.play.readBy(now), outer.play.rate)
+			c.b.set("current_application_response", "FILE PLAYED")
+			resp = "FILE%20PLAYED"
+		}
+		c.complete(outer, resp)
+	}
 	c.endSocketApp()
 	c.b.set("call_uuid", c.b.uuid)
 	c.setState("CS_ROUTING", 2, "RINGING")
@@ -208,6 +225,7 @@ func (c *call) transfer(a *app) {
 	c.complete(ans, "_none_")
 	pb := &app{name: "playback", arg: "tone_stream://%(1000,0,440);loops=20", uuid: newUUID()}
 	c.start(pb)
+	c.b.del("playback_terminator_used")
 	pb.onHangup = func(now time.Time) string {
 		c.setPlayback(now.Sub(pb.started))
 		c.b.set("current_application_response", "PLAYBACK ERROR")
@@ -288,6 +306,10 @@ func (c *call) parkDrain() {
 func (c *call) emitDTMF(d string) {
 	c.emit("DTMF", siteDTMF, false, kv{"DTMF-Digit", encode(d)}, kv{"DTMF-Duration", "2000"}, kv{"DTMF-Source", "UNKNOWN"})
 }
+
+// nests reports whether the application runs the channel's queued messages while it plays,
+// as switch_ivr_play_file's loop does: a sendmsg execute then runs inside it at once.
+func (a *app) nests() bool { return a.pagd != nil || a.play != nil }
 
 // readsDTMF reports whether the application takes keys from the queue while it runs.
 func (a *app) readsDTMF() bool {

@@ -34,6 +34,7 @@ type call struct {
 	parkSched        bool
 	socketActive     bool // socket app still running (until transfer or hangup)
 	queue            []execReq
+	nested           []execReq // executes to run inside the playing application next tick
 	starting         bool
 	cur              *app
 	hungUp, done     bool

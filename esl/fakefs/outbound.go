@@ -207,7 +207,12 @@ func (c *call) sendmsg(target string, cmd *command) {
 			if name == "record_session" && t.res.RecordSessionAt.IsZero() {
 				t.res.RecordSessionAt = time.Now()
 			}
-			t.queue = append(t.queue, execReq{name: name, arg: arg, uuid: cmd.get("Event-UUID")})
+			r := execReq{name: name, arg: arg, uuid: cmd.get("Event-UUID")}
+			if t.cur != nil && t.cur.nests() && len(t.queue) == 0 {
+				t.nest(r)
+				return
+			}
+			t.queue = append(t.queue, r)
 			t.runNext()
 		case "hangup":
 			cause := cmd.get("hangup-cause")
@@ -233,6 +238,32 @@ func (c *call) park() {
 	c.parked = true
 	c.emit("CHANNEL_PARK", sitePark, true)
 	c.runNext()
+}
+
+// nest runs an execute inside the playing application on its next media tick, with any
+// others that arrive before it, in order: switch_ivr_play_file parses the channel's queued
+// messages once per frame (m-callconsent-stopped: both replies come first, then unset and
+// transfer run inside the notice's playback).
+func (c *call) nest(r execReq) {
+	c.nested = append(c.nested, r)
+	if len(c.nested) > 1 {
+		return
+	}
+	c.after(tick, func() {
+		batch := c.nested
+		c.nested = nil
+		for _, r := range batch {
+			if c.hungUp || !c.socketActive {
+				return
+			}
+			if c.cur == nil || !c.cur.nests() {
+				c.queue = append(c.queue, r) // the player ended meanwhile
+				c.runNext()
+				continue
+			}
+			c.exec(r)
+		}
+	})
 }
 
 // runNext starts the next queued execute one tick later, if nothing runs.

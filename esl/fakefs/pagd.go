@@ -74,6 +74,9 @@ func (c *call) startPagd(a *app) {
 		return
 	}
 	a.pagd = p
+	if p.varName != "" && p.re != nil {
+		c.b.del(p.varName + "_invalid")
+	}
 	a.onHangup = func(now time.Time) string {
 		if p.phase != phaseWait {
 			c.setPlayback(now.Sub(p.phaseStart))
@@ -97,6 +100,10 @@ func (p *pagd) enter(c *call, phase int, d time.Duration, fn func()) {
 func (p *pagd) startTry(c *call) {
 	p.try++
 	p.buf = ""
+	c.b.del("read_result") // switch_ivr_read starts every try afresh
+	if p.varName != "" {
+		c.b.del(p.varName)
+	}
 	p.enter(c, phasePrompt, p.promptDur, func() {
 		c.setPlayback(p.promptDur)
 		p.enter(c, phaseWait, p.timeout, func() { p.endInput(c) })
@@ -129,23 +136,25 @@ func (p *pagd) digit(c *call, d string) {
 	p.enter(c, phaseWait, p.digitTimeout, func() { p.endInput(c) })
 }
 
-// endInput evaluates one try, setting the variables in FreeSWITCH's order
-// (read_result, then <var> or <var>_invalid).
+// endInput evaluates one try, setting the variables as switch_ivr_read and
+// switch_play_and_get_digits do: read_result, then <var>; a key the regexp refuses moves
+// from <var> to <var>_invalid, and read_result stays "success" (m-wrong-key-then-consent).
 func (p *pagd) endInput(c *call) {
 	p.gen++
 	if p.buf == "" {
 		c.b.set("read_result", "failure")
 	} else {
 		c.b.set("read_result", "success")
+		if p.varName != "" {
+			c.b.set(p.varName, p.buf)
+		}
 		if len(p.buf) >= p.min && (p.re == nil || p.re.MatchString(p.buf)) {
-			if p.varName != "" {
-				c.b.set(p.varName, p.buf)
-			}
 			c.res.DigitAccepted = time.Now()
 			c.complete(p.a, "_none_")
 			return
 		}
 		if p.varName != "" {
+			c.b.del(p.varName)
 			c.b.set(p.varName+"_invalid", p.buf)
 		}
 	}
@@ -154,9 +163,6 @@ func (p *pagd) endInput(c *call) {
 		if p.try < p.tries {
 			p.startTry(c)
 			return
-		}
-		if v, _ := c.b.get("read_result"); v != "failure" {
-			c.b.set("read_result", "failure")
 		}
 		c.complete(p.a, "_none_")
 	})

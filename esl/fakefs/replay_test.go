@@ -2,6 +2,7 @@ package fakefs
 
 import (
 	"context"
+	"fmt"
 	"net"
 	"path/filepath"
 	"slices"
@@ -135,17 +136,18 @@ func stripVariables(names []string) []string {
 // FreeSWITCH did, each with the same header names in the same order.
 func compareToTranscript(t *testing.T, got []unit, transcript string) {
 	t.Helper()
-	want := transcriptUnits(t, transcript)
+	want := racy(t, transcriptUnits(t, transcript))
+	got = racy(t, got)
 	if g, w := kinds(got), kinds(want); !slices.Equal(g, w) {
-		t.Fatalf("%s: unit sequence differs\n got: %q\nwant: %q", transcript, g, w)
+		t.Fatalf("%s: unit sequence differs %s", transcript, firstDiff(g, w))
 	}
 	for i := range want {
 		g, w := got[i], want[i]
 		if gn, wn := stripVariables(g.names()), stripVariables(w.names()); !slices.Equal(gn, wn) {
-			t.Errorf("%s unit %d (%s): header names differ\n got: %q\nwant: %q", transcript, i, w.kind(), gn, wn)
+			t.Errorf("%s unit %d (%s): header names differ %s", transcript, i, w.kind(), firstDiff(gn, wn))
 		}
 		if gv, wv := varNames(g), varNames(w); !slices.Equal(gv, wv) {
-			t.Errorf("%s unit %d (%s): variable names differ\n got: %q\nwant: %q", transcript, i, w.kind(), gv, wv)
+			t.Errorf("%s unit %d (%s): variable names differ %s", transcript, i, w.kind(), firstDiff(gv, wv))
 		}
 		if w.get("Content-Type") != "text/event-plain" && w.kind() != "connect-reply" && w.get("Controlled-Session-UUID") == "" {
 			if string(g.raw) != string(w.raw) {
@@ -153,6 +155,38 @@ func compareToTranscript(t *testing.T, got []unit, transcript string) {
 			}
 		}
 	}
+}
+
+// racy drops what the real FreeSWITCH itself sends at no fixed place: CHANNEL_PARK (before
+// or after the reply to the first sendmsg, or never when that execute reaches the socket
+// application before its park loop starts: the m-* transcripts show all three) and
+// CHANNEL_HANGUP (anywhere in the hangup sequence, d2 and the m-* transcripts), after checking
+// that there is at most one of each.
+func racy(t *testing.T, us []unit) []unit {
+	t.Helper()
+	var out []unit
+	n := map[string]int{}
+	for _, u := range us {
+		switch k := u.kind(); k {
+		case "event CHANNEL_PARK", "event CHANNEL_HANGUP":
+			if n[k]++; n[k] > 1 {
+				t.Errorf("%s twice", k)
+			}
+		default:
+			out = append(out, u)
+		}
+	}
+	return out
+}
+
+// firstDiff shows where two lists part: the common length, then a few items of each from there.
+func firstDiff(got, want []string) string {
+	i := 0
+	for i < len(got) && i < len(want) && got[i] == want[i] {
+		i++
+	}
+	tail := func(l []string) []string { return l[i:min(len(l), i+5)] }
+	return fmt.Sprintf("from item %d (of %d got, %d want):\n got: %q\nwant: %q", i, len(got), len(want), tail(got), tail(want))
 }
 
 func varNames(u unit) []string {
