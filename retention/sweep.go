@@ -17,8 +17,8 @@ type Options struct {
 	AsOf       time.Time // decide as if it were this time; dry runs only
 }
 
-// Sweep deletes what is due now. Errors on single files are logged and counted, and the sweep
-// goes on; the returned error then wraps ErrIncomplete. A guard that fires (clock, share)
+// Sweep deletes what is due now. Errors on single files are logged, counted and kept as an
+// alarm (see Stuck), and the sweep goes on; the returned error then wraps ErrIncomplete. A guard that fires (clock, share)
 // holds back new deletions but still lets committed ones (withdrawals) finish, and its error is
 // returned with the report. Only a missing folder or a failing store stops the sweep early.
 func (s *Sweeper) Sweep(ctx context.Context, o Options) (rep Report, err error) {
@@ -37,14 +37,17 @@ func (s *Sweeper) Sweep(ctx context.Context, o Options) (rep Report, err error) 
 	defer func() {
 		rep.Duration = time.Since(rep.started)
 		if err != nil {
-			rep.Error = err.Error()
+			rep.Error = consent.ErrorMessage(err)
+			if consent.ErrorCode(err) == consent.EINTERNAL {
+				rep.Error = err.Error()
+			}
 		}
 		s.logReport(rep, err)
 	}()
 	if s.root == nil {
 		return rep, consent.Errorf(consent.EINTERNAL, "sweeper not open")
 	}
-	if err := s.checkRoot(); err != nil {
+	if err := s.checkRoot(o.DryRun); err != nil {
 		return rep, err
 	}
 
@@ -85,7 +88,7 @@ func (s *Sweeper) Sweep(ctx context.Context, o Options) (rep Report, err error) 
 		}()
 	}
 	if guard != nil {
-		rep.Skipped = guard.Error()
+		rep.Skipped = consent.ErrorMessage(guard)
 	}
 
 	if o.DryRun {
@@ -97,6 +100,12 @@ func (s *Sweeper) Sweep(ctx context.Context, o Options) (rep Report, err error) 
 	}
 	execErr := s.execute(ctx, actions, now, &rep)
 	if guard == nil && ctx.Err() == nil {
+		// Every due file was tried: a stuck file not among them is stuck no more.
+		seen := make(map[string]bool, len(actions))
+		for _, a := range actions {
+			seen[a.Path] = true
+		}
+		s.alarms.keepOnly(seen)
 		s.afterSweep(ctx, now, mono, cutoff, &rep)
 	}
 	return rep, errors.Join(guard, execErr)

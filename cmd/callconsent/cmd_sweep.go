@@ -78,9 +78,10 @@ func runSweep(ctx context.Context, cfg *Config, opts sweepOptions, out, logs io.
 	}
 	defer closeInto(&err, st)
 	logger := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	sw, err := openSweeper(ctx, cfg, st.DB, logger)
-	if err != nil {
-		return err
+	sw := newSweeper(cfg, st.DB, logger)
+	// The sweep finishes committed deletions too, and counts them in its report.
+	if err := sw.OpenFolder(ctx); err != nil {
+		return fmt.Errorf("retention: %w", err)
 	}
 	defer closeInto(&err, sw)
 	stop := showProgress(logs, sw)
@@ -152,7 +153,13 @@ func writeSweepText(w io.Writer, r retention.Report) {
 	if r.Skipped != "" {
 		fmt.Fprintf(w, "guard: %s\n", r.Skipped)
 	}
-	if r.Errors > 0 {
-		fmt.Fprintf(w, "errors: %d (see the log)\n", r.Errors)
+	if len(r.Stuck) > 0 {
+		fmt.Fprintf(w, "ALARM: %d file(s) could not be deleted; they stay marked and every sweep retries them:\n", len(r.Stuck))
+		for _, st := range r.Stuck {
+			fmt.Fprintf(w, "  %s (%s): %s\n", st.Path, st.Reason, st.Error)
+		}
+	}
+	if other := r.Errors - len(r.Stuck); other > 0 {
+		fmt.Fprintf(w, "errors: %d (see the log)\n", other)
 	}
 }

@@ -23,10 +23,15 @@ func retentionPolicy(cfg *Config) retention.Policy {
 	return p
 }
 
+// newSweeper returns a sweeper for the configuration, not yet open.
+func newSweeper(cfg *Config, db *sqlite.DB, logger *slog.Logger) *retention.Sweeper {
+	return retention.NewSweeper(db, cfg.RecordingsDir, retentionPolicy(cfg), time.Now, logger) // adds system=retention
+}
+
 // openSweeper opens a sweeper on the recordings folder; Open also finishes every deletion a
 // crash interrupted, before anything else runs.
 func openSweeper(ctx context.Context, cfg *Config, db *sqlite.DB, logger *slog.Logger) (*retention.Sweeper, error) {
-	sw := retention.NewSweeper(db, cfg.RecordingsDir, retentionPolicy(cfg), time.Now, logger.With("system", "retention"))
+	sw := newSweeper(cfg, db, logger)
 	if err := sw.Open(ctx); err != nil {
 		return nil, fmt.Errorf("retention: %w", err)
 	}
