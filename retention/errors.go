@@ -11,10 +11,11 @@ import (
 // errors returned carry details after the sentinel's message (see errorf).
 var (
 	ErrRecordingsDir  = consent.Errorf(consent.EINVALID, "recordings folder missing or unreadable")
-	ErrClockBackwards = consent.Errorf(consent.ECONFLICT, "wall clock is before the last sweep: new deletions skipped")
-	ErrClockJump      = consent.Errorf(consent.ECONFLICT, "wall clock jumped ahead of the monotonic clock by more than a day: new deletions skipped")
-	ErrTooMany        = consent.Errorf(consent.ECONFLICT, "sweep would delete more than the allowed share of all recordings: refused (use force)")
+	ErrClockBackwards = consent.Errorf(consent.ECONFLICT, "wall clock is before the last sweep: new deletions held back")
+	ErrClockJump      = consent.Errorf(consent.ECONFLICT, "wall clock jumped ahead of the monotonic clock by more than a day: new deletions held back")
+	ErrTooMany        = consent.Errorf(consent.ECONFLICT, "sweep would delete more than the allowed share of all recordings: new deletions held back")
 	ErrIncomplete     = consent.Errorf(consent.ECONFLICT, "some files could not be deleted; they stay marked and every sweep retries them")
+	ErrReadOnly       = consent.Errorf(consent.EINVALID, "sweeper opened read-only: dry runs only")
 )
 
 // sweepError is one of the errors above with its details in the message. The CLI

@@ -42,14 +42,14 @@ func (s *Sweeper) checkClock(ctx context.Context, wall time.Time, mono time.Dura
 		}
 		if wall.Before(last) {
 			s.metrics.GuardClockBackwards.Add(1)
-			return fmt.Errorf("%w (now %s, last sweep %s)", ErrClockBackwards, wall.Format(time.RFC3339), last.Format(time.RFC3339))
+			return errorf(ErrClockBackwards, "now %s, last sweep %s", wall.Format(time.RFC3339), last.Format(time.RFC3339))
 		}
 	}
 	if !s.lastWall.IsZero() {
 		ahead := wall.Sub(s.lastWall) - (mono - s.lastMono)
 		if ahead > maxClockJump {
 			s.metrics.GuardClockJump.Add(1)
-			return fmt.Errorf("%w (ahead by %s)", ErrClockJump, ahead.Round(time.Second))
+			return errorf(ErrClockJump, "ahead by %s; correct the clock, or restart the daemon to accept it", ahead.Round(time.Second))
 		}
 	}
 	return nil
@@ -82,5 +82,5 @@ func (s *Sweeper) checkShare(ctx context.Context, actions []Action) error {
 		return nil
 	}
 	s.metrics.GuardShare.Add(1)
-	return fmt.Errorf("%w (%d of %d)", ErrTooMany, n, total)
+	return errorf(ErrTooMany, "%d of %d", n, total)
 }

@@ -17,7 +17,8 @@ type Report struct {
 	DryRun         bool                             `json:"dry_run,omitempty"`
 	Forced         bool                             `json:"forced,omitempty"`
 	OrphanScan     bool                             `json:"orphan_scan,omitempty"`
-	Skipped        string                           `json:"skipped,omitempty"` // the guard that held back new deletions
+	Skipped        string                           `json:"skipped,omitempty"`   // the guard that held back new deletions
+	HeldBack       int                              `json:"held_back,omitempty"` // new deletions it held back (would hold back, in a dry run)
 	Deleted        map[consent.DeletionReason]Tally `json:"deleted"`
 	NotGranted     int                              `json:"not_granted"`     // audio of calls without a grant: must be 0
 	Alarms         int                              `json:"alarms"`          // not-granted and reappeared files
@@ -68,7 +69,7 @@ func (r Report) Total() Tally {
 // logReport writes one line per sweep: info when all went well, error when anything failed or
 // a guard fired. Only counts: no path, no call.
 func (s *Sweeper) logReport(r Report, err error) {
-	attrs := []any{"dry_run", r.DryRun, "files", r.Total().Files, "bytes", r.Total().Bytes,
+	attrs := []any{"dry_run", r.DryRun, "files", r.Total().Files, "bytes", r.Total().Bytes, "held_back", r.HeldBack,
 		"not_granted", r.NotGranted, "alarms", r.Alarms, "stuck", len(r.Stuck), "errors", r.Errors, "purged_calls", r.Purged,
 		"folders_removed", r.FoldersRemoved, "orphan_scan", r.OrphanScan, "duration", r.Duration.Round(time.Millisecond)}
 	reasons := make([]string, 0, len(r.Deleted))
@@ -80,6 +81,9 @@ func (s *Sweeper) logReport(r Report, err error) {
 		attrs = append(attrs, "deleted_"+k, r.Deleted[consent.DeletionReason(k)].Files)
 	}
 	switch {
+	case err != nil && r.DryRun:
+		s.log.Info("dry run: a sweep now would not do all that is due", append(attrs, "err", r.Error)...)
+		return
 	case err != nil && r.Skipped != "" && len(r.Stuck) == 0 && r.Errors == 0:
 		s.log.Error("sweep held back by a guard", append(attrs, "err", r.Error)...)
 		return

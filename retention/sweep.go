@@ -18,9 +18,13 @@ type Options struct {
 }
 
 // Sweep deletes what is due now. Errors on single files are logged, counted and kept as an
-// alarm (see Stuck), and the sweep goes on; the returned error then wraps ErrIncomplete. A guard that fires (clock, share)
-// holds back new deletions but still lets committed ones (withdrawals) finish, and its error is
-// returned with the report. Only a missing folder or a failing store stops the sweep early.
+// alarm (see Stuck), and the sweep goes on; the returned error then wraps ErrIncomplete. A guard
+// that fires (clock, share) holds back new deletions but still lets committed ones
+// (withdrawals) finish; its error is returned with the report. Only a missing folder or a
+// failing store stops the sweep early.
+//
+// A dry run decides by the clock it has even when a guard would hold the sweep back, and reports
+// both: what is due, and that the guard would hold back HeldBack of it. It writes nothing.
 func (s *Sweeper) Sweep(ctx context.Context, o Options) (rep Report, err error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -33,6 +37,9 @@ func (s *Sweeper) Sweep(ctx context.Context, o Options) (rep Report, err error) 
 		now = o.AsOf.UTC()
 	}
 	rep = newReport(now, o)
+	if s.readOnly && !o.DryRun {
+		return rep, ErrReadOnly
+	}
 	s.metrics.Sweeps.Add(1)
 	defer func() {
 		rep.Duration = time.Since(rep.started)
@@ -56,39 +63,39 @@ func (s *Sweeper) Sweep(ctx context.Context, o Options) (rep Report, err error) 
 		guard = s.checkClock(ctx, wall, mono)
 	}
 	cutoff := now.Add(-s.policy.Retention)
-	var actions []Action
-	if guard != nil {
-		// Time cannot be trusted: finish only what was decided before.
-		inv, err := s.dueRows(ctx, time.Time{})
-		if err != nil {
-			return rep, err
-		}
-		actions = resumeOnly(Due(inv, now, s.policy))
-	} else {
-		rep.OrphanScan, err = s.orphanScanDue(ctx, now, o)
-		if err != nil {
-			return rep, err
-		}
-		inv, walked, err := s.inventory(ctx, cutoff, rep.OrphanScan)
-		if err != nil {
-			return rep, err
-		}
-		rep.Errors += walked.Errors
-		actions = Due(inv, now, s.policy)
-		if !o.Force {
-			guard = s.checkShare(ctx, actions)
-		}
-		if guard != nil {
-			actions = resumeOnly(actions)
-		}
+	// The inventory is taken even when the clock guard fired: a sweep held back says how much
+	// it held back, and a dry run what it would delete. Only what was decided before (resumed
+	// deletions) is carried out under a guard.
+	rep.OrphanScan, err = s.orphanScanDue(ctx, now, o)
+	if err != nil {
+		return rep, err
+	}
+	inv, walked, err := s.inventory(ctx, cutoff, rep.OrphanScan)
+	if err != nil {
+		return rep, err
+	}
+	rep.Errors += walked.Errors
+	actions := Due(inv, now, s.policy)
+	if guard == nil && !o.Force {
+		guard = s.checkShare(ctx, actions)
+	}
+	if !o.DryRun && guard == nil {
 		defer func() {
-			if !o.DryRun && ctx.Err() == nil {
+			if ctx.Err() == nil {
 				rep.FoldersRemoved = s.walker.removeEmpty(walked.Old)
 			}
 		}()
 	}
 	if guard != nil {
 		rep.Skipped = consent.ErrorMessage(guard)
+		if consent.ErrorCode(guard) == consent.EINTERNAL {
+			rep.Skipped = guard.Error()
+		}
+		resumed := resumeOnly(actions)
+		rep.HeldBack = len(actions) - len(resumed)
+		if !o.DryRun {
+			actions = resumed
+		}
 	}
 
 	if o.DryRun {

@@ -35,6 +35,7 @@ type Sweeper struct {
 	mu         sync.Mutex
 	root       *os.Root
 	walker     *walker
+	readOnly   bool      // opened by OpenReadOnly: dry runs only
 	lastWall   time.Time // wall and monotonic time of the last unguarded sweep of this process
 	lastMono   time.Duration
 	checkpoint bool   // a checkpoint failed and is owed
@@ -75,6 +76,17 @@ func (s *Sweeper) Open(ctx context.Context) error {
 		s.Close()
 		return fmt.Errorf("recover deletions: %w", err)
 	}
+	return nil
+}
+
+// OpenReadOnly opens the recordings folder for dry runs only: nothing is recovered, and Sweep
+// refuses to run without Options.DryRun. With a store opened read-only too, a dry run changes
+// no file and no row.
+func (s *Sweeper) OpenReadOnly(ctx context.Context) error {
+	if err := s.OpenFolder(ctx); err != nil {
+		return err
+	}
+	s.readOnly = true
 	return nil
 }
 
@@ -165,6 +177,8 @@ func (s *Sweeper) Recover(ctx context.Context) (Report, error) {
 	rep := newReport(now, Options{})
 	if s.root == nil {
 		return rep, consent.Errorf(consent.EINTERNAL, "sweeper not open")
+	} else if s.readOnly {
+		return rep, ErrReadOnly
 	}
 	// A replaced folder must not be recovered through the old handle: the files there are not
 	// the ones FreeSWITCH writes, and a missing file counts as deleted.

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -10,6 +11,7 @@ import (
 	"time"
 
 	"github.com/callconsent/callconsent/consent"
+	"github.com/callconsent/callconsent/consent/sqlite"
 	"github.com/callconsent/callconsent/retention"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
@@ -72,29 +74,70 @@ recordings (--force overrides the last two).
 }
 
 func runSweep(ctx context.Context, cfg *Config, opts sweepOptions, out, logs io.Writer) (err error) {
-	st, err := openStore(ctx, cfg)
-	if err != nil {
-		return err
-	}
-	defer closeInto(&err, st)
 	logger := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	sw := newSweeper(cfg, st.DB, logger)
-	// The sweep finishes committed deletions too, and counts them in its report.
-	if err := sw.OpenFolder(ctx); err != nil {
-		return fmt.Errorf("retention: %w", err)
+	var sw *retention.Sweeper
+	if opts.DryRun {
+		var db *sqlite.DB
+		if sw, db, err = openDryRun(ctx, cfg, logger); err != nil {
+			return err
+		}
+		defer closeInto(&err, db)
+	} else {
+		var st *storage
+		if st, err = openStore(ctx, cfg); err != nil {
+			return err
+		}
+		defer closeInto(&err, st)
+		sw = newSweeper(cfg, st.DB, logger)
+		// The sweep finishes committed deletions too, and counts them in its report.
+		if err = sw.OpenFolder(ctx); err != nil {
+			return fmt.Errorf("retention: %w", err)
+		}
 	}
 	defer closeInto(&err, sw)
 	stop := showProgress(logs, sw)
 	rep, err := sw.Sweep(ctx, retention.Options{DryRun: opts.DryRun, Force: opts.Force, OrphanScan: opts.Orphans, AsOf: opts.AsOf.t})
 	stop()
+	hint := guardHint(err)
 	if opts.Output == outputJSON {
 		if werr := writeJSON(out, rep); werr != nil {
 			return werr
 		}
 	} else {
-		writeSweepText(out, rep)
+		writeSweepText(out, rep, hint)
+	}
+	if hint != "" && consent.ErrorCode(err) == consent.ECONFLICT {
+		return consent.Errorf(consent.ECONFLICT, "%s; %s", consent.ErrorMessage(err), hint)
 	}
 	return err
+}
+
+// openDryRun opens what a dry run reads, read-only: the database (which must exist; no key is
+// needed) and the recordings folder. Nothing is recovered, created or written.
+func openDryRun(ctx context.Context, cfg *Config, logger *slog.Logger) (*retention.Sweeper, *sqlite.DB, error) {
+	db := sqlite.NewDB(cfg.DB)
+	if err := db.OpenReadOnly(ctx); consent.ErrorCode(err) == consent.ENOTFOUND {
+		return nil, nil, consent.Errorf(consent.ENOTFOUND, "sweep --dry-run: no database at %s: nothing to report (a dry run creates nothing; check --db or --data-dir)", cfg.DB)
+	} else if err != nil {
+		return nil, nil, fmt.Errorf("open database %s read-only: %w", cfg.DB, err)
+	}
+	sw := newSweeper(cfg, db, logger)
+	if err := sw.OpenReadOnly(ctx); err != nil {
+		db.Close()
+		return nil, nil, fmt.Errorf("retention: %w", err)
+	}
+	return sw, db, nil
+}
+
+// guardHint says what an operator can do about the guard that held a sweep back, if one did.
+func guardHint(err error) string {
+	switch {
+	case errors.Is(err, retention.ErrTooMany):
+		return "if these deletions are right (e.g. retention was shortened), make them with `callconsent sweep --force`"
+	case errors.Is(err, retention.ErrClockBackwards), errors.Is(err, retention.ErrClockJump):
+		return "check the system clock; if it is right, `callconsent sweep --force` sweeps by it now"
+	}
+	return ""
 }
 
 // showProgress prints a live count of deleted files on a terminal, for sweeps of many files.
@@ -127,12 +170,15 @@ func showProgress(w io.Writer, sw *retention.Sweeper) (stop func()) {
 	return func() { close(done); <-finished }
 }
 
-func writeSweepText(w io.Writer, r retention.Report) {
-	verb := "deleted"
+func writeSweepText(w io.Writer, r retention.Report, hint string) {
+	verb, mode := "deleted", ""
 	if r.DryRun {
-		verb = "would delete"
+		verb, mode = "would delete", ", dry run: nothing changed"
 	}
-	fmt.Fprintf(w, "sweep as of %s (%s)\n", r.AsOf.Format(time.RFC3339), r.Duration.Round(time.Millisecond))
+	if r.Forced {
+		mode += ", forced"
+	}
+	fmt.Fprintf(w, "sweep as of %s (%s%s)\n", r.AsOf.Format(time.RFC3339), r.Duration.Round(time.Millisecond), mode)
 	reasons := make([]consent.DeletionReason, 0, len(r.Deleted))
 	for k := range r.Deleted {
 		reasons = append(reasons, k)
@@ -147,11 +193,21 @@ func writeSweepText(w io.Writer, r retention.Report) {
 	if !r.DryRun {
 		fmt.Fprintf(w, "purged call rows: %d, empty folders removed: %d\n", r.Purged, r.FoldersRemoved)
 	}
-	if r.NotGranted > 0 {
+	if r.NotGranted > 0 && r.DryRun {
+		fmt.Fprintf(w, "ALARM: %d audio file(s) of calls without a grant exist and would be deleted\n", r.NotGranted)
+	} else if r.NotGranted > 0 {
 		fmt.Fprintf(w, "ALARM: %d audio file(s) of calls without a grant existed and were deleted\n", r.NotGranted)
 	}
 	if r.Skipped != "" {
-		fmt.Fprintf(w, "guard: %s\n", r.Skipped)
+		fmt.Fprintf(w, "GUARD: %s\n", r.Skipped)
+		if r.DryRun {
+			fmt.Fprintf(w, "  a sweep now would hold back %d of the file(s) above and delete only committed ones\n", r.HeldBack)
+		} else {
+			fmt.Fprintf(w, "  held back %d file(s); committed deletions (withdrawals) went ahead\n", r.HeldBack)
+		}
+		if hint != "" {
+			fmt.Fprintf(w, "  %s\n", hint)
+		}
 	}
 	if len(r.Stuck) > 0 {
 		fmt.Fprintf(w, "ALARM: %d file(s) could not be deleted; they stay marked and every sweep retries them:\n", len(r.Stuck))
