@@ -18,7 +18,7 @@ var (
 	ErrReadOnly       = consent.Errorf(consent.EINVALID, "sweeper opened read-only: dry runs only")
 )
 
-// sweepError is one of the errors above with its details in the message. The CLI
+// sweepError is one or more of the errors above with their details in one message. The CLI
 // prints a coded error's message alone, so the details (which file, which counts) must be part
 // of it; errors.Is still finds each sentinel, and errors.As finds the detailed *consent.Error.
 type sweepError struct {
@@ -32,6 +32,17 @@ func (e *sweepError) Unwrap() []error { return append([]error{e.detailed}, e.cau
 // errorf returns sentinel with ": " and the formatted details appended to its message.
 func errorf(sentinel *consent.Error, format string, args ...any) error {
 	return &sweepError{detailed: consent.Errorf(sentinel.Code, sentinel.Message+": "+format, args...), causes: []error{sentinel}}
+}
+
+// join is errors.Join for the guard and the deletion errors of one sweep. When both are coded
+// and not internal, their messages are joined into one, with the guard's code: a held back sweep
+// that also could not delete a file says both.
+func join(guard, exec error) error {
+	if guard == nil || exec == nil || consent.ErrorCode(guard) == consent.EINTERNAL || consent.ErrorCode(exec) == consent.EINTERNAL {
+		return errors.Join(guard, exec)
+	}
+	return &sweepError{detailed: consent.Errorf(consent.ErrorCode(guard), "%s; %s", consent.ErrorMessage(guard), consent.ErrorMessage(exec)),
+		causes: []error{guard, exec}}
 }
 
 // dirError is ErrRecordingsDir for the folder dir.

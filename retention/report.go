@@ -17,8 +17,10 @@ type Report struct {
 	DryRun         bool                             `json:"dry_run,omitempty"`
 	Forced         bool                             `json:"forced,omitempty"`
 	OrphanScan     bool                             `json:"orphan_scan,omitempty"`
-	Skipped        string                           `json:"skipped,omitempty"`   // the guard that held back new deletions
-	HeldBack       int                              `json:"held_back,omitempty"` // new deletions it held back (would hold back, in a dry run)
+	Skipped        string                           `json:"skipped,omitempty"`     // the guard that held back new deletions
+	HeldBack       int                              `json:"held_back,omitempty"`   // new deletions it held back (would hold back, in a dry run)
+	Approval       string                           `json:"approval,omitempty"`    // a stored --force approval that let the share guard pass, or the one stored now
+	ClockReset     string                           `json:"clock_reset,omitempty"` // a stored last-sweep time in the future was discarded (an alarm)
 	Deleted        map[consent.DeletionReason]Tally `json:"deleted"`
 	NotGranted     int                              `json:"not_granted"`     // audio of calls without a grant: must be 0
 	Alarms         int                              `json:"alarms"`          // not-granted and reappeared files

@@ -2,7 +2,6 @@ package retention
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
@@ -20,8 +19,8 @@ type Options struct {
 // Sweep deletes what is due now. Errors on single files are logged, counted and kept as an
 // alarm (see Stuck), and the sweep goes on; the returned error then wraps ErrIncomplete. A guard
 // that fires (clock, share) holds back new deletions but still lets committed ones
-// (withdrawals) finish; its error is returned with the report. Only a missing folder or a
-// failing store stops the sweep early.
+// (withdrawals) finish; its error is returned with the report and stays an alarm until a sweep
+// passes. Only a missing folder or a failing store stops the sweep early.
 //
 // A dry run decides by the clock it has even when a guard would hold the sweep back, and reports
 // both: what is due, and that the guard would hold back HeldBack of it. It writes nothing.
@@ -60,7 +59,7 @@ func (s *Sweeper) Sweep(ctx context.Context, o Options) (rep Report, err error) 
 
 	var guard error
 	if o.AsOf.IsZero() && !o.Force {
-		guard = s.checkClock(ctx, wall, mono)
+		guard = s.checkClock(ctx, wall, mono, o.DryRun, &rep)
 	}
 	cutoff := now.Add(-s.policy.Retention)
 	// The inventory is taken even when the clock guard fired: a sweep held back says how much
@@ -77,7 +76,7 @@ func (s *Sweeper) Sweep(ctx context.Context, o Options) (rep Report, err error) 
 	rep.Errors += walked.Errors
 	actions := Due(inv, now, s.policy)
 	if guard == nil && !o.Force {
-		guard = s.checkShare(ctx, actions)
+		guard = s.checkShare(ctx, actions, now, &rep)
 	}
 	if !o.DryRun && guard == nil {
 		defer func() {
@@ -105,6 +104,18 @@ func (s *Sweeper) Sweep(ctx context.Context, o Options) (rep Report, err error) 
 		}
 		return rep, guard
 	}
+	if guard != nil {
+		s.alarms.raise(AlarmKindGuard, fmt.Sprintf("%s (%d file(s) held back)", rep.Skipped, rep.HeldBack))
+	} else {
+		s.alarms.clear(AlarmKindGuard)
+	}
+	var forcedN, forcedTotal int
+	var forcedOver bool
+	if o.Force {
+		if forcedN, forcedTotal, forcedOver, err = s.share(ctx, actions); err != nil {
+			return rep, err
+		}
+	}
 	execErr := s.execute(ctx, actions, now, &rep)
 	if guard == nil && ctx.Err() == nil {
 		// Every due file was tried: a stuck file not among them is stuck no more.
@@ -113,9 +124,18 @@ func (s *Sweeper) Sweep(ctx context.Context, o Options) (rep Report, err error) 
 			seen[a.Path] = true
 		}
 		s.alarms.keepOnly(seen)
+		if forcedOver {
+			if a, err := s.approve(ctx, now, forcedN, forcedTotal); err != nil {
+				s.log.Error("store the approval of a forced sweep failed", "err", err)
+				rep.Errors++
+			} else {
+				rep.Approval = "share guard overridden and the approval stored: " + a.String() + "; later sweeps under these settings proceed"
+				s.log.Warn("share guard overridden by an operator; approval stored", "files", forcedN, "total", forcedTotal)
+			}
+		}
 		s.afterSweep(ctx, now, mono, cutoff, &rep)
 	}
-	return rep, errors.Join(guard, execErr)
+	return rep, join(guard, execErr)
 }
 
 // afterSweep purges call metadata past retention, checkpoints the WAL so that deleted

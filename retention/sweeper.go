@@ -31,6 +31,10 @@ type Sweeper struct {
 	Monotonic func() time.Duration
 	// BatchSize is how many files share one mark and one finish commit.
 	BatchSize int
+	// Interval is the time between two scheduled sweeps (see ScheduleInterval). A stored time
+	// of the last sweep that lies in the future holds new deletions back for one Interval,
+	// then it is discarded with an alarm. Defaults to the interval of DefaultSchedule.
+	Interval time.Duration
 
 	mu         sync.Mutex
 	root       *os.Root
@@ -56,6 +60,7 @@ func NewSweeper(store Store, dir string, p Policy, now func() time.Time, logger 
 		log:       logger.With("system", "retention"),
 		Monotonic: func() time.Duration { return time.Since(start) },
 		BatchSize: 2000,
+		Interval:  defaultInterval,
 		failpoint: armedFailpoint(),
 	}
 	s.alarms.now = now

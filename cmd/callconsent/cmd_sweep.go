@@ -88,7 +88,9 @@ func runSweep(ctx context.Context, cfg *Config, opts sweepOptions, out, logs io.
 			return err
 		}
 		defer closeInto(&err, st)
-		sw = newSweeper(cfg, st.DB, logger)
+		if sw, err = newSweeper(cfg, st.DB, logger); err != nil {
+			return err
+		}
 		// The sweep finishes committed deletions too, and counts them in its report.
 		if err = sw.OpenFolder(ctx); err != nil {
 			return fmt.Errorf("retention: %w", err)
@@ -121,8 +123,11 @@ func openDryRun(ctx context.Context, cfg *Config, logger *slog.Logger) (*retenti
 	} else if err != nil {
 		return nil, nil, fmt.Errorf("open database %s read-only: %w", cfg.DB, err)
 	}
-	sw := newSweeper(cfg, db, logger)
-	if err := sw.OpenReadOnly(ctx); err != nil {
+	sw, err := newSweeper(cfg, db, logger)
+	if err == nil {
+		err = sw.OpenReadOnly(ctx)
+	}
+	if err != nil {
 		db.Close()
 		return nil, nil, fmt.Errorf("retention: %w", err)
 	}
@@ -133,7 +138,7 @@ func openDryRun(ctx context.Context, cfg *Config, logger *slog.Logger) (*retenti
 func guardHint(err error) string {
 	switch {
 	case errors.Is(err, retention.ErrTooMany):
-		return "if these deletions are right (e.g. retention was shortened), make them with `callconsent sweep --force`"
+		return "if these deletions are right (e.g. retention was shortened), approve them with `callconsent sweep --force`: later sweeps under the same settings then proceed"
 	case errors.Is(err, retention.ErrClockBackwards), errors.Is(err, retention.ErrClockJump):
 		return "check the system clock; if it is right, `callconsent sweep --force` sweeps by it now"
 	}
@@ -208,6 +213,12 @@ func writeSweepText(w io.Writer, r retention.Report, hint string) {
 		if hint != "" {
 			fmt.Fprintf(w, "  %s\n", hint)
 		}
+	}
+	if r.Approval != "" {
+		fmt.Fprintf(w, "approval: %s\n", r.Approval)
+	}
+	if r.ClockReset != "" {
+		fmt.Fprintf(w, "ALARM: %s\n", r.ClockReset)
 	}
 	if len(r.Stuck) > 0 {
 		fmt.Fprintf(w, "ALARM: %d file(s) could not be deleted; they stay marked and every sweep retries them:\n", len(r.Stuck))

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -12,6 +13,8 @@ import (
 	"time"
 
 	"github.com/callconsent/callconsent/consent"
+	"github.com/callconsent/callconsent/esl/fakefs"
+	"github.com/callconsent/callconsent/retention"
 )
 
 // trialConfig returns the configuration of a --data-dir trial in a new folder, with an empty
@@ -139,7 +142,9 @@ func TestSweepDryRun_ChangesNothing(t *testing.T) {
 }
 
 // Retention shortened: the share guard holds the sweep back. A dry run reports what is due AND
-// that the guard would hold it back, naming the real flag; the sweep exits 4 saying the same.
+// that the guard would hold it back, naming the real flag; the sweep exits 4 saying the same;
+// `sweep --force` deletes and stores the approval, after which a sweep under the same settings
+// proceeds even past the share (R-RETAIN-1).
 func TestSweep_ShareGuard(t *testing.T) {
 	ctx := context.Background()
 	cfg := trialConfig(t, "--retention", "720h")
@@ -165,5 +170,86 @@ func TestSweep_ShareGuard(t *testing.T) {
 		if countExisting(t, expired) != 143 {
 			t.Fatalf("dry run %v: a held back sweep deleted", dry)
 		}
+	}
+
+	var out bytes.Buffer
+	if err := runSweep(ctx, cfg, sweepOptions{Force: true}, &out, io.Discard); err != nil || countExisting(t, expired) != 0 {
+		t.Fatalf("forced sweep: %v\n%s", err, out.String())
+	}
+	if !strings.Contains(out.String(), "approval stored") {
+		t.Errorf("forced sweep output:\n%s", out.String())
+	}
+	// More recordings expire in bulk under the same settings: no operator needed again.
+	later := seedRecordings(t, cfg, 150, time.Now().Add(-31*24*time.Hour))
+	out.Reset()
+	if err := runSweep(ctx, cfg, sweepOptions{}, &out, io.Discard); err != nil || countExisting(t, later) != 0 {
+		t.Fatalf("sweep under the approved settings: %v\n%s", err, out.String())
+	}
+}
+
+// A stored last-sweep time in the future holds new deletions back with a clear error and hint,
+// in a dry run too, and is discarded after one sweep interval instead of for months.
+func TestSweep_ClockGuard(t *testing.T) {
+	ctx := context.Background()
+	cfg := trialConfig(t, "--sweep-schedule", "@every 1s")
+	expired := seedRecordings(t, cfg, 1, time.Now().Add(-330*24*time.Hour))
+	st, err := openStore(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.DB.SetSweepState(ctx, "last-sweep", time.Now().Add(300*24*time.Hour).UTC().Format(time.RFC3339Nano)); err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+
+	for _, dry := range []bool{true, false} {
+		var out bytes.Buffer
+		err := runSweep(ctx, cfg, sweepOptions{DryRun: dry}, &out, io.Discard)
+		if exitCode(err, true) != exitConflict || !strings.Contains(errorText(err), "wall clock is before the last sweep") ||
+			!strings.Contains(errorText(err), "`callconsent sweep --force`") {
+			t.Fatalf("dry run %v: exit %d, %v", dry, exitCode(err, true), err)
+		}
+		if dry && !strings.Contains(out.String(), "would delete: 1 file(s)") {
+			t.Errorf("dry run output:\n%s", out.String())
+		}
+		if countExisting(t, expired) != 1 {
+			t.Fatal("deleted under the clock guard")
+		}
+	}
+	time.Sleep(1100 * time.Millisecond) // one interval of the schedule
+	var out bytes.Buffer
+	if err := runSweep(ctx, cfg, sweepOptions{}, &out, io.Discard); err != nil || countExisting(t, expired) != 0 {
+		t.Fatalf("sweep one interval later: %v\n%s", err, out.String())
+	}
+	if !strings.Contains(out.String(), "ALARM: the stored time of the last sweep") {
+		t.Errorf("the discard is not reported:\n%s", out.String())
+	}
+}
+
+// The daemon's scheduled sweep held back by the share guard is an alarm: status lists it and
+// exits 5. After an operator's `sweep --force`, the next scheduled sweep under the same
+// settings proceeds and the alarm ends.
+func TestStatus_GuardAlarm(t *testing.T) {
+	h := startHarness(t, fakefs.Config{}, "--retention", "720h")
+	seedRecordings(t, h.cfg, 150, time.Now().Add(-40*24*time.Hour))
+	if _, err := h.d.sweeper.Sweep(h.ctx, retention.Options{}); !errors.Is(err, retention.ErrTooMany) {
+		t.Fatalf("scheduled sweep: %v, want the share guard", err)
+	}
+	var out bytes.Buffer
+	err := runStatus(h.ctx, h.cfg, statusOptions{}, &out)
+	if exitCode(err, true) != exitAlarm || !strings.Contains(out.String(), "ALARM guard since") || !strings.Contains(out.String(), "150 of 150") {
+		t.Fatalf("status: exit %d, %v\n%s", exitCode(err, true), err, out.String())
+	}
+
+	if err := runSweep(h.ctx, h.cfg, sweepOptions{Force: true}, io.Discard, io.Discard); err != nil {
+		t.Fatalf("forced sweep: %v", err)
+	}
+	later := seedRecordings(t, h.cfg, 150, time.Now().Add(-35*24*time.Hour))
+	if rep, err := h.d.sweeper.Sweep(h.ctx, retention.Options{}); err != nil || rep.Total().Files != 150 || countExisting(t, later) != 0 {
+		t.Fatalf("scheduled sweep after the approval: %v %+v", err, rep)
+	}
+	out.Reset()
+	if err := runStatus(h.ctx, h.cfg, statusOptions{}, &out); err != nil || !strings.Contains(out.String(), "alarms: none") {
+		t.Fatalf("status after the approval: %v\n%s", err, out.String())
 	}
 }

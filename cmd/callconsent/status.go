@@ -35,6 +35,7 @@ func (d *daemon) status() *daemonStatus {
 		gauges["sweep_not_granted_total"] = float64(m.NotGranted.Load())
 		gauges["sweep_guard_refusals_total"] = float64(m.GuardDir.Load() + m.GuardClockBackwards.Load() + m.GuardClockJump.Load() + m.GuardShare.Load())
 		gauges["sweep_alarms_total"] = float64(m.Alarms.Load())
+		gauges["sweep_clock_discarded_total"] = float64(m.ClockDiscarded.Load())
 		alarms = d.sweeper.Alarms()
 		stuck := 0
 		for _, a := range alarms {
