@@ -30,7 +30,7 @@ type sweepOptions struct {
 func (o *sweepOptions) AddFlags(fs *pflag.FlagSet) {
 	fs.BoolVar(&o.DryRun, "dry-run", false, "report what a sweep would delete; delete nothing")
 	fs.Var(&o.AsOf, "as-of", "with --dry-run: decide as if it were this time (RFC 3339 or YYYY-MM-DD, UTC)")
-	fs.BoolVar(&o.Force, "force", false, "override the clock guards and max-delete-share (an operator's decision)")
+	fs.BoolVar(&o.Force, "force", false, "override the clock guards and max-delete-share (an operator's decision; overriding the share guard stores the approval for later sweeps under the same settings)")
 	fs.BoolVar(&o.Orphans, "orphans", false, "also scan the recent folders for files without a row now (otherwise once a day)")
 	addOutputFlag(fs, &o.Output)
 }
@@ -49,14 +49,27 @@ committed, file unlinked inside recordings-dir (symlinks never followed), folder
 tombstone committed. Afterwards expired call metadata is purged and the WAL truncated.
 
 The daemon runs the same sweep on sweep-schedule; this command is for operators and
-audits. Guards refuse to delete, with an error, when the recordings folder is missing, the
-clock went backwards or jumped, or a sweep would delete more than max-delete-share of all
-recordings (--force overrides the last two).
+audits. A file that cannot be deleted (a folder not writable, a symlink) blocks only
+itself: it stays marked, every sweep retries it, and it is named in the output, in the
+log and in status as an alarm (exit 4). A missing recordings folder fails the sweep.
+
+Guards hold new deletions back (committed ones still go ahead), with exit 4 and an alarm
+in status, when the clock is before the last sweep or jumped ahead, or when a sweep would
+delete more than max-delete-share of all recordings. --force overrides them; when it
+overrides the share guard, the approval is stored (time, retention, max-delete-share,
+counts) and later sweeps under the same settings proceed. A stored last-sweep time in
+the future is discarded, with an alarm, once the clock has stayed behind it for one
+sweep-schedule interval.
+
+--dry-run opens the database read-only and changes no file and no row (a missing database
+is an error, exit 3). Under a guard it reports what is due and that the guard would hold
+it back (exit 4).
 
 ` + exitCodesHelp,
 		Example: `  callconsent sweep --dry-run
   callconsent sweep --dry-run --as-of 2027-03-01 --output json
-  callconsent sweep --orphans`,
+  callconsent sweep --orphans
+  callconsent --retention 720h sweep --force   # after shortening retention: approve the backlog`,
 		Args: exactArgs(),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if !opts.AsOf.t.IsZero() && !opts.DryRun {

@@ -49,6 +49,12 @@ recording stopped in FreeSWITCH (uuid_record stop), the partial file deleted, an
 recording afterwards (R-WITHDRAW-2). Without a daemon the command deletes directly and
 says so. Each deletion leaves a tombstone (call UUID, time, reason withdrawal, bytes).
 
+The withdrawal is committed first, always. Audio that cannot be deleted now (the
+recordings folder is missing or unreadable, a file is stuck) stays committed for
+deletion, and the next sweep that can deletes it: the command then prints "consent
+withdrawn; N file(s) await deletion: <why>" and exits 4. An unknown call is one "not
+found" line (exit 3), and nothing is withdrawn.
+
 It prints the calls, files and bytes deleted and exits 4 if anything could not be done.
 
 ` + exitCodesHelp,
