@@ -161,8 +161,15 @@ func (w *Withdrawer) deleteCommitted(ctx context.Context, req WithdrawRequest, r
 			whys = append(whys, why)
 		}
 	}
+	if len(whys) > maxWhys {
+		whys = append(whys[:maxWhys], fmt.Sprintf("and %d more", len(whys)-maxWhys))
+	}
 	res.PendingWhy = strings.Join(whys, "; ")
 }
+
+// maxWhys bounds the reasons a withdrawal lists for files that await deletion; the sweep and
+// status list every stuck file.
+const maxWhys = 3
 
 // describe is an error as an operator reads it: a coded error's message stands alone; any other
 // error is shown whole (this codebase puts no personal data into errors).

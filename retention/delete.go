@@ -52,7 +52,7 @@ func incompleteError(rep *Report) error {
 	return errorf(ErrIncomplete, "%s", strings.Join(parts, "; "))
 }
 
-// stuck records that the deletion of a failed: in the report, in the sweeper's alarm, and in
+// stuck records that the deletion of action a failed: in the report, in the sweeper's alarm, and in
 // the log with the path below the recordings folder (no personal data there).
 func (s *Sweeper) stuck(a Action, rel string, err error, rep *Report) {
 	if rel == "" {

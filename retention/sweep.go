@@ -11,7 +11,7 @@ import (
 // Options change one sweep.
 type Options struct {
 	DryRun     bool      // decide and report, delete nothing, remember nothing
-	Force      bool      // override the clock guards and the share guard (an operator's call)
+	Force      bool      // override the clock guards and the share guard (an operator's call, stored as approval)
 	OrphanScan bool      // scan the recent folders for orphans now, not only when due
 	AsOf       time.Time // decide as if it were this time; dry runs only
 }
