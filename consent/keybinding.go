@@ -73,9 +73,7 @@ func OpenKey(ctx context.Context, path string, store KeyStore, storeName string)
 		}
 		outcome = KeyCreated
 	case errors.Is(err, fs.ErrNotExist):
-		return nil, "", Errorf(EINVALID, "pseudonym key %s is missing, but %s %s: restore that key file "+
-			"from backup to %s (mode 0600); it must be the key this database was made with. No new key is "+
-			"made: it would leave every stored caller unfindable by phone number", path, storeName, b.holds(), path)
+		return nil, "", missingKey(path, storeName, b)
 	case err != nil:
 		return nil, "", fmt.Errorf("pseudonym key: %w", err)
 	}
@@ -93,11 +91,50 @@ func OpenKey(ctx context.Context, path string, store KeyStore, storeName string)
 		}
 	}
 	if b.Fingerprint != fp {
-		return nil, "", Errorf(EINVALID, "pseudonym key %s (fingerprint %s) is not the key %s was made with "+
-			"(fingerprint %s): restore the right key file from backup to %s; with any other key, withdrawal "+
-			"by phone number finds none of the stored callers", path, shortPrint(fp), storeName, shortPrint(b.Fingerprint), path)
+		return nil, "", wrongKey(path, fp, storeName, b)
 	}
 	return p, outcome, nil
+}
+
+// CheckKey refuses what OpenKey refuses, for a reader that promises to change nothing (sweep
+// --dry-run): a missing key beside a store that is not empty, a key the store was not made
+// with. It creates no key and stores no fingerprint.
+func CheckKey(ctx context.Context, path string, store interface {
+	KeyBinding(ctx context.Context) (KeyBinding, error)
+}, storeName string) error {
+	b, err := store.KeyBinding(ctx)
+	if err != nil {
+		return fmt.Errorf("pseudonym key binding: %w", err)
+	}
+	key, err := LoadKey(path)
+	switch {
+	case errors.Is(err, fs.ErrNotExist) && b.Empty():
+		return nil
+	case errors.Is(err, fs.ErrNotExist):
+		return missingKey(path, storeName, b)
+	case err != nil:
+		return fmt.Errorf("pseudonym key: %w", err)
+	}
+	p, err := NewPseudonymizer(key)
+	if err != nil {
+		return err
+	}
+	if fp := p.KeyFingerprint(); b.Fingerprint != "" && b.Fingerprint != fp {
+		return wrongKey(path, fp, storeName, b)
+	}
+	return nil
+}
+
+func missingKey(path, storeName string, b KeyBinding) error {
+	return Errorf(EINVALID, "pseudonym key %s is missing, but %s %s: restore that key file "+
+		"from backup to %s (mode 0600); it must be the key this database was made with. No new key is "+
+		"made: it would leave every stored caller unfindable by phone number", path, storeName, b.holds(), path)
+}
+
+func wrongKey(path, fp, storeName string, b KeyBinding) error {
+	return Errorf(EINVALID, "pseudonym key %s (fingerprint %s) is not the key %s was made with "+
+		"(fingerprint %s): restore the right key file from backup to %s; with any other key, withdrawal "+
+		"by phone number finds none of the stored callers", path, shortPrint(fp), storeName, shortPrint(b.Fingerprint), path)
 }
 
 // holds describes what makes a store non-empty, without any personal data.

@@ -30,9 +30,39 @@ func (s *Sweeper) execute(ctx context.Context, actions []Action, now time.Time, 
 	}
 	if rep.Errors > 0 {
 		s.metrics.Errors.Add(int64(rep.Errors))
-		return fmt.Errorf("%w: %d errors", ErrIncomplete, rep.Errors)
+		return incompleteError(rep)
 	}
 	return nil
+}
+
+// incompleteError is ErrIncomplete naming the first stuck files, so that the command that hit
+// them shows where to look.
+func incompleteError(rep *Report) error {
+	var parts []string
+	for i, st := range rep.Stuck {
+		if i == 3 {
+			parts = append(parts, fmt.Sprintf("and %d more", len(rep.Stuck)-i))
+			break
+		}
+		parts = append(parts, st.Path+": "+st.Error)
+	}
+	if other := rep.Errors - len(rep.Stuck); other > 0 {
+		parts = append(parts, fmt.Sprintf("%d other error(s), see the log", other))
+	}
+	return errorf(ErrIncomplete, "%s", strings.Join(parts, "; "))
+}
+
+// stuck records that the deletion of action a failed: in the report, in the sweeper's alarm, and in
+// the log with the path below the recordings folder (no personal data there).
+func (s *Sweeper) stuck(a Action, rel string, err error, rep *Report) {
+	if rel == "" {
+		rel = a.Path // refused: outside the folder, so shown as stored
+	}
+	st := s.alarms.stuckFile(Stuck{Path: rel, Call: a.CallUUID, Reason: a.Reason, Error: bare(err).Error(), stored: a.Path})
+	rep.Stuck = append(rep.Stuck, st)
+	rep.Errors++
+	s.log.Error("alarm: recording not deleted; retried every sweep", "path", rel, "call", a.CallUUID, "reason", a.Reason,
+		"err", st.Error, "since", st.Since.Format(time.RFC3339))
 }
 
 // deleteBatch runs the protocol for one batch. Failures of single files are logged and
@@ -43,8 +73,7 @@ func (s *Sweeper) deleteBatch(ctx context.Context, batch []Action, now time.Time
 	for _, a := range batch {
 		rel, err := s.rel(a.Path)
 		if err != nil {
-			s.log.Error("recording path refused; not deleted", "call", a.CallUUID, "reason", a.Reason, "err", err)
-			rep.Errors++
+			s.stuck(a, "", fmt.Errorf("path refused: %w", err), rep)
 			continue
 		}
 		rels[a.Path] = rel
@@ -102,8 +131,7 @@ func (s *Sweeper) deleteBatch(ctx context.Context, batch []Action, now time.Time
 		}
 		// A missing folder (f.root nil) means the file is gone too: nothing to unlink.
 		if err != nil {
-			s.log.Error("unlink recording failed", "call", t.CallUUID, "reason", t.Reason, "err", err)
-			rep.Errors++
+			s.stuck(byPath[t.Path], rel, err, rep)
 			failed[i] = true
 			continue
 		}
@@ -118,9 +146,8 @@ func (s *Sweeper) deleteBatch(ctx context.Context, batch []Action, now time.Time
 		}
 		// Without the fsync a power cut could bring the file back after its tombstone.
 		if err := f.sync(); err != nil {
-			s.log.Error("fsync recordings folder failed; deletions retried next sweep", "folder", dir, "err", err)
-			rep.Errors += len(f.files)
 			for _, i := range f.files {
+				s.stuck(byPath[marked[i].Path], rels[marked[i].Path], fmt.Errorf("fsync folder %s: %w", dir, bare(err)), rep)
 				failed[i] = true
 			}
 		}
@@ -143,6 +170,7 @@ func (s *Sweeper) deleteBatch(ctx context.Context, batch []Action, now time.Time
 	}
 	for _, t := range done {
 		a := byPath[t.Path]
+		s.alarms.deleted(a.Path)
 		rep.add(a)
 		s.metrics.Deleted.Add(1)
 		s.metrics.Bytes.Add(a.Bytes)

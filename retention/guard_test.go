@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -141,5 +142,118 @@ func TestGuard_Share(t *testing.T) {
 		if rep, err = e.sw.Sweep(e.ctx, retention.Options{Force: true}); err != nil || rep.Total().Files != tc.expired {
 			t.Fatalf("forced: %v %+v", err, rep)
 		}
+	}
+}
+
+// TestGuard_ShareApproval: after retention is shortened, most recordings are due at once and
+// the share guard holds the sweep back, as an alarm. An operator's forced sweep stores its
+// approval (when, retention, counts), and later sweeps under the same settings proceed even
+// when they again pass the share; a changed retention needs a new approval.
+func TestGuard_ShareApproval(t *testing.T) {
+	p := retention.DefaultPolicy()
+	p.MaxDeleteFloor = 2
+	p.Retention = 30 * day // shortened from 90 days
+	e := newEnv(t, p)
+	var late []string
+	for i := range 10 {
+		at := t0.Add(time.Duration(i) * time.Hour) // 6 expire now
+		if i >= 6 {
+			at = t0.Add(40*day + time.Duration(i)*time.Hour) // 4 expire together, 40 days later
+		}
+		path := e.recording(e.uuid(), "+4711111111", at, consent.RecordingComplete, 1)
+		if i >= 6 {
+			late = append(late, path)
+		}
+	}
+	e.clock.Advance(31 * day)
+	rep, err := e.sw.Sweep(e.ctx, retention.Options{})
+	if !errors.Is(err, retention.ErrTooMany) || rep.HeldBack != 6 || rep.Total().Files != 0 {
+		t.Fatalf("shortened retention: %v, held back %d, deleted %d", err, rep.HeldBack, rep.Total().Files)
+	}
+	if a := e.sw.Alarms(); len(a) != 1 || a[0].Kind != retention.AlarmKindGuard || !strings.Contains(a[0].Message, "6 of 10") {
+		t.Fatalf("alarms of a held back sweep: %+v", a)
+	}
+
+	rep, err = e.sw.Sweep(e.ctx, retention.Options{Force: true})
+	if err != nil || rep.Total().Files != 6 || !strings.Contains(rep.Approval, "approval stored") {
+		t.Fatalf("forced sweep: %v %+v", err, rep)
+	}
+	if a := e.sw.Alarms(); len(a) != 0 {
+		t.Fatalf("alarm after the forced sweep: %+v", a)
+	}
+	v, err := e.db.SweepState(e.ctx, "share-approval")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{`"retention":"720h0m0s"`, `"files":6`, `"total":10`, `"at":"` + e.clock.Now().Format("2006-01-02")} {
+		if !strings.Contains(v, want) {
+			t.Errorf("stored approval %s lacks %s", v, want)
+		}
+	}
+
+	// 40 days on, the 4 remaining recordings expire together: 4 of 4, over the share again.
+	e.clock.Advance(40 * day)
+	rep, err = e.sw.Sweep(e.ctx, retention.Options{})
+	if err != nil || rep.Total().Files != 4 || !strings.Contains(rep.Approval, "share guard passed") {
+		t.Fatalf("scheduled sweep under the approved settings: %v %+v", err, rep)
+	}
+	for _, p := range late {
+		if exists(t, p) {
+			t.Errorf("%s survived retention under an approval", p)
+		}
+	}
+
+	// Another retention is another decision: the approval does not cover it.
+	p2 := p
+	p2.Retention = 20 * day
+	sw := e.newSweeper(p2)
+	if err := sw.Open(e.ctx); err != nil {
+		t.Fatal(err)
+	}
+	defer sw.Close()
+	for range 3 {
+		e.recording(e.uuid(), "+4711111111", e.clock.Now().Add(-25*day), consent.RecordingComplete, 1)
+	}
+	if _, err := sw.Sweep(e.ctx, retention.Options{}); !errors.Is(err, retention.ErrTooMany) {
+		t.Fatalf("sweep under another retention: %v, want the share guard", err)
+	}
+}
+
+// TestGuard_ClockFuture: a stored last-sweep time in the future (written once while the clock
+// ran ahead) holds new deletions back for one sweep interval, as an alarm, and is then
+// discarded with an alarm; the 11-month-old recording it held back is deleted. It does not
+// hold retention back until the real time reaches it.
+func TestGuard_ClockFuture(t *testing.T) {
+	e := newEnv(t, retention.DefaultPolicy())
+	old := e.recording(e.uuid(), "+4711111111", t0, consent.RecordingComplete, 1)
+	e.clock.Advance(330 * day) // 11 months
+	future := e.clock.Now().Add(300 * day)
+	if err := e.db.SetSweepState(e.ctx, "last-sweep", future.Format(time.RFC3339Nano)); err != nil {
+		t.Fatal(err)
+	}
+	for range 3 { // within one interval (15 minutes)
+		rep, err := e.sw.Sweep(e.ctx, retention.Options{})
+		if !errors.Is(err, retention.ErrClockBackwards) || !exists(t, old) || rep.HeldBack != 1 {
+			t.Fatalf("within the interval: %v, exists %v, held back %d", err, exists(t, old), rep.HeldBack)
+		}
+		if a := e.sw.Alarms(); len(a) != 1 || a[0].Kind != retention.AlarmKindGuard {
+			t.Fatalf("alarms %+v", a)
+		}
+		e.clock.Advance(5 * time.Minute)
+	}
+	// A dry run now says what it would delete and that the guard would hold it back.
+	rep, err := e.sw.Sweep(e.ctx, retention.Options{DryRun: true})
+	if !errors.Is(err, retention.ErrClockBackwards) || rep.Total().Files != 1 || rep.HeldBack != 1 || !exists(t, old) {
+		t.Fatalf("dry run: %v %+v", err, rep)
+	}
+	rep, err = e.sw.Sweep(e.ctx, retention.Options{})
+	if err != nil || exists(t, old) || rep.ClockReset == "" {
+		t.Fatalf("after one interval: %v, exists %v, %+v", err, exists(t, old), rep)
+	}
+	if e.sw.Metrics().ClockDiscarded.Load() != 1 || len(e.sw.Alarms()) != 0 {
+		t.Fatalf("discard not counted, or alarm left: %+v", e.sw.Alarms())
+	}
+	if v, _ := e.db.SweepState(e.ctx, "last-sweep"); v != e.clock.Now().Format(time.RFC3339Nano) {
+		t.Fatalf("last sweep %s, want now", v)
 	}
 }

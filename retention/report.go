@@ -17,11 +17,15 @@ type Report struct {
 	DryRun         bool                             `json:"dry_run,omitempty"`
 	Forced         bool                             `json:"forced,omitempty"`
 	OrphanScan     bool                             `json:"orphan_scan,omitempty"`
-	Skipped        string                           `json:"skipped,omitempty"` // the guard that held back new deletions
+	Skipped        string                           `json:"skipped,omitempty"`     // the guard that held back new deletions
+	HeldBack       int                              `json:"held_back,omitempty"`   // new deletions it held back (would hold back, in a dry run)
+	Approval       string                           `json:"approval,omitempty"`    // a stored --force approval that let the share guard pass, or the one stored now
+	ClockReset     string                           `json:"clock_reset,omitempty"` // a stored last-sweep time in the future was discarded (an alarm)
 	Deleted        map[consent.DeletionReason]Tally `json:"deleted"`
-	NotGranted     int                              `json:"not_granted"` // audio of calls without a grant: must be 0
-	Alarms         int                              `json:"alarms"`      // not-granted and reappeared files
-	Errors         int                              `json:"errors"`      // files not deleted, folders not read
+	NotGranted     int                              `json:"not_granted"`     // audio of calls without a grant: must be 0
+	Alarms         int                              `json:"alarms"`          // not-granted and reappeared files
+	Stuck          []Stuck                          `json:"stuck,omitempty"` // files that could not be deleted: alarms, retried every sweep
+	Errors         int                              `json:"errors"`          // files not deleted, folders not read
 	Purged         int64                            `json:"purged_calls"`
 	FoldersRemoved int                              `json:"folders_removed"`
 	Planned        []Action                         `json:"planned,omitempty"`
@@ -67,8 +71,8 @@ func (r Report) Total() Tally {
 // logReport writes one line per sweep: info when all went well, error when anything failed or
 // a guard fired. Only counts: no path, no call.
 func (s *Sweeper) logReport(r Report, err error) {
-	attrs := []any{"dry_run", r.DryRun, "files", r.Total().Files, "bytes", r.Total().Bytes,
-		"not_granted", r.NotGranted, "alarms", r.Alarms, "errors", r.Errors, "purged_calls", r.Purged,
+	attrs := []any{"dry_run", r.DryRun, "files", r.Total().Files, "bytes", r.Total().Bytes, "held_back", r.HeldBack,
+		"not_granted", r.NotGranted, "alarms", r.Alarms, "stuck", len(r.Stuck), "errors", r.Errors, "purged_calls", r.Purged,
 		"folders_removed", r.FoldersRemoved, "orphan_scan", r.OrphanScan, "duration", r.Duration.Round(time.Millisecond)}
 	reasons := make([]string, 0, len(r.Deleted))
 	for k := range r.Deleted {
@@ -78,8 +82,15 @@ func (s *Sweeper) logReport(r Report, err error) {
 	for _, k := range reasons {
 		attrs = append(attrs, "deleted_"+k, r.Deleted[consent.DeletionReason(k)].Files)
 	}
-	if err != nil {
-		s.log.Error("sweep incomplete", append(attrs, "err", err)...)
+	switch {
+	case err != nil && r.DryRun:
+		s.log.Info("dry run: a sweep now would not do all that is due", append(attrs, "err", r.Error)...)
+		return
+	case err != nil && r.Skipped != "" && len(r.Stuck) == 0 && r.Errors == 0:
+		s.log.Error("sweep held back by a guard", append(attrs, "err", r.Error)...)
+		return
+	case err != nil:
+		s.log.Error("sweep incomplete", append(attrs, "err", r.Error)...)
 		return
 	}
 	level := slog.LevelInfo

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"time"
 
 	"github.com/robfig/cron/v3"
 )
@@ -11,6 +12,39 @@ import (
 // DefaultSchedule runs a sweep every 15 minutes: a recording lives at most retention plus this
 // interval (R-RETAIN-1), and a withdrawal that reached only the database is done within it.
 const DefaultSchedule = "@every 15m"
+
+// defaultInterval is the time between two sweeps of DefaultSchedule.
+const defaultInterval = 15 * time.Minute
+
+// ScheduleInterval returns the longest time between two runs of the cron schedule spec ("" is
+// DefaultSchedule) over the next days: how long the daemon may go without a sweep. The sweeper
+// waits that long before it discards a stored time of the last sweep that lies in the future.
+func ScheduleInterval(spec string) (time.Duration, error) {
+	if spec == "" {
+		spec = DefaultSchedule
+	}
+	sched, err := cron.ParseStandard(spec)
+	if err != nil {
+		return 0, fmt.Errorf("sweep schedule %q: %w", spec, err)
+	}
+	// A week of runs covers every daily and weekly pattern; the first 1000 runs bound the work
+	// for a schedule of every minute.
+	var longest time.Duration
+	t := sched.Next(time.Date(2026, 1, 5, 0, 0, 0, 0, time.UTC))
+	end := t.Add(8 * 24 * time.Hour)
+	for i := 0; i < 1000 && t.Before(end); i++ {
+		next := sched.Next(t)
+		if next.IsZero() {
+			break
+		}
+		longest = max(longest, next.Sub(t))
+		t = next
+	}
+	if longest <= 0 {
+		return 0, fmt.Errorf("sweep schedule %q never runs twice", spec)
+	}
+	return longest, nil
+}
 
 // Sweeps is what the Scheduler runs; *Sweeper implements it.
 type Sweeps interface {

@@ -73,3 +73,27 @@ func TestScheduler_BadSpec(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestScheduleInterval: the longest gap between two runs of a schedule, which is how long a
+// stored last-sweep time in the future may hold deletions back.
+func TestScheduleInterval(t *testing.T) {
+	for _, tc := range []struct {
+		spec string
+		want time.Duration
+	}{
+		{"", 15 * time.Minute},
+		{"@every 15m", 15 * time.Minute},
+		{"*/15 * * * *", 15 * time.Minute},
+		{"0 3 * * *", 24 * time.Hour},
+		{"0 3 * * 1-5", 72 * time.Hour}, // Friday to Monday
+		{"@every 1h30m", 90 * time.Minute},
+	} {
+		got, err := retention.ScheduleInterval(tc.spec)
+		if err != nil || got != tc.want {
+			t.Errorf("%q: %v %v, want %v", tc.spec, got, err, tc.want)
+		}
+	}
+	if _, err := retention.ScheduleInterval("every 15 minutes"); err == nil {
+		t.Error("a bad schedule was accepted")
+	}
+}

@@ -32,7 +32,7 @@ type Store interface {
 	// Checkpoint moves the WAL into the database file and truncates it.
 	Checkpoint(ctx context.Context) error
 
-	// SweepState and SetSweepState keep small values between sweeps and processes.
+	// SweepState and SetSweepState keep small values between sweeps and processes; "" is none.
 	SweepState(ctx context.Context, key string) (string, error)
 	SetSweepState(ctx context.Context, key, value string) error
 }
@@ -41,6 +41,8 @@ type Store interface {
 const (
 	stateLastSweep      = "last-sweep"       // wall time of the last sweep that acted
 	stateLastOrphanScan = "last-orphan-scan" // wall time of the last full orphan scan
+	stateClockBehind    = "clock-behind"     // wall time a sweep first found the clock before last-sweep
+	stateShareApproval  = "share-approval"   // JSON: an operator's approval of the share guard
 )
 
 // rowsFromCalls flattens calls into the policy's rows.

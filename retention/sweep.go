@@ -2,7 +2,6 @@ package retention
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
@@ -12,15 +11,19 @@ import (
 // Options change one sweep.
 type Options struct {
 	DryRun     bool      // decide and report, delete nothing, remember nothing
-	Force      bool      // override the clock guards and the share guard (an operator's call)
+	Force      bool      // override the clock guards and the share guard (an operator's call, stored as approval)
 	OrphanScan bool      // scan the recent folders for orphans now, not only when due
 	AsOf       time.Time // decide as if it were this time; dry runs only
 }
 
-// Sweep deletes what is due now. Errors on single files are logged and counted, and the sweep
-// goes on; the returned error then wraps ErrIncomplete. A guard that fires (clock, share)
-// holds back new deletions but still lets committed ones (withdrawals) finish, and its error is
-// returned with the report. Only a missing folder or a failing store stops the sweep early.
+// Sweep deletes what is due now. Errors on single files are logged, counted and kept as an
+// alarm (see Stuck), and the sweep goes on; the returned error then wraps ErrIncomplete. A guard
+// that fires (clock, share) holds back new deletions but still lets committed ones
+// (withdrawals) finish; its error is returned with the report and stays an alarm until a sweep
+// passes. Only a missing folder or a failing store stops the sweep early.
+//
+// A dry run decides by the clock it has even when a guard would hold the sweep back, and reports
+// both: what is due, and that the guard would hold back HeldBack of it. It writes nothing.
 func (s *Sweeper) Sweep(ctx context.Context, o Options) (rep Report, err error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -33,59 +36,65 @@ func (s *Sweeper) Sweep(ctx context.Context, o Options) (rep Report, err error) 
 		now = o.AsOf.UTC()
 	}
 	rep = newReport(now, o)
+	if s.readOnly && !o.DryRun {
+		return rep, ErrReadOnly
+	}
 	s.metrics.Sweeps.Add(1)
 	defer func() {
 		rep.Duration = time.Since(rep.started)
 		if err != nil {
-			rep.Error = err.Error()
+			rep.Error = consent.ErrorMessage(err)
+			if consent.ErrorCode(err) == consent.EINTERNAL {
+				rep.Error = err.Error()
+			}
 		}
 		s.logReport(rep, err)
 	}()
 	if s.root == nil {
 		return rep, consent.Errorf(consent.EINTERNAL, "sweeper not open")
 	}
-	if err := s.checkRoot(); err != nil {
+	if err := s.checkRoot(o.DryRun); err != nil {
 		return rep, err
 	}
 
 	var guard error
 	if o.AsOf.IsZero() && !o.Force {
-		guard = s.checkClock(ctx, wall, mono)
+		guard = s.checkClock(ctx, wall, mono, o.DryRun, &rep)
 	}
 	cutoff := now.Add(-s.policy.Retention)
-	var actions []Action
-	if guard != nil {
-		// Time cannot be trusted: finish only what was decided before.
-		inv, err := s.dueRows(ctx, time.Time{})
-		if err != nil {
-			return rep, err
-		}
-		actions = resumeOnly(Due(inv, now, s.policy))
-	} else {
-		rep.OrphanScan, err = s.orphanScanDue(ctx, now, o)
-		if err != nil {
-			return rep, err
-		}
-		inv, walked, err := s.inventory(ctx, cutoff, rep.OrphanScan)
-		if err != nil {
-			return rep, err
-		}
-		rep.Errors += walked.Errors
-		actions = Due(inv, now, s.policy)
-		if !o.Force {
-			guard = s.checkShare(ctx, actions)
-		}
-		if guard != nil {
-			actions = resumeOnly(actions)
-		}
+	// The inventory is taken even when the clock guard fired: a sweep held back says how much
+	// it held back, and a dry run what it would delete. Only what was decided before (resumed
+	// deletions) is carried out under a guard.
+	rep.OrphanScan, err = s.orphanScanDue(ctx, now, o)
+	if err != nil {
+		return rep, err
+	}
+	inv, walked, err := s.inventory(ctx, cutoff, rep.OrphanScan)
+	if err != nil {
+		return rep, err
+	}
+	rep.Errors += walked.Errors
+	actions := Due(inv, now, s.policy)
+	if guard == nil && !o.Force {
+		guard = s.checkShare(ctx, actions, now, &rep)
+	}
+	if !o.DryRun && guard == nil {
 		defer func() {
-			if !o.DryRun && ctx.Err() == nil {
+			if ctx.Err() == nil {
 				rep.FoldersRemoved = s.walker.removeEmpty(walked.Old)
 			}
 		}()
 	}
 	if guard != nil {
-		rep.Skipped = guard.Error()
+		rep.Skipped = consent.ErrorMessage(guard)
+		if consent.ErrorCode(guard) == consent.EINTERNAL {
+			rep.Skipped = guard.Error()
+		}
+		resumed := resumeOnly(actions)
+		rep.HeldBack = len(actions) - len(resumed)
+		if !o.DryRun {
+			actions = resumed
+		}
 	}
 
 	if o.DryRun {
@@ -95,11 +104,38 @@ func (s *Sweeper) Sweep(ctx context.Context, o Options) (rep Report, err error) 
 		}
 		return rep, guard
 	}
+	if guard != nil {
+		s.alarms.raise(AlarmKindGuard, fmt.Sprintf("%s (%d file(s) held back)", rep.Skipped, rep.HeldBack))
+	} else {
+		s.alarms.clear(AlarmKindGuard)
+	}
+	var forcedN, forcedTotal int
+	var forcedOver bool
+	if o.Force {
+		if forcedN, forcedTotal, forcedOver, err = s.share(ctx, actions); err != nil {
+			return rep, err
+		}
+	}
 	execErr := s.execute(ctx, actions, now, &rep)
 	if guard == nil && ctx.Err() == nil {
+		// Every due file was tried: a stuck file not among them is stuck no more.
+		seen := make(map[string]bool, len(actions))
+		for _, a := range actions {
+			seen[a.Path] = true
+		}
+		s.alarms.keepOnly(seen)
+		if forcedOver {
+			if a, err := s.approve(ctx, now, forcedN, forcedTotal); err != nil {
+				s.log.Error("store the approval of a forced sweep failed", "err", err)
+				rep.Errors++
+			} else {
+				rep.Approval = "share guard overridden and the approval stored: " + a.String() + "; later sweeps under these settings proceed"
+				s.log.Warn("share guard overridden by an operator; approval stored", "files", forcedN, "total", forcedTotal)
+			}
+		}
 		s.afterSweep(ctx, now, mono, cutoff, &rep)
 	}
-	return rep, errors.Join(guard, execErr)
+	return rep, join(guard, execErr)
 }
 
 // afterSweep purges call metadata past retention, checkpoints the WAL so that deleted

@@ -2,6 +2,7 @@ package retention
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -10,15 +11,6 @@ import (
 	"time"
 
 	"github.com/callconsent/callconsent/consent"
-)
-
-// Errors of a sweep, to be told apart with errors.Is (cmd maps them to exit codes).
-var (
-	ErrRecordingsDir  = consent.Errorf(consent.EINVALID, "recordings folder missing or unreadable")
-	ErrClockBackwards = consent.Errorf(consent.ECONFLICT, "wall clock is before the last sweep: new deletions skipped")
-	ErrClockJump      = consent.Errorf(consent.ECONFLICT, "wall clock jumped ahead of the monotonic clock by more than a day: new deletions skipped")
-	ErrTooMany        = consent.Errorf(consent.ECONFLICT, "sweep would delete more than the allowed share of all recordings: refused (use force)")
-	ErrIncomplete     = consent.Errorf(consent.EINTERNAL, "some files could not be deleted")
 )
 
 // maxClockJump is how far the wall clock may run ahead of the monotonic clock between two
@@ -39,15 +31,21 @@ type Sweeper struct {
 	Monotonic func() time.Duration
 	// BatchSize is how many files share one mark and one finish commit.
 	BatchSize int
+	// Interval is the time between two scheduled sweeps (see ScheduleInterval). A stored time
+	// of the last sweep that lies in the future holds new deletions back for one Interval,
+	// then it is discarded with an alarm. Defaults to the interval of DefaultSchedule.
+	Interval time.Duration
 
 	mu         sync.Mutex
 	root       *os.Root
 	walker     *walker
+	readOnly   bool      // opened by OpenReadOnly: dry runs only
 	lastWall   time.Time // wall and monotonic time of the last unguarded sweep of this process
 	lastMono   time.Duration
 	checkpoint bool   // a checkpoint failed and is owed
 	failpoint  string // see failpoint.go
 	metrics    Metrics
+	alarms     alarms
 }
 
 // NewSweeper returns a Sweeper for the recordings below dir. now is the wall clock (time.Now
@@ -57,34 +55,58 @@ func NewSweeper(store Store, dir string, p Policy, now func() time.Time, logger 
 		logger = slog.Default()
 	}
 	start := time.Now()
-	return &Sweeper{
+	s := &Sweeper{
 		store: store, dir: dir, policy: p, now: now,
 		log:       logger.With("system", "retention"),
 		Monotonic: func() time.Duration { return time.Since(start) },
 		BatchSize: 2000,
+		Interval:  defaultInterval,
 		failpoint: armedFailpoint(),
 	}
+	s.alarms.now = now
+	s.alarms.count = func(n int64) { s.metrics.Alarms.Add(n) }
+	return s
 }
 
 // Open opens the recordings folder as an os.Root, so that no deletion can leave it, and
-// finishes every deletion a crash left half-done. A missing or unreadable folder is an error:
-// a sweep that sees nothing must never report "0 deleted".
+// finishes every deletion a crash or a failed unlink left half-done. A missing or unreadable
+// folder is an error: a sweep that sees nothing must never report "0 deleted". A file that
+// cannot be deleted is not: it is logged, kept as an alarm and retried by every sweep, and it
+// must not keep the daemon, a sweep or a withdrawal of another call from running.
 func (s *Sweeper) Open(ctx context.Context) error {
+	if err := s.OpenFolder(ctx); err != nil {
+		return err
+	}
+	if _, err := s.Recover(ctx); err != nil && !errors.Is(err, ErrIncomplete) {
+		s.Close()
+		return fmt.Errorf("recover deletions: %w", err)
+	}
+	return nil
+}
+
+// OpenReadOnly opens the recordings folder for dry runs only: nothing is recovered, and Sweep
+// refuses to run without Options.DryRun. With a store opened read-only too, a dry run changes
+// no file and no row.
+func (s *Sweeper) OpenReadOnly(ctx context.Context) error {
+	if err := s.OpenFolder(ctx); err != nil {
+		return err
+	}
+	s.readOnly = true
+	return nil
+}
+
+// OpenFolder is Open without finishing committed deletions, for a caller that sweeps next: a
+// sweep finishes them too, and its report then counts them.
+func (s *Sweeper) OpenFolder(ctx context.Context) error {
 	if err := s.policy.Validate(); err != nil {
 		return err
 	}
 	dir, err := filepath.Abs(s.dir)
 	if err != nil {
-		return fmt.Errorf("%w: %v", ErrRecordingsDir, err)
+		return dirError(s.dir, err)
 	}
 	s.dir = filepath.Clean(dir)
-	if err := s.openRoot(); err != nil {
-		return err
-	}
-	if _, err := s.Recover(ctx); err != nil {
-		return fmt.Errorf("recover deletions: %w", err)
-	}
-	return nil
+	return s.openRoot()
 }
 
 // openRoot (re)opens the root and proves it readable.
@@ -92,13 +114,13 @@ func (s *Sweeper) openRoot() error {
 	root, err := os.OpenRoot(s.dir)
 	if err != nil {
 		s.metrics.GuardDir.Add(1)
-		return fmt.Errorf("%w: %s: %v", ErrRecordingsDir, s.dir, err)
+		return dirError(s.dir, err)
 	}
 	w := &walker{root: root, dir: s.dir, log: s.log}
 	if _, err := w.readDir("."); err != nil {
 		root.Close()
 		s.metrics.GuardDir.Add(1)
-		return fmt.Errorf("%w: %s: %v", ErrRecordingsDir, s.dir, err)
+		return dirError(s.dir, err)
 	}
 	if s.root != nil {
 		s.root.Close()
@@ -109,12 +131,22 @@ func (s *Sweeper) openRoot() error {
 
 // checkRoot makes sure the open root is still the folder at s.dir. If the folder was removed
 // the sweep fails loudly; if it was replaced (storage remounted) the root is reopened, since
-// the old handle would show an empty, deleted folder.
-func (s *Sweeper) checkRoot() error {
+// the old handle would show an empty, deleted folder. Outside dry runs the outcome raises or
+// clears the folder alarm.
+func (s *Sweeper) checkRoot(dryRun bool) (err error) {
+	defer func() {
+		switch {
+		case dryRun:
+		case err != nil:
+			s.alarms.raise(AlarmKindFolder, consent.ErrorMessage(err))
+		default:
+			s.alarms.clear(AlarmKindFolder)
+		}
+	}()
 	cur, err := os.Stat(s.dir)
 	if err != nil {
 		s.metrics.GuardDir.Add(1)
-		return fmt.Errorf("%w: %s: %v", ErrRecordingsDir, s.dir, err)
+		return dirError(s.dir, err)
 	}
 	open, err := s.root.Stat(".")
 	if err == nil && os.SameFile(cur, open) {
@@ -141,7 +173,8 @@ func (s *Sweeper) Metrics() *Metrics { return &s.metrics }
 
 // Recover finishes every deletion that is committed but not done: recordings in deleting
 // (a withdrawal, or a sweep stopped by a crash) and intents for files without a row. It needs
-// no clock and no guard: each was decided before.
+// no clock and no guard: each was decided before. Files it cannot delete are in the report's
+// Stuck list, and the error wraps ErrIncomplete.
 func (s *Sweeper) Recover(ctx context.Context) (Report, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -149,6 +182,13 @@ func (s *Sweeper) Recover(ctx context.Context) (Report, error) {
 	rep := newReport(now, Options{})
 	if s.root == nil {
 		return rep, consent.Errorf(consent.EINTERNAL, "sweeper not open")
+	} else if s.readOnly {
+		return rep, ErrReadOnly
+	}
+	// A replaced folder must not be recovered through the old handle: the files there are not
+	// the ones FreeSWITCH writes, and a missing file counts as deleted.
+	if err := s.checkRoot(false); err != nil {
+		return rep, err
 	}
 	inv, err := s.dueRows(ctx, time.Time{})
 	if err != nil {
@@ -186,9 +226,15 @@ func resumeOnly(actions []Action) []Action {
 }
 
 // FinishCommitted implements consent.Deleter: it deletes at once every recording whose
-// deletion is committed (a withdrawal), with the same protocol and tombstones as a sweep.
-func (s *Sweeper) FinishCommitted(ctx context.Context) (files int, bytes int64, err error) {
+// deletion is committed (a withdrawal), with the same protocol and tombstones as a sweep. Files
+// it could not delete are listed by stored path with why; they stay committed, and every sweep
+// retries them.
+func (s *Sweeper) FinishCommitted(ctx context.Context) (consent.DeleteResult, error) {
 	rep, err := s.Recover(ctx)
 	t := rep.Total()
-	return t.Files, t.Bytes, err
+	res := consent.DeleteResult{Files: t.Files, Bytes: t.Bytes, Failed: map[string]string{}}
+	for _, st := range rep.Stuck {
+		res.Failed[st.stored] = st.Path + ": " + st.Error
+	}
+	return res, err
 }

@@ -5,9 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 	"time"
 
 	"github.com/callconsent/callconsent/consent"
+	"github.com/callconsent/callconsent/retention"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 )
@@ -30,8 +32,14 @@ the control connection to FreeSWITCH is up, how many calls are in progress, and 
 since start (decisions, recording transitions, retention sweeps, deletions, alarms) in
 Prometheus' text format, ready for a node-exporter textfile collector. No caller data.
 
-It exits 1 when no daemon runs, and 4 when the daemon runs but is not connected to
-FreeSWITCH (calls then take the dialplan's unrecorded fallback): usable as a health check.
+It also lists the active retention alarms: files due for deletion that cannot be
+deleted (with their paths), a guard (clock, share) holding sweeps back, a missing
+recordings folder. Each stays active until a sweep finds it resolved.
+
+It exits 1 when no daemon runs, 5 when a retention alarm is active (recordings the policy
+says must go are not being deleted), and 4 when the daemon runs but is not connected to
+FreeSWITCH (calls then take the dialplan's unrecorded fallback); 5 wins over 4. Usable as
+a health check.
 
 ` + exitCodesHelp,
 		Example: `  callconsent status
@@ -66,11 +74,43 @@ func runStatus(ctx context.Context, cfg *Config, opts statusOptions, out io.Writ
 		if !st.Ready {
 			state = "NOT connected (calls take the dialplan's unrecorded fallback)"
 		}
-		fmt.Fprintf(out, "freeswitch: %s\nlive calls: %d\nrunning since: %s (%s)\n\n%s", state, st.LiveCalls,
-			st.Since.Format(time.RFC3339), time.Since(st.Since).Round(time.Second), st.Metrics)
+		fmt.Fprintf(out, "freeswitch: %s\nlive calls: %d\nrunning since: %s (%s)\n", state, st.LiveCalls,
+			st.Since.Format(time.RFC3339), time.Since(st.Since).Round(time.Second))
+		writeAlarmsText(out, st.Alarms)
+		fmt.Fprintf(out, "\n%s", st.Metrics)
 	}
-	if err == nil && !st.Ready {
+	switch {
+	case err != nil:
+	case len(st.Alarms) > 0:
+		kinds := make([]string, len(st.Alarms))
+		for i, a := range st.Alarms {
+			kinds[i] = a.Kind
+		}
+		err = &alarmError{fmt.Sprintf("status: %d retention alarm(s) active: %s", len(st.Alarms), strings.Join(kinds, ", "))}
+	case !st.Ready:
 		err = consent.Errorf(consent.ECONFLICT, "status: daemon not connected to FreeSWITCH")
 	}
 	return err
 }
+
+func writeAlarmsText(w io.Writer, alarms []retention.Alarm) {
+	if len(alarms) == 0 {
+		fmt.Fprintln(w, "alarms: none")
+		return
+	}
+	for _, a := range alarms {
+		fmt.Fprintf(w, "ALARM %s since %s: %s\n", a.Kind, a.Since.Format(time.RFC3339), a.Message)
+		for _, f := range a.Files {
+			fmt.Fprintf(w, "  %s\n", f)
+		}
+		if a.Count > len(a.Files) {
+			fmt.Fprintf(w, "  and %d more\n", a.Count-len(a.Files))
+		}
+	}
+}
+
+// alarmError is what status returns while a retention alarm is active: main maps it to
+// exitAlarm, so that a health check tells it from a daemon that is down or disconnected.
+type alarmError struct{ msg string }
+
+func (e *alarmError) Error() string { return e.msg }

@@ -49,6 +49,12 @@ recording stopped in FreeSWITCH (uuid_record stop), the partial file deleted, an
 recording afterwards (R-WITHDRAW-2). Without a daemon the command deletes directly and
 says so. Each deletion leaves a tombstone (call UUID, time, reason withdrawal, bytes).
 
+The withdrawal is committed first, always. Audio that cannot be deleted now (the
+recordings folder is missing or unreadable, a file is stuck) stays committed for
+deletion, and the next sweep that can deletes it: the command then prints "consent
+withdrawn; N file(s) await deletion: <why>" and exits 4. An unknown call is one "not
+found" line (exit 3), and nothing is withdrawn.
+
 It prints the calls, files and bytes deleted and exits 4 if anything could not be done.
 
 ` + exitCodesHelp,
@@ -118,6 +124,9 @@ func runWithdraw(ctx context.Context, cfg *Config, opts withdrawOptions, out io.
 			err = consent.Errorf(resp.Code, "%s", resp.Error)
 		}
 	}
+	if len(res.Calls) == 0 && err != nil {
+		return err // nothing withdrawn: the error alone says why
+	}
 	if opts.Output == outputJSON {
 		if werr := writeJSON(out, res); werr != nil {
 			return werr
@@ -129,16 +138,28 @@ func runWithdraw(ctx context.Context, cfg *Config, opts withdrawOptions, out io.
 }
 
 // withdrawDirectly does the withdrawal in this process when no daemon runs: there is no live
-// call to stop then, and the sweeper's crash-safe deletion removes the audio.
+// call to stop then, and the sweeper's crash-safe deletion removes the audio. The withdrawal
+// is committed even when the sweeper cannot open (the recordings folder is missing or
+// unreadable): its files then wait, committed, for the next sweep that can delete them.
 func withdrawDirectly(ctx context.Context, cfg *Config, st *storage, req consent.WithdrawRequest) (consent.WithdrawResult, error) {
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
-	sw, err := openSweeper(ctx, cfg, st.DB, logger)
-	if err != nil {
-		return consent.WithdrawResult{}, err
+	var deleter consent.Deleter
+	if sw, err := openSweeper(ctx, cfg, st.DB, logger); err != nil {
+		deleter = unavailableDeleter{err}
+	} else {
+		defer sw.Close()
+		deleter = sw
 	}
-	defer sw.Close()
-	w := &consent.Withdrawer{Store: st.DB, Deleter: sw, Now: time.Now, Logger: logger}
+	w := &consent.Withdrawer{Store: st.DB, Deleter: deleter, Now: time.Now, Logger: logger}
 	return w.Withdraw(ctx, req)
+}
+
+// unavailableDeleter stands in for a sweeper that could not open: it deletes nothing and says
+// why, so the withdrawal reports its files as awaiting deletion.
+type unavailableDeleter struct{ err error }
+
+func (d unavailableDeleter) FinishCommitted(context.Context) (consent.DeleteResult, error) {
+	return consent.DeleteResult{}, d.err
 }
 
 // callerNumber returns the number given, or reads it from r when given as "-".
@@ -156,16 +177,20 @@ func callerNumber(arg string, r io.Reader) (string, error) {
 	return strings.TrimSpace(line), nil
 }
 
+// writeWithdrawText prints a withdrawal that is committed: res.Calls is not empty.
 func writeWithdrawText(w io.Writer, r consent.WithdrawResult) {
 	where := "by the running daemon"
 	if !r.DaemonSide {
-		where = "directly: no daemon is running, so no live call could be stopped"
+		where = "directly (no daemon is running, so no live call could be stopped)"
 	}
-	fmt.Fprintf(w, "withdrawn %s\ncalls:     %d", where, len(r.Calls))
+	fmt.Fprintf(w, "consent withdrawn %s\ncalls:     %d", where, len(r.Calls))
 	if r.Live > 0 {
 		fmt.Fprintf(w, " (%d in progress, %d recording stop(s) sent to FreeSWITCH)", r.Live, r.Stopped)
 	}
 	fmt.Fprintf(w, "\ndeleted:   %d file(s), %d bytes\n", r.Files, r.Bytes)
+	if r.FilesPending > 0 {
+		fmt.Fprintf(w, "waiting:   %d file(s) committed for deletion, deleted by the next sweep that can: %s\n", r.FilesPending, r.PendingWhy)
+	}
 	for _, c := range r.Calls {
 		fmt.Fprintf(w, "  %s\n", c)
 	}

@@ -23,6 +23,7 @@ const (
 	exitUsage       = 2   // bad flags or arguments, invalid configuration (EINVALID)
 	exitNotFound    = 3   // ENOTFOUND
 	exitConflict    = 4   // ECONFLICT, partial failure
+	exitAlarm       = 5   // status: a retention alarm is active
 	exitInterrupted = 130 // stopped by a signal before finishing (128 + SIGINT)
 )
 
@@ -62,6 +63,8 @@ func exitCode(err error, started bool) int {
 		return exitUsage
 	case errors.Is(err, context.Canceled):
 		return exitInterrupted
+	case errors.As(err, new(*alarmError)):
+		return exitAlarm
 	}
 	switch consent.ErrorCode(err) {
 	case consent.EINVALID:

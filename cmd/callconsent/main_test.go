@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -96,6 +97,7 @@ func TestExitCode(t *testing.T) {
 		{consent.Errorf(consent.ECONFLICT, "x"), exitConflict},
 		{errors.Join(errors.New("sweep"), consent.Errorf(consent.ECONFLICT, "2 of 5 deletions failed")), exitConflict},
 		{context.Canceled, exitInterrupted},
+		{fmt.Errorf("status: %w", &alarmError{"1 retention alarm(s) active: stuck-files"}), exitAlarm},
 	} {
 		if got := exitCode(tc.err, true); got != tc.code {
 			t.Errorf("exitCode(%v) = %d, want %d", tc.err, got, tc.code)

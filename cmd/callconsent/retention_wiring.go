@@ -23,10 +23,25 @@ func retentionPolicy(cfg *Config) retention.Policy {
 	return p
 }
 
+// newSweeper returns a sweeper for the configuration, not yet open. It knows the interval of
+// sweep-schedule, after which a stored last-sweep time in the future is discarded.
+func newSweeper(cfg *Config, db *sqlite.DB, logger *slog.Logger) (*retention.Sweeper, error) {
+	interval, err := retention.ScheduleInterval(cfg.SweepSchedule)
+	if err != nil {
+		return nil, consent.Errorf(consent.EINVALID, "config: sweep-schedule: %v", err)
+	}
+	sw := retention.NewSweeper(db, cfg.RecordingsDir, retentionPolicy(cfg), time.Now, logger) // adds system=retention
+	sw.Interval = interval
+	return sw, nil
+}
+
 // openSweeper opens a sweeper on the recordings folder; Open also finishes every deletion a
 // crash interrupted, before anything else runs.
 func openSweeper(ctx context.Context, cfg *Config, db *sqlite.DB, logger *slog.Logger) (*retention.Sweeper, error) {
-	sw := retention.NewSweeper(db, cfg.RecordingsDir, retentionPolicy(cfg), time.Now, logger.With("system", "retention"))
+	sw, err := newSweeper(cfg, db, logger)
+	if err != nil {
+		return nil, err
+	}
 	if err := sw.Open(ctx); err != nil {
 		return nil, fmt.Errorf("retention: %w", err)
 	}

@@ -30,6 +30,7 @@ const exitCodesHelp = `Exit codes:
   2    usage or configuration error: bad flag, argument or config value
   3    not found (e.g. no call with that UUID)
   4    conflict or partial failure (e.g. some deletions failed)
+  5    status: a retention alarm is active
   130  interrupted by a signal`
 
 // globalOptions are the root command's persistent flags and the state shared by all commands.

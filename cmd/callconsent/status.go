@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"time"
+
+	"github.com/callconsent/callconsent/retention"
 )
 
 // daemonStatus is what `callconsent status` shows: health for the IT team (R-SEC-4). Counts
@@ -11,12 +13,16 @@ type daemonStatus struct {
 	Ready     bool      `json:"freeswitch_connected"`
 	LiveCalls int       `json:"live_calls"`
 	Since     time.Time `json:"running_since"`
-	Metrics   string    `json:"metrics"` // Prometheus text format
+	// Alarms are the retention alarms that are active: what keeps deletions the policy requires
+	// from happening (a stuck file, a guard holding a sweep back, a missing folder). Never nil.
+	Alarms  []retention.Alarm `json:"alarms"`
+	Metrics string            `json:"metrics"` // Prometheus text format
 }
 
 func (d *daemon) status() *daemonStatus {
 	var buf bytes.Buffer
 	gauges := map[string]float64{"live_calls": float64(d.live.Len()), "freeswitch_connected": 0}
+	alarms := []retention.Alarm{}
 	if d.control.Ready() {
 		gauges["freeswitch_connected"] = 1
 	}
@@ -28,7 +34,18 @@ func (d *daemon) status() *daemonStatus {
 		gauges["sweep_errors_total"] = float64(m.Errors.Load())
 		gauges["sweep_not_granted_total"] = float64(m.NotGranted.Load())
 		gauges["sweep_guard_refusals_total"] = float64(m.GuardDir.Load() + m.GuardClockBackwards.Load() + m.GuardClockJump.Load() + m.GuardShare.Load())
+		gauges["sweep_alarms_total"] = float64(m.Alarms.Load())
+		gauges["sweep_clock_discarded_total"] = float64(m.ClockDiscarded.Load())
+		alarms = d.sweeper.Alarms()
+		stuck := 0
+		for _, a := range alarms {
+			if a.Kind == retention.AlarmKindStuck {
+				stuck = a.Count
+			}
+		}
+		gauges["sweep_stuck_files"] = float64(stuck)
 	}
+	gauges["alarms_active"] = float64(len(alarms))
 	d.metrics.writeText(&buf, gauges)
-	return &daemonStatus{Ready: d.control.Ready(), LiveCalls: d.live.Len(), Since: d.started, Metrics: buf.String()}
+	return &daemonStatus{Ready: d.control.Ready(), LiveCalls: d.live.Len(), Since: d.started, Alarms: alarms, Metrics: buf.String()}
 }

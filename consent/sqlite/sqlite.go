@@ -45,6 +45,7 @@ type DB struct {
 	ckpt   *checkpointer
 
 	walRestart atomic.Bool // the checkpointer asks the committer to reset the WAL
+	readOnly   bool        // opened by OpenReadOnly: no writer, every write refused
 
 	checkpointEvery time.Duration // tests shorten it; 0 means checkpointEvery
 
@@ -72,7 +73,7 @@ func (db *DB) Open(ctx context.Context) (err error) {
 	if db.path == "" {
 		return consent.Errorf(consent.EINVALID, "database path required")
 	}
-	if db.writer != nil {
+	if db.writer != nil || db.reader != nil {
 		return consent.Errorf(consent.EINVALID, "database already open")
 	}
 	if db.path == ":memory:" {
@@ -180,6 +181,7 @@ func (db *DB) Close() error {
 		errs = append(errs, db.writer.Close())
 		db.writer = nil
 	}
+	db.readOnly = false
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("close db: %w", err)
 	}
@@ -190,9 +192,11 @@ func (db *DB) Close() error {
 // that a backup of the database file alone is complete.
 func (db *DB) Checkpoint(ctx context.Context) error {
 	db.mu.RLock()
-	w := db.writer
+	w, ro := db.writer, db.readOnly
 	db.mu.RUnlock()
-	if w == nil {
+	if ro {
+		return ErrReadOnly
+	} else if w == nil {
 		return errNotOpen
 	}
 	var busy, logFrames, done int
@@ -235,7 +239,9 @@ func (db *DB) update(ctx context.Context, fn func(tx *Tx) error) error {
 
 // updateDirect runs fn in its own transaction on the writer; db.mu is held for reading.
 func (db *DB) updateDirect(ctx context.Context, fn func(tx *Tx) error) error {
-	if db.writer == nil {
+	if db.readOnly {
+		return ErrReadOnly
+	} else if db.writer == nil {
 		return errNotOpen
 	}
 	sqlTx, err := db.writer.BeginTx(ctx, nil)
