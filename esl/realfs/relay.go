@@ -22,13 +22,13 @@ import (
 // .sent.raw (bytes callconsent sent) and .txt (both, one protocol unit per block with its
 // time since the connection opened).
 type Relay struct {
-	Dir    string // "" writes nothing
-	target string
-	ln     net.Listener
+	Dir string // "" writes nothing
+	ln  net.Listener
 
-	mu    sync.Mutex
-	names map[string]string // A-leg UUID -> transcript name
-	wg    sync.WaitGroup
+	mu     sync.Mutex
+	target string
+	names  map[string]string // A-leg UUID -> transcript name
+	wg     sync.WaitGroup
 }
 
 // NewRelay listens on a free loopback port and relays each connection to target.
@@ -45,6 +45,13 @@ func NewRelay(target, dir string) (*Relay, error) {
 
 // Addr is where FreeSWITCH's dialplan must send calls.
 func (r *Relay) Addr() string { return r.ln.Addr().String() }
+
+// SetTarget sends the calls that come from now on to target instead.
+func (r *Relay) SetTarget(target string) {
+	r.mu.Lock()
+	r.target = target
+	r.mu.Unlock()
+}
 
 // Name asks for the transcript of the call whose A-leg is aLeg, written as name-outbound.*.
 func (r *Relay) Name(aLeg, name string) {
@@ -83,7 +90,10 @@ func (r *Relay) relay(fs net.Conn) {
 	defer r.wg.Done()
 	defer fs.Close()
 	start := time.Now()
-	cc, err := net.Dial("tcp", r.target)
+	r.mu.Lock()
+	target := r.target
+	r.mu.Unlock()
+	cc, err := net.Dial("tcp", target)
 	if err != nil {
 		return // as if callconsent were down: FreeSWITCH's fallback takes the call
 	}
