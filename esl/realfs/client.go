@@ -37,6 +37,7 @@ type Client struct {
 
 	mu     sync.Mutex
 	events []Event
+	byLeg  map[string][]int // Unique-ID and variable_origination_uuid -> indexes in events
 	notify chan struct{}
 	err    error
 }
@@ -52,7 +53,7 @@ func Dial(addr, password string, events ...string) (*Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &Client{conn: conn, br: bufio.NewReader(conn), replies: make(chan frame, 1), notify: make(chan struct{})}
+	c := &Client{conn: conn, br: bufio.NewReader(conn), replies: make(chan frame, 1), notify: make(chan struct{}), byLeg: map[string][]int{}}
 	f, err := c.read()
 	if err != nil || f.h["Content-Type"] != "auth/request" {
 		conn.Close()
@@ -140,11 +141,27 @@ func (c *Client) Events(keep func(Event) bool) []Event {
 
 // WaitEvent waits up to d for an event that matches keep and returns the first one.
 func (c *Client) WaitEvent(d time.Duration, keep func(Event) bool) (Event, error) {
+	return c.WaitLeg("", d, keep)
+}
+
+// WaitLeg is WaitEvent among the events of one channel: those whose Unique-ID or
+// variable_origination_uuid is leg ("" looks at all). With hundreds of calls at once, scanning
+// one call's events keeps the client ahead of FreeSWITCH, which drops a listener that falls
+// 500 events behind.
+func (c *Client) WaitLeg(leg string, d time.Duration, keep func(Event) bool) (Event, error) {
 	deadline := time.After(d)
 	for {
 		c.mu.Lock()
-		for _, e := range c.events {
-			if keep(e) {
+		if leg == "" {
+			for _, e := range c.events {
+				if keep(e) {
+					c.mu.Unlock()
+					return e, nil
+				}
+			}
+		}
+		for _, i := range c.byLeg[leg] {
+			if e := c.events[i]; keep(e) {
 				c.mu.Unlock()
 				return e, nil
 			}
@@ -180,6 +197,11 @@ func (c *Client) readLoop() {
 			e := parseEvent(f.body)
 			c.mu.Lock()
 			c.events = append(c.events, e)
+			for _, leg := range []string{e["Unique-ID"], e["variable_origination_uuid"]} {
+				if leg != "" {
+					c.byLeg[leg] = append(c.byLeg[leg], len(c.events)-1)
+				}
+			}
 			close(c.notify)
 			c.notify = make(chan struct{})
 			c.mu.Unlock()

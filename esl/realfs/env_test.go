@@ -119,7 +119,7 @@ func (e *env) place(t *testing.T, name string) *call {
 	if err := e.fs.Originate(c.A, caller, "origination_caller_id_name='"+name+"'"); err != nil {
 		t.Fatal(err)
 	}
-	ev, err := e.fs.WaitEvent(10*time.Second, func(ev Event) bool {
+	ev, err := e.fs.WaitLeg(c.A, 10*time.Second, func(ev Event) bool {
 		return ev["variable_origination_uuid"] == c.A && ev["Unique-ID"] != c.A && ev.Name() == "CHANNEL_EXECUTE" && ev["Application"] == "socket"
 	})
 	if err != nil {
@@ -132,7 +132,7 @@ func (e *env) place(t *testing.T, name string) *call {
 // on waits for an event of the B-leg that matches and returns it.
 func (c *call) on(d time.Duration, name string, match func(Event) bool) Event {
 	c.t.Helper()
-	ev, err := c.e.fs.WaitEvent(d, func(ev Event) bool {
+	ev, err := c.e.fs.WaitLeg(c.B, d, func(ev Event) bool {
 		return ev["Unique-ID"] == c.B && ev.Name() == name && (match == nil || match(ev))
 	})
 	if err != nil {
