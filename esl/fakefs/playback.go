@@ -113,6 +113,7 @@ func (p *playback) key(c *call, d string) {
 		return // dropped: the playback goes on
 	}
 	c.b.set("playback_terminator_used", d)
+	c.res.DigitAccepted = time.Now() // the daemon learns the key from this completion
 	c.setPlaybackRead(p.readBy(time.Now()), p.rate)
 	c.b.set("current_application_response", "FILE PLAYED")
 	c.complete(p.a, "FILE%20PLAYED")

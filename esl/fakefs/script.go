@@ -95,8 +95,9 @@ type CallResult struct {
 	Digits         string          // keys the caller pressed
 	HangupCause    string          // "" if the channel never hung up
 	ExitByDaemon   bool            // the daemon sent `exit`
-	// DigitAccepted is when the prompt accepted a key, just before its EXECUTE_COMPLETE was
-	// sent: the moment the daemon can know the caller's choice. Zero if none was accepted.
+	// DigitAccepted is when a prompt accepted a key, or a key ended a playback, just before
+	// its EXECUTE_COMPLETE was sent: the moment the daemon can know the caller's choice. Zero if
+	// none was.
 	DigitAccepted time.Time
 	// RecordSessionAt is when the first record_session command arrived.
 	RecordSessionAt time.Time
