@@ -268,7 +268,7 @@ func (ch *channel) Transfer(ctx context.Context, target string) error {
 	ch.mu.Unlock()
 	if restore {
 		app, arg := "unset", terminatorsVar
-		if v, ok := ch.data[variablePrefix+terminatorsVar]; ok {
+		if v, ok := ch.data[variablePrefix+terminatorsVar]; ok && checkArg("terminators", decodeValue(v), false) == nil {
 			app, arg = "set", terminatorsVar+"="+decodeValue(v)
 		}
 		if id, err := ch.sendExecute(ctx, app, arg); err == nil {

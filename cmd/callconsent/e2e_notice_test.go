@@ -145,3 +145,26 @@ func (h *harness) impostor() *fakefs.Server {
 	h.t.Cleanup(func() { s.Close() })
 	return s
 }
+
+// The dialplan's own playback_terminators comes back before the transfer, so that the
+// employee's side plays its prompts as it expects to; one that would break the command line
+// is unset instead.
+func TestE2E_TerminatorsRestored(t *testing.T) {
+	h := startHarness(t, fakefs.Config{})
+	for _, tc := range []struct{ value, want string }{{"#", "playback_terminators=#"}, {"1\n2", "playback_terminators"}} {
+		res := h.call(fakefs.CallSpec{Vars: []fakefs.Var{{Name: "playback_terminators", Value: tc.value}}, Script: []fakefs.Step{pressAfterNotice("2")}})
+		h.finalCall(res.UUID)
+		var last string
+		for _, c := range h.fs.CommandsFor(res.UUID) {
+			if c.App == "transfer" {
+				break
+			}
+			if c.App == "set" || c.App == "unset" {
+				last = c.AppArg
+			}
+		}
+		if last != tc.want {
+			t.Errorf("terminators %q: before the transfer %q, want %q", tc.value, last, tc.want)
+		}
+	}
+}
