@@ -113,6 +113,8 @@ func TestConfigCheck_OwnerLine(t *testing.T) {
 		{[]string{"--freeswitch-users", ""}, false, "belongs to root (uid 0)"},
 		{[]string{"--freeswitch-users", me + ",no-such-account-x"}, true, `freeswitch-users: no account "no-such-account-x" on this host`},
 		{[]string{"--freeswitch-users", "no-such-account-x", "--freeswitch-owner-check=false"}, false, "off (freeswitch-owner-check: false): the ESL password is sent to whatever answers on 127.0.0.1:8021"},
+		// A trial with the default list: this host need not have a freeswitch account.
+		{[]string{"--freeswitch-users", "freeswitch"}, false, "belongs to root (uid 0)"},
 	} {
 		c := ownerCheckLine(testConfig(t, tc.args...))
 		text := c.info
