@@ -175,6 +175,10 @@ func privateFileCheck(name, path string) check {
 		return check{name: name, info: "not yet created (will be created with mode 0600)"}
 	case err != nil:
 		return check{name: name, err: errors.New(fileProblem(err))}
+	case fi.IsDir():
+		return check{name: name, err: errors.New("a folder, not a file: name the file itself")}
+	case !fi.Mode().IsRegular():
+		return check{name: name, err: errors.New("not a regular file: name the file itself")}
 	case fi.Mode().Perm()&0o077 != 0:
 		return check{name: name, err: fmt.Errorf("mode %04o: must be 0600 (chmod 600)", fi.Mode().Perm())}
 	}

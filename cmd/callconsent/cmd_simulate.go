@@ -38,6 +38,32 @@ func (o *simulateOptions) AddFlags(fs *pflag.FlagSet) {
 	addOutputFlag(fs, &o.Output)
 }
 
+// Bounds of simulate's flags: a plan of --calls entries is made up front, every call in flight
+// holds two sockets, and a prompt or talk time beyond them is a typo, not a test.
+const (
+	maxSimCalls       = 1_000_000
+	maxSimConcurrency = 5000
+	maxSimPrompt      = time.Minute
+	maxSimWait        = 10 * time.Minute
+)
+
+// validate checks the flags' ranges, each error naming the flag and its range.
+func (o simulateOptions) validate() error {
+	switch {
+	case o.Calls < 1 || o.Calls > maxSimCalls:
+		return invalidf("simulate: --calls %d: must be 1..%d", o.Calls, maxSimCalls)
+	case o.Concurrency < 1 || o.Concurrency > maxSimConcurrency:
+		return invalidf("simulate: --concurrency %d: must be 1..%d (every call in flight holds two sockets)", o.Concurrency, maxSimConcurrency)
+	case o.Prompt <= 0 || o.Prompt > maxSimPrompt:
+		return invalidf("simulate: --prompt %s: must be more than 0 and at most %s", o.Prompt, maxSimPrompt)
+	case o.Talk < 0 || o.Talk > maxSimWait:
+		return invalidf("simulate: --talk %s: must be 0..%s", o.Talk, maxSimWait)
+	case o.ConnectTimeout <= 0 || o.ConnectTimeout > maxSimWait:
+		return invalidf("simulate: --connect-timeout %s: must be more than 0 and at most %s", o.ConnectTimeout, maxSimWait)
+	}
+	return nil
+}
+
 func newSimulateCommand(g *globalOptions) *cobra.Command {
 	var opts simulateOptions
 	cmd := &cobra.Command{
@@ -73,8 +99,8 @@ grant. It exits 4 if any call was handled wrongly.
 }
 
 func runSimulate(ctx context.Context, cfg *Config, opts simulateOptions, out, logs io.Writer) error {
-	if opts.Calls < 1 || opts.Concurrency < 1 {
-		return invalidf("simulate: --calls and --concurrency must be at least 1")
+	if err := opts.validate(); err != nil {
+		return err
 	}
 	mix, err := parseMix(opts.Mix)
 	if err != nil {

@@ -29,7 +29,7 @@ type sweepOptions struct {
 // AddFlags registers sweep's flags.
 func (o *sweepOptions) AddFlags(fs *pflag.FlagSet) {
 	fs.BoolVar(&o.DryRun, "dry-run", false, "report what a sweep would delete; delete nothing")
-	fs.Var(&o.AsOf, "as-of", "with --dry-run: decide as if it were this time (RFC 3339 or YYYY-MM-DD, UTC)")
+	fs.Var(&o.AsOf, "as-of", "with --dry-run: decide as if it were this time (RFC 3339, \"YYYY-MM-DD HH:MM:SS\" as the tables show it, or YYYY-MM-DD; UTC unless an offset is given)")
 	fs.BoolVar(&o.Force, "force", false, "override the clock guards and max-delete-share (an operator's decision; overriding the share guard stores the approval for later sweeps under the same settings)")
 	fs.BoolVar(&o.Orphans, "orphans", false, "also scan the recent folders for files without a row now (otherwise once a day)")
 	addOutputFlag(fs, &o.Output)

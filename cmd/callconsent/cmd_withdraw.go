@@ -30,7 +30,7 @@ type withdrawOptions struct {
 func (o *withdrawOptions) AddFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&o.Call, "call", "", "withdraw consent for one call (FreeSWITCH call `UUID`)")
 	fs.StringVar(&o.Caller, "caller", "", "withdraw consent for every call of a caller `NUMBER` (any spelling: +47 912 34 567, 004791234567); - reads it from stdin, out of the shell history")
-	fs.Var(&o.Since, "since", "with --caller: only calls started at or after this time (RFC 3339 or YYYY-MM-DD, UTC)")
+	fs.Var(&o.Since, "since", "with --caller: only calls started at or after this time (RFC 3339, \"YYYY-MM-DD HH:MM:SS\" as the tables show it, or YYYY-MM-DD; UTC unless an offset is given)")
 	fs.StringVar(&o.Reason, "reason", "", "why consent is withdrawn, e.g. a ticket id (required; no personal data)")
 	addOutputFlag(fs, &o.Output)
 }

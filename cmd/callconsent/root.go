@@ -1,7 +1,9 @@
 package main
 
 import (
+	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/callconsent/callconsent/consent"
@@ -89,6 +91,7 @@ name, and flags win over the file, which wins over the built-in defaults.
 	}
 	g.AddFlags(cmd.PersistentFlags())
 	cmd.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
+		err = flagValueError(err)
 		if !c.HasParent() {
 			return err
 		}
@@ -146,6 +149,32 @@ func newGroupCommand(use, short string, subs ...*cobra.Command) *cobra.Command {
 	}
 	cmd.AddCommand(subs...)
 	return cmd
+}
+
+// flagValueError rewrites pflag's "invalid argument" error in the words of a configuration
+// error: the flag, the value and what is wrong with it, without the Go parser's text
+// ("strconv.ParseInt: parsing ..."), which tells an operator nothing.
+func flagValueError(err error) error {
+	var ive *pflag.InvalidValueError
+	if !errors.As(err, &ive) {
+		return err
+	}
+	f, v := ive.GetFlag(), ive.GetValue()
+	problem := errors.Unwrap(ive).Error()
+	var num *strconv.NumError
+	switch {
+	case errors.As(ive, &num) && errors.Is(num.Err, strconv.ErrRange):
+		problem = "is out of range"
+	case errors.As(ive, &num) && f.Value.Type() == "bool":
+		problem = "is not true or false"
+	case errors.As(ive, &num) && strings.HasPrefix(f.Value.Type(), "float"):
+		problem = "is not a number"
+	case errors.As(ive, &num):
+		problem = "is not a whole number"
+	case f.Value.Type() == "duration":
+		problem = durationProblem(v, "s")
+	}
+	return fmt.Errorf("--%s: %s %s", f.Name, quoteShort(v), problem)
 }
 
 // exactArgs is cobra.ExactArgs with a message that says what the argument is.
