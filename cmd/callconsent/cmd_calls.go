@@ -55,15 +55,16 @@ The JSON output is an array (exactly "[]" when nothing matches) for scripts.
 			if err != nil {
 				return err
 			}
-			return runCallsList(cmd.Context(), cfg, opts, cmd.OutOrStdout())
+			return runCallsList(cmd.Context(), cfg, opts, cmd.OutOrStdout(), cmd.ErrOrStderr())
 		},
 	}
 	opts.AddFlags(cmd.Flags())
 	return cmd
 }
 
-// runCallsList prints the calls that match opts.
-func runCallsList(ctx context.Context, cfg *Config, opts callsListOptions, out io.Writer) (err error) {
+// runCallsList prints the calls that match opts. When --limit cut the list short it says so
+// on logs (stderr), so that a table or a JSON array never passes for all there is.
+func runCallsList(ctx context.Context, cfg *Config, opts callsListOptions, out, logs io.Writer) (err error) {
 	f := consent.CallFilter{Since: opts.Since.t, Until: opts.Until.t, Limit: opts.Limit}
 	if opts.Decision != "" {
 		if f.Decision, err = consent.ParseDecision(opts.Decision); err != nil {
@@ -82,9 +83,16 @@ func runCallsList(ctx context.Context, cfg *Config, opts callsListOptions, out i
 		return err
 	}
 	defer closeInto(&err, st)
+	if f.Limit > 0 {
+		f.Limit++ // one more than shown tells whether there are more
+	}
 	calls, err := st.DB.FindCalls(ctx, f)
 	if err != nil {
 		return fmt.Errorf("find calls: %w", err)
+	}
+	if opts.Limit > 0 && len(calls) > opts.Limit {
+		calls = calls[:opts.Limit]
+		defer fmt.Fprintf(logs, "callconsent: showing the newest %d calls; more match: --limit 0 shows all, --since and --until narrow the range\n", opts.Limit)
 	}
 
 	if opts.Output == outputJSON {
