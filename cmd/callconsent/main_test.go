@@ -218,3 +218,33 @@ func TestBinary(t *testing.T) {
 		t.Errorf("--help: exit %d, output lacks the exit codes:\n%s", code, out)
 	}
 }
+
+// TestHelp_ConfigFlagsGrouped: a command's help shows its own flags and the two global ones,
+// not one flag per configuration key; those are listed, all of them, by 'help config'.
+func TestHelp_ConfigFlagsGrouped(t *testing.T) {
+	dir := t.TempDir()
+	_, help, _ := runArgs(t, dir, "withdraw", "--help")
+	for _, want := range []string{"--call UUID", "--reason string", "--config file", "--data-dir folder", "All keys, their defaults and meaning: callconsent help config"} {
+		if !strings.Contains(help, want) {
+			t.Errorf("withdraw --help lacks %q:\n%s", want, help)
+		}
+	}
+	for _, s := range settings {
+		if strings.Contains(help, "\n      --"+s.key+" ") {
+			t.Errorf("withdraw --help lists the configuration flag --%s:\n%s", s.key, help)
+		}
+	}
+	if n := strings.Count(help, "\n      --"); n > 8 {
+		t.Errorf("withdraw --help lists %d long flags, want withdraw's own and --config, --data-dir:\n%s", n, help)
+	}
+	_, keys, _ := runArgs(t, dir, "help", "config")
+	for _, s := range settings {
+		if !strings.Contains(keys, "--"+s.key+" ") {
+			t.Errorf("help config lacks --%s:\n%s", s.key, keys)
+		}
+	}
+	// Hidden from help, the flags still work.
+	if code, _, stderr := runArgs(t, dir, "--retention", "720h", "policy"); code != exitOK {
+		t.Errorf("--retention 720h policy: exit %d: %s", code, stderr)
+	}
+}

@@ -35,6 +35,15 @@ const exitCodesHelp = `Exit codes:
   5    status: a retention alarm is active
   130  interrupted by a signal`
 
+// configFlagsNote follows the flags in every command's help, in place of one flag per
+// configuration key, which would bury the command's own flags.
+const configFlagsNote = `{{if ne .CommandPath "callconsent config"}}
+
+Configuration flags:
+  Every configuration key is also a flag of every command (flag > file > default),
+  e.g. --db file, --retention duration, --log-level level.
+  All keys, their defaults and meaning: callconsent help config{{end}}`
+
 // globalOptions are the root command's persistent flags and the state shared by all commands.
 type globalOptions struct {
 	ConfigFile string
@@ -90,6 +99,10 @@ name, and flags win over the file, which wins over the built-in defaults.
 		CompletionOptions: cobra.CompletionOptions{DisableDefaultCmd: true},
 	}
 	g.AddFlags(cmd.PersistentFlags())
+	for _, s := range settings {
+		cmd.PersistentFlags().Lookup(s.key).Hidden = true // listed by 'callconsent help config'
+	}
+	cmd.SetUsageTemplate(strings.Replace(cmd.UsageTemplate(), "{{if .HasHelpSubCommands}}", configFlagsNote+"{{if .HasHelpSubCommands}}", 1))
 	cmd.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		err = flagValueError(err)
 		if !c.HasParent() {
