@@ -137,6 +137,10 @@ func runSimulate(ctx context.Context, cfg *Config, opts simulateOptions, out, lo
 	} else {
 		report.writeText(out)
 	}
+	if err == nil && ctx.Err() != nil {
+		// Stopped by a signal: calls cut short are no verdict on the daemon (exit 130, not 4).
+		err = fmt.Errorf("simulate: interrupted; the report above counts calls cut short as errors: %w", ctx.Err())
+	}
 	if err == nil && report.Errors > 0 {
 		err = consent.Errorf(consent.ECONFLICT, "simulate: %d of %d calls were handled wrongly", report.Errors, report.Calls)
 	}

@@ -217,6 +217,19 @@ func TestBinary(t *testing.T) {
 	if code, out, _ := callconsent("--help"); code != 0 || !strings.Contains(out, "Exit codes:") {
 		t.Errorf("--help: exit %d, output lacks the exit codes:\n%s", code, out)
 	}
+
+	// SIGTERM is how systemd stops the daemon: a clean stop, exit 0 (README, Exit codes).
+	run := exec.Command(bin, "--config", cfgFile, "--data-dir", dir, "--esl-listen", freePort(t), "--freeswitch", freePort(t), "run")
+	var runErr bytes.Buffer
+	run.Stderr = &runErr
+	if err := run.Start(); err != nil {
+		t.Fatal(err)
+	}
+	waitUntil(t, "the daemon's control socket", func() bool { _, err := os.Stat(filepath.Join(dir, "control.sock")); return err == nil })
+	run.Process.Signal(syscall.SIGTERM)
+	if err := run.Wait(); err != nil || !strings.Contains(runErr.String(), "terminated: stopping") {
+		t.Errorf("run stopped by SIGTERM: %v, want exit 0:\n%s", err, runErr.String())
+	}
 }
 
 // TestHelp_ConfigFlagsGrouped: a command's help shows its own flags and the two global ones,

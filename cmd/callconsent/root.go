@@ -33,7 +33,7 @@ const exitCodesHelp = `Exit codes:
   3    not found (e.g. no call with that UUID)
   4    conflict or partial failure (e.g. some deletions failed)
   5    status: a retention alarm is active
-  130  interrupted by a signal`
+  130  interrupted by a signal before finishing (run exits 0 after a clean stop)`
 
 // configFlagsNote follows the flags in every command's help, in place of one flag per
 // configuration key, which would bury the command's own flags.
