@@ -39,7 +39,7 @@ It also lists the active retention alarms: files due for deletion that cannot be
 deleted (with their paths), a guard (clock, share) holding sweeps back, a missing
 recordings folder. Each stays active until a sweep finds it resolved.
 
-It exits 1 when no daemon runs, 5 when a retention alarm is active (recordings the policy
+It exits 1 when no daemon runs or it does not answer within 5 s, 5 when a retention alarm is active (recordings the policy
 says must go are not being deleted), and 4 when the daemon runs but is not connected to
 FreeSWITCH (calls then take the dialplan's unrecorded fallback); 5 wins over 4. Usable as
 a health check.
@@ -61,11 +61,11 @@ a health check.
 }
 
 func runStatus(ctx context.Context, cfg *Config, opts statusOptions, out io.Writer) error {
-	resp, err := askDaemon(ctx, cfg.ControlSocket, ctlRequest{Op: "status"})
+	resp, err := askDaemon(ctx, cfg.ControlSocket, ctlRequest{Op: "status"}, ctlAnswerTimeout)
 	if errors.Is(err, errNoDaemon) {
 		return fmt.Errorf("status: %w (control socket %s)", errNoDaemon, cfg.ControlSocket)
 	} else if err != nil {
-		return err
+		return fmt.Errorf("status: %w", err)
 	} else if resp.Status == nil {
 		return fmt.Errorf("status: the daemon gave no status: %s", resp.Error)
 	}

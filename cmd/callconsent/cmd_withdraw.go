@@ -24,6 +24,7 @@ type withdrawOptions struct {
 	Reason string
 	Output outputFormat
 	stdin  io.Reader
+	logs   io.Writer // notes for the operator (stderr); nil discards them
 }
 
 // AddFlags registers withdraw's flags.
@@ -47,7 +48,8 @@ file, so every call of that caller is found, however the number was written.
 If the daemon runs (control-socket), it does the work: a call still in progress gets its
 recording stopped in FreeSWITCH (uuid_record stop), the partial file deleted, and no
 recording afterwards (R-WITHDRAW-2). Without a daemon the command deletes directly and
-says so. Each deletion leaves a tombstone (call UUID, time, reason withdrawal, bytes).
+says so; so it does, after saying why, when the daemon does not answer on its control
+socket within 5 s (hung or overloaded). Each deletion leaves a tombstone (call UUID, time, reason withdrawal, bytes).
 
 The withdrawal is committed first, always. Audio that cannot be deleted now (the
 recordings folder is missing or unreadable, a file is stuck) stays committed for
@@ -67,6 +69,7 @@ It prints the calls, files and bytes deleted and exits 4 if anything could not b
 			if err != nil {
 				return err
 			}
+			opts.logs = cmd.ErrOrStderr()
 			return runWithdraw(cmd.Context(), cfg, opts, cmd.OutOrStdout())
 		},
 	}
@@ -75,6 +78,9 @@ It prints the calls, files and bytes deleted and exits 4 if anything could not b
 }
 
 func runWithdraw(ctx context.Context, cfg *Config, opts withdrawOptions, out io.Writer) (err error) {
+	if opts.logs == nil {
+		opts.logs = io.Discard
+	}
 	if (opts.Call == "") == (opts.Caller == "") {
 		return invalidf("withdraw: give --call UUID or --caller NUMBER")
 	}
@@ -107,8 +113,13 @@ func runWithdraw(ctx context.Context, cfg *Config, opts withdrawOptions, out io.
 	}
 
 	var res consent.WithdrawResult
-	resp, err := askDaemon(ctx, cfg.ControlSocket, ctlRequest{Op: "withdraw", Withdraw: &req})
+	direct := "no daemon is running"
+	resp, err := askViaDaemon(ctx, cfg.ControlSocket, req)
 	switch {
+	case errors.Is(err, errNotAnswering):
+		direct = "the daemon does not answer"
+		fmt.Fprintf(opts.logs, "callconsent: %v\ncallconsent: withdrawing directly instead (this way a call in progress cannot have its recording stopped)\n", err)
+		fallthrough
 	case errors.Is(err, errNoDaemon):
 		defer closeInto(&err, st)
 		res, err = withdrawDirectly(ctx, cfg, st, req)
@@ -132,7 +143,7 @@ func runWithdraw(ctx context.Context, cfg *Config, opts withdrawOptions, out io.
 			return werr
 		}
 	} else {
-		writeWithdrawText(out, res)
+		writeWithdrawText(out, res, direct)
 	}
 	return err
 }
@@ -177,11 +188,29 @@ func callerNumber(arg string, r io.Reader) (string, error) {
 	return strings.TrimSpace(line), nil
 }
 
-// writeWithdrawText prints a withdrawal that is committed: res.Calls is not empty.
-func writeWithdrawText(w io.Writer, r consent.WithdrawResult) {
+// askViaDaemon has the running daemon carry out the withdrawal. It first asks for its status,
+// which a serving daemon answers within ctlAnswerTimeout: a daemon that does not is reported
+// as errNotAnswering before it was handed the withdrawal, so that the caller may safely do the
+// work itself. A daemon that answered gets ctlWorkTimeout for the withdrawal; if it is silent
+// then, it may still be at it, and the error says how to check and that repeating is harmless.
+func askViaDaemon(ctx context.Context, path string, req consent.WithdrawRequest) (ctlResponse, error) {
+	if _, err := askDaemon(ctx, path, ctlRequest{Op: "status"}, ctlAnswerTimeout); err != nil {
+		return ctlResponse{}, err
+	}
+	resp, err := askDaemon(ctx, path, ctlRequest{Op: "withdraw", Withdraw: &req}, ctlWorkTimeout)
+	if errors.Is(err, errNotAnswering) {
+		return resp, fmt.Errorf("withdraw: the daemon took the withdrawal but did not answer within %s; it may still be at work: "+
+			"check with 'callconsent calls show UUID' or 'calls list', and run the same withdraw again if needed (a repeated withdrawal changes nothing that is done)", ctlWorkTimeout)
+	}
+	return resp, err
+}
+
+// writeWithdrawText prints a withdrawal that is committed: res.Calls is not empty. direct says
+// why the daemon did not do it, when it did not.
+func writeWithdrawText(w io.Writer, r consent.WithdrawResult, direct string) {
 	where := "by the running daemon"
 	if !r.DaemonSide {
-		where = "directly (no daemon is running, so no live call could be stopped)"
+		where = "directly (" + direct + ", so no live call could be stopped)"
 	}
 	fmt.Fprintf(w, "consent withdrawn %s\ncalls:     %d", where, len(r.Calls))
 	if r.Live > 0 {
