@@ -14,6 +14,7 @@ import (
 	"github.com/callconsent/callconsent/consent"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
+	"golang.org/x/term"
 )
 
 // withdrawOptions are the flags of `callconsent withdraw`.
@@ -22,9 +23,13 @@ type withdrawOptions struct {
 	Caller string
 	Since  timeFlag
 	Reason string
+	DryRun bool
+	Yes    bool
 	Output outputFormat
 	stdin  io.Reader
 	logs   io.Writer // notes for the operator (stderr); nil discards them
+	// terminal says whether stdin is a terminal: a withdrawal by caller then asks first.
+	terminal func() bool
 }
 
 // AddFlags registers withdraw's flags.
@@ -33,11 +38,13 @@ func (o *withdrawOptions) AddFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&o.Caller, "caller", "", "withdraw consent for every call of a caller `NUMBER` (any spelling: +47 912 34 567, 004791234567); - reads it from stdin, out of the shell history")
 	fs.Var(&o.Since, "since", "with --caller: only calls started at or after this time (RFC 3339, \"YYYY-MM-DD HH:MM:SS\" as the tables show it, or YYYY-MM-DD; UTC unless an offset is given)")
 	fs.StringVar(&o.Reason, "reason", "", "why consent is withdrawn, e.g. a ticket id (required; no personal data)")
+	fs.BoolVar(&o.DryRun, "dry-run", false, "show what would be withdrawn and deleted; change nothing (--reason not needed)")
+	fs.BoolVar(&o.Yes, "yes", false, "with --caller on a terminal: do not ask before withdrawing")
 	addOutputFlag(fs, &o.Output)
 }
 
 func newWithdrawCommand(g *globalOptions) *cobra.Command {
-	opts := withdrawOptions{stdin: os.Stdin}
+	opts := withdrawOptions{stdin: os.Stdin, terminal: func() bool { return term.IsTerminal(int(os.Stdin.Fd())) }}
 	cmd := &cobra.Command{
 		Use:   "withdraw (--call UUID | --caller NUMBER) --reason TEXT",
 		Short: "Withdraw a caller's consent and delete the recordings at once",
@@ -59,10 +66,16 @@ found" line (exit 3), and nothing is withdrawn.
 
 It prints the calls, files and bytes deleted and exits 4 if anything could not be done.
 
+--dry-run shows what would be withdrawn and deleted (calls, recordings, bytes) and changes
+nothing: the database is opened read-only. A withdrawal by --caller on a terminal first
+says how many calls and recordings it takes and asks for "yes" (--yes skips the question;
+"no" exits 1 with nothing withdrawn).
+
 ` + exitCodesHelp,
 		Example: `  callconsent withdraw --call 260cc426-4b20-4054-b379-5ba800345a1c --reason "ticket 4711"
   callconsent withdraw --caller "+47 912 34 567" --reason "ticket 4712"
-  echo "+4791234567" | callconsent withdraw --caller - --since 2026-11-01 --reason "ticket 4713"`,
+  echo "+4791234567" | callconsent withdraw --caller - --since 2026-11-01 --reason "ticket 4713"
+  callconsent withdraw --caller "+47 912 34 567" --dry-run`,
 		Args: exactArgs(),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cfg, err := g.Config(cmd)
@@ -91,6 +104,10 @@ func runWithdraw(ctx context.Context, cfg *Config, opts withdrawOptions, out io.
 		}
 		opts.Call = call
 	}
+	req := consent.WithdrawRequest{CallUUID: opts.Call, Since: opts.Since.t, Reason: opts.Reason}
+	if opts.DryRun {
+		return runWithdrawDryRun(ctx, cfg, opts, req, out)
+	}
 	if strings.TrimSpace(opts.Reason) == "" {
 		return invalidf("withdraw: --reason is required (e.g. a ticket id)")
 	}
@@ -98,7 +115,6 @@ func runWithdraw(ctx context.Context, cfg *Config, opts withdrawOptions, out io.
 	if err != nil {
 		return err
 	}
-	req := consent.WithdrawRequest{CallUUID: opts.Call, Since: opts.Since.t, Reason: opts.Reason}
 	if opts.Caller != "" {
 		number, err := callerNumber(opts.Caller, opts.stdin)
 		if err != nil {
@@ -110,6 +126,12 @@ func runWithdraw(ctx context.Context, cfg *Config, opts withdrawOptions, out io.
 	if err := req.Validate(); err != nil {
 		st.Close()
 		return err
+	}
+	if opts.Caller != "" && !opts.Yes && opts.terminal != nil && opts.terminal() {
+		if err := confirmWithdrawal(ctx, st.DB, req, opts.stdin, out); err != nil {
+			st.Close()
+			return err
+		}
 	}
 
 	var res consent.WithdrawResult
