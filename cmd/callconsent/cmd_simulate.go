@@ -125,12 +125,23 @@ func runSimulate(ctx context.Context, cfg *Config, opts simulateOptions, out, lo
 		return fmt.Errorf("fake freeswitch: %w", err)
 	}
 	defer fs.Close()
-	fmt.Fprintf(logs, "fake FreeSWITCH listening on %s; waiting for callconsent to connect...\n", fs.Addr())
-	if err := waitControl(ctx, fs, opts.ConnectTimeout); err != nil {
+	fmt.Fprintf(logs, "fake FreeSWITCH listening on %s; waiting up to %s for callconsent to connect...\n", fs.Addr(), opts.ConnectTimeout)
+	if err := waitControl(ctx, fs, opts.ConnectTimeout, logs); err != nil {
 		return err
 	}
+	fmt.Fprintf(logs, "callconsent connected; placing %d calls, %d at once\n", opts.Calls, opts.Concurrency)
+	bar := newProgressBar(logs, opts.Calls, "calls")
+	errs := 0
+	done := func(r simResult) {
+		bar.Add(1)
+		if r.mismatch != "" {
+			errs++
+			bar.Describe(fmt.Sprintf("calls (%d handled wrongly)", errs))
+		}
+	}
 	start := time.Now()
-	results := runCalls(ctx, fs, cmp.Or(opts.Dial, cfg.ESLListen), plan(opts.Calls, mix), opts.Concurrency, opts.Talk)
+	results := runCalls(ctx, fs, cmp.Or(opts.Dial, cfg.ESLListen), plan(opts.Calls, mix), opts.Concurrency, opts.Talk, done)
+	bar.Finish()
 	report := summarize(results, time.Since(start), opts.Concurrency)
 	if opts.Output == outputJSON {
 		err = writeJSON(out, report)
@@ -147,9 +158,15 @@ func runSimulate(ctx context.Context, cfg *Config, opts simulateOptions, out, lo
 	return err
 }
 
-func waitControl(ctx context.Context, fs *fakefs.Server, timeout time.Duration) error {
-	deadline := time.Now().Add(timeout)
+// waitControl waits for callconsent's control connection; on a terminal a bar on logs shows
+// the seconds waited out of timeout.
+func waitControl(ctx context.Context, fs *fakefs.Server, timeout time.Duration, logs io.Writer) error {
+	start := time.Now()
+	deadline := start.Add(timeout)
+	bar := newProgressBar(logs, int(timeout.Seconds()+0.5), "waiting for callconsent to connect (s)")
+	defer bar.Finish()
 	for fs.InboundConns() == 0 {
+		bar.Set(int(time.Since(start).Seconds()))
 		if time.Now().After(deadline) {
 			return fmt.Errorf("simulate: callconsent did not connect within %s: is 'callconsent run' running with the same --data-dir (or freeswitch setting and password)?", timeout)
 		}
