@@ -101,6 +101,9 @@ func LoadKey(path string) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
+	if !fi.Mode().IsRegular() {
+		return nil, Errorf(EINVALID, "key file %s is %s, not a file: key-file must name the file holding the key", path, fileKind(fi.Mode()))
+	}
 	if fi.Mode().Perm()&0o077 != 0 {
 		return nil, Errorf(EINVALID, "key file %s has mode %04o: must not be readable by group or others (chmod 600)", path, fi.Mode().Perm())
 	}
@@ -112,6 +115,21 @@ func LoadKey(path string) ([]byte, error) {
 		return nil, Errorf(EINVALID, "key file %s holds %d bytes, want %d", path, len(key), KeySize)
 	}
 	return key, nil
+}
+
+// fileKind names what a path that is not a regular file is, for error messages.
+func fileKind(m fs.FileMode) string {
+	switch {
+	case m.IsDir():
+		return "a folder"
+	case m&(fs.ModeDevice|fs.ModeCharDevice) != 0:
+		return "a device"
+	case m&fs.ModeNamedPipe != 0:
+		return "a named pipe"
+	case m&fs.ModeSocket != 0:
+		return "a socket"
+	}
+	return "not a regular file"
 }
 
 // CreateKey writes a new key of KeySize random bytes to path with mode 0600 and returns it.

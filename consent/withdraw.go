@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode"
 )
 
 // Deleter finishes deletions that are committed as intent: every recording in deleting. The
@@ -60,7 +61,10 @@ type WithdrawResult struct {
 	DaemonSide   bool     `json:"daemon"` // carried out by the running daemon
 }
 
-// Validate checks that the request names exactly one target and a reason.
+// MaxReasonLen bounds a withdrawal's reason, which is stored with every call it withdraws.
+const MaxReasonLen = 200
+
+// Validate checks that the request names exactly one target and a reason of one short line.
 func (r WithdrawRequest) Validate() error {
 	switch {
 	case (r.CallUUID == "") == (r.CallerPseudonym == ""):
@@ -73,6 +77,10 @@ func (r WithdrawRequest) Validate() error {
 		return Errorf(EINVALID, "withdraw: --since applies to --caller only")
 	case strings.TrimSpace(r.Reason) == "":
 		return Errorf(EINVALID, "withdraw: a reason is required")
+	case len(r.Reason) > MaxReasonLen:
+		return Errorf(EINVALID, "withdraw: the reason is %d bytes long, at most %d: give a ticket id or a short note", len(r.Reason), MaxReasonLen)
+	case strings.IndexFunc(r.Reason, unicode.IsControl) >= 0:
+		return Errorf(EINVALID, "withdraw: the reason must be one line of plain text (it holds a control character)")
 	}
 	return nil
 }

@@ -53,6 +53,12 @@ type Control struct {
 	wg     sync.WaitGroup
 
 	live, maxLive atomic.Int32 // open connections, for tests of the one-connection rule
+
+	// The supervisor's record of failed connects since the last connection, so that a
+	// FreeSWITCH that stays down is a few log lines, not one every 30 s (see connectFailed).
+	failures      int
+	loggedBackoff time.Duration
+	loggedRefused bool
 }
 
 // NewControl returns a Control for FreeSWITCH at addr (host:port) with the given password.
@@ -115,15 +121,23 @@ func (c *Control) supervise(ctx context.Context) {
 }
 
 // connectFailed logs a failed connect; a peer refused by Owner is a warning of its own, with
-// the owner and the port (never the password), and an alarm.
+// the owner and the port (never the password), and an alarm each time. Of a run of failures,
+// the first is a warning, and so is each that comes with a new backoff or a new kind of
+// failure; the others, every BackoffMax once the backoff stopped growing, are debug lines.
 func (c *Control) connectFailed(err error, retryIn time.Duration) {
 	var refused *RefusedPeerError
-	if !errors.As(err, &refused) {
-		c.log.Warn("esl control connect failed", "addr", c.addr, logKeyErr, err, "retry_in", retryIn)
+	isRefused := errors.As(err, &refused)
+	c.failures++
+	level := slog.LevelDebug
+	if c.failures == 1 || retryIn != c.loggedBackoff || isRefused != c.loggedRefused {
+		level, c.loggedBackoff, c.loggedRefused = slog.LevelWarn, retryIn, isRefused
+	}
+	if !isRefused {
+		c.log.Log(context.Background(), level, "esl control connect failed", "addr", c.addr, logKeyErr, err, "retry_in", retryIn, "failures", c.failures)
 		return
 	}
-	c.log.Warn("esl control refused the FreeSWITCH peer: password not sent", "addr", c.addr,
-		"port", refused.Addr.Port(), "uid", refused.UID, "reason", refused.Reason, "advice", c.Owner.Advice, "retry_in", retryIn)
+	c.log.Log(context.Background(), level, "esl control refused the FreeSWITCH peer: password not sent", "addr", c.addr,
+		"port", refused.Addr.Port(), "uid", refused.UID, "reason", refused.Reason, "advice", c.Owner.Advice, "retry_in", retryIn, "failures", c.failures)
 	if c.OnRefused != nil {
 		c.OnRefused()
 	}
@@ -191,7 +205,8 @@ func (c *Control) serve(ctx context.Context, conn *conn) {
 	c.cur = conn
 	c.mu.Unlock()
 	c.ready.Store(true)
-	c.log.Info("esl control connected", "addr", c.addr)
+	c.log.Info("esl control connected", "addr", c.addr, "failed_attempts", c.failures)
+	c.failures, c.loggedBackoff, c.loggedRefused = 0, 0, false
 	if c.OnConnect != nil {
 		c.wg.Add(1)
 		go func() {

@@ -14,6 +14,9 @@ type Options struct {
 	Force      bool      // override the clock guards and the share guard (an operator's call, stored as approval)
 	OrphanScan bool      // scan the recent folders for orphans now, not only when due
 	AsOf       time.Time // decide as if it were this time; dry runs only
+	// Planned, when set, is told how many files the sweep is about to delete, before it starts
+	// (a progress bar counts them against Metrics' Deleted and Errors).
+	Planned func(files int)
 }
 
 // Sweep deletes what is due now. Errors on single files are logged, counted and kept as an
@@ -115,6 +118,9 @@ func (s *Sweeper) Sweep(ctx context.Context, o Options) (rep Report, err error) 
 		if forcedN, forcedTotal, forcedOver, err = s.share(ctx, actions); err != nil {
 			return rep, err
 		}
+	}
+	if o.Planned != nil {
+		o.Planned(len(actions))
 	}
 	execErr := s.execute(ctx, actions, now, &rep)
 	if guard == nil && ctx.Err() == nil {

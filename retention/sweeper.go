@@ -77,9 +77,15 @@ func (s *Sweeper) Open(ctx context.Context) error {
 	if err := s.OpenFolder(ctx); err != nil {
 		return err
 	}
-	if _, err := s.Recover(ctx); err != nil && !errors.Is(err, ErrIncomplete) {
+	rep, err := s.Recover(ctx)
+	if err != nil && !errors.Is(err, ErrIncomplete) {
 		s.Close()
 		return fmt.Errorf("recover deletions: %w", err)
+	}
+	// Only here are they interrupted ones (a crash, a failed unlink); later, Recover finishes
+	// what a withdrawal just committed, which the withdrawal logs itself.
+	if n := rep.Total().Files; n > 0 || rep.Errors > 0 {
+		s.log.Info("finished interrupted deletions", "files", n, "errors", rep.Errors)
 	}
 	return nil
 }
@@ -196,9 +202,6 @@ func (s *Sweeper) Recover(ctx context.Context) (Report, error) {
 	}
 	err = s.execute(ctx, resumeOnly(Due(inv, now, s.policy)), now, &rep)
 	rep.Duration = time.Since(rep.started)
-	if n := rep.Total().Files; n > 0 {
-		s.log.Info("finished interrupted deletions", "files", n, "errors", rep.Errors)
-	}
 	return rep, err
 }
 

@@ -27,8 +27,8 @@ type callsListOptions struct {
 
 // AddFlags registers the filters.
 func (o *callsListOptions) AddFlags(fs *pflag.FlagSet) {
-	fs.Var(&o.Since, "since", "only calls started at or after this time (RFC 3339 or YYYY-MM-DD, UTC)")
-	fs.Var(&o.Until, "until", "only calls started before this time (exclusive)")
+	fs.Var(&o.Since, "since", "only calls started at or after this time (RFC 3339, \"YYYY-MM-DD HH:MM:SS\" as the tables show it, or YYYY-MM-DD; UTC unless an offset is given)")
+	fs.Var(&o.Until, "until", "only calls started before this time (exclusive; same forms as --since)")
 	fs.StringVar(&o.Decision, "decision", "", fmt.Sprintf("only calls with this decision: one of %v", consent.Decisions))
 	fs.IntVar(&o.Limit, "limit", 100, "show at most this many calls, newest first (0 = all)")
 	addOutputFlag(fs, &o.Output)
@@ -47,6 +47,7 @@ The JSON output is an array (exactly "[]" when nothing matches) for scripts.
 
 ` + exitCodesHelp,
 		Example: `  callconsent calls list --since 2026-01-01 --decision granted
+  callconsent calls list --since "2026-11-30 00:19:00" --until 2026-12-01
   callconsent calls list --until 2026-02-01T12:00:00+01:00 --limit 0 --output json`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -54,15 +55,16 @@ The JSON output is an array (exactly "[]" when nothing matches) for scripts.
 			if err != nil {
 				return err
 			}
-			return runCallsList(cmd.Context(), cfg, opts, cmd.OutOrStdout())
+			return runCallsList(cmd.Context(), cfg, opts, cmd.OutOrStdout(), cmd.ErrOrStderr())
 		},
 	}
 	opts.AddFlags(cmd.Flags())
 	return cmd
 }
 
-// runCallsList prints the calls that match opts.
-func runCallsList(ctx context.Context, cfg *Config, opts callsListOptions, out io.Writer) (err error) {
+// runCallsList prints the calls that match opts. When --limit cut the list short it says so
+// on logs (stderr), so that a table or a JSON array never passes for all there is.
+func runCallsList(ctx context.Context, cfg *Config, opts callsListOptions, out, logs io.Writer) (err error) {
 	f := consent.CallFilter{Since: opts.Since.t, Until: opts.Until.t, Limit: opts.Limit}
 	if opts.Decision != "" {
 		if f.Decision, err = consent.ParseDecision(opts.Decision); err != nil {
@@ -81,9 +83,16 @@ func runCallsList(ctx context.Context, cfg *Config, opts callsListOptions, out i
 		return err
 	}
 	defer closeInto(&err, st)
+	if f.Limit > 0 {
+		f.Limit++ // one more than shown tells whether there are more
+	}
 	calls, err := st.DB.FindCalls(ctx, f)
 	if err != nil {
 		return fmt.Errorf("find calls: %w", err)
+	}
+	if opts.Limit > 0 && len(calls) > opts.Limit {
+		calls = calls[:opts.Limit]
+		defer fmt.Fprintf(logs, "callconsent: showing the newest %d calls; more match: --limit 0 shows all, --since and --until narrow the range\n", opts.Limit)
 	}
 
 	if opts.Output == outputJSON {

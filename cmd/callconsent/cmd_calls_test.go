@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -85,7 +86,7 @@ func listCalls(t *testing.T, cfg *Config, opts callsListOptions) string {
 	if opts.Output == "" {
 		opts.Output = outputTable
 	}
-	if err := runCallsList(context.Background(), cfg, opts, &out); err != nil {
+	if err := runCallsList(context.Background(), cfg, opts, &out, io.Discard); err != nil {
 		t.Fatal(err)
 	}
 	return out.String()
@@ -176,7 +177,7 @@ func TestRunCallsList(t *testing.T) {
 			{Limit: -1},
 			{Since: timeFlag{day}, Until: timeFlag{day}},
 		} {
-			err := runCallsList(context.Background(), cfg, opts, &bytes.Buffer{})
+			err := runCallsList(context.Background(), cfg, opts, &bytes.Buffer{}, io.Discard)
 			if consent.ErrorCode(err) != consent.EINVALID {
 				t.Errorf("%+v: err = %v, want EINVALID", opts, err)
 			}
@@ -240,4 +241,35 @@ func TestRunCallsShow(t *testing.T) {
 			t.Errorf("a rejected argument created the database")
 		}
 	})
+}
+
+// TestCallsList_SaysWhenCut: a list cut short by --limit says so on stderr, in both formats,
+// and a list that shows everything says nothing.
+func TestCallsList_SaysWhenCut(t *testing.T) {
+	dir := t.TempDir()
+	cfg, err := LoadConfig("", false, testFlags(t, "--data-dir", dir))
+	if err != nil {
+		t.Fatal(err)
+	}
+	seedCalls(t, cfg)
+	const note = "callconsent: showing the newest 2 calls; more match: --limit 0 shows all, --since and --until narrow the range\n"
+	for _, tc := range []struct {
+		args       []string
+		rows       int
+		wantStderr string
+	}{
+		{[]string{"calls", "list", "--limit", "2"}, 2, note},
+		{[]string{"calls", "list", "--limit", "2", "--output", "json"}, 2, note},
+		{[]string{"calls", "list", "--limit", "3"}, 3, ""},
+		{[]string{"calls", "list", "--limit", "0"}, 3, ""},
+	} {
+		code, stdout, stderr := runArgs(t, dir, tc.args...)
+		rows := 0
+		for _, u := range []string{uuidGranted, uuidDeclined, uuidNoInput} {
+			rows += strings.Count(stdout, u)
+		}
+		if code != exitOK || stderr != tc.wantStderr || rows != tc.rows {
+			t.Errorf("%v: exit %d, %d rows, stderr %q; want 0, %d rows, %q\n%s", tc.args, code, rows, stderr, tc.rows, tc.wantStderr, stdout)
+		}
+	}
 }

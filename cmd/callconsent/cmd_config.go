@@ -11,10 +11,30 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 )
 
 func newConfigCommand(g *globalOptions) *cobra.Command {
-	return newGroupCommand("config", "Check the configuration", newConfigCheckCommand(g))
+	cmd := newGroupCommand("config", "Check the configuration; 'callconsent help config' lists every key", newConfigCheckCommand(g))
+	cmd.Long = `Configuration comes from one YAML file (--config FILE, default ` + DefaultConfigPath + `).
+Every key is also a flag of the same name on every command: a flag wins over the file,
+which wins over the built-in default. With --data-dir DIR, db, key-file, recordings-dir,
+notices-dir, control-socket and esl-password-file default to places below DIR.
+
+Configuration keys (in the file "key: value", on the command line "--key value"):
+` + configKeysUsage()
+	cmd.Example = `  callconsent --retention 720h --log-level debug run
+  callconsent --config ./callconsent.yaml config check`
+	return cmd
+}
+
+// configKeysUsage lists every configuration key as a flag with its default: the root's
+// configuration flags are hidden from each command's help, which would drown in them.
+func configKeysUsage() string {
+	fs := pflag.NewFlagSet("config", pflag.ContinueOnError)
+	AddConfigFlags(fs)
+	fs.SortFlags = false // the order of the README's table
+	return fs.FlagUsages()
 }
 
 func newConfigCheckCommand(g *globalOptions) *cobra.Command {
@@ -175,6 +195,10 @@ func privateFileCheck(name, path string) check {
 		return check{name: name, info: "not yet created (will be created with mode 0600)"}
 	case err != nil:
 		return check{name: name, err: errors.New(fileProblem(err))}
+	case fi.IsDir():
+		return check{name: name, err: errors.New("a folder, not a file: name the file itself")}
+	case !fi.Mode().IsRegular():
+		return check{name: name, err: errors.New("not a regular file: name the file itself")}
 	case fi.Mode().Perm()&0o077 != 0:
 		return check{name: name, err: fmt.Errorf("mode %04o: must be 0600 (chmod 600)", fi.Mode().Perm())}
 	}

@@ -38,6 +38,32 @@ func (o *simulateOptions) AddFlags(fs *pflag.FlagSet) {
 	addOutputFlag(fs, &o.Output)
 }
 
+// Bounds of simulate's flags: a plan of --calls entries is made up front, every call in flight
+// holds two sockets, and a prompt or talk time beyond them is a typo, not a test.
+const (
+	maxSimCalls       = 1_000_000
+	maxSimConcurrency = 5000
+	maxSimPrompt      = time.Minute
+	maxSimWait        = 10 * time.Minute
+)
+
+// validate checks the flags' ranges, each error naming the flag and its range.
+func (o simulateOptions) validate() error {
+	switch {
+	case o.Calls < 1 || o.Calls > maxSimCalls:
+		return invalidf("simulate: --calls %d: must be 1..%d", o.Calls, maxSimCalls)
+	case o.Concurrency < 1 || o.Concurrency > maxSimConcurrency:
+		return invalidf("simulate: --concurrency %d: must be 1..%d (every call in flight holds two sockets)", o.Concurrency, maxSimConcurrency)
+	case o.Prompt <= 0 || o.Prompt > maxSimPrompt:
+		return invalidf("simulate: --prompt %s: must be more than 0 and at most %s", o.Prompt, maxSimPrompt)
+	case o.Talk < 0 || o.Talk > maxSimWait:
+		return invalidf("simulate: --talk %s: must be 0..%s", o.Talk, maxSimWait)
+	case o.ConnectTimeout <= 0 || o.ConnectTimeout > maxSimWait:
+		return invalidf("simulate: --connect-timeout %s: must be more than 0 and at most %s", o.ConnectTimeout, maxSimWait)
+	}
+	return nil
+}
+
 func newSimulateCommand(g *globalOptions) *cobra.Command {
 	var opts simulateOptions
 	cmd := &cobra.Command{
@@ -73,8 +99,8 @@ grant. It exits 4 if any call was handled wrongly.
 }
 
 func runSimulate(ctx context.Context, cfg *Config, opts simulateOptions, out, logs io.Writer) error {
-	if opts.Calls < 1 || opts.Concurrency < 1 {
-		return invalidf("simulate: --calls and --concurrency must be at least 1")
+	if err := opts.validate(); err != nil {
+		return err
 	}
 	mix, err := parseMix(opts.Mix)
 	if err != nil {
@@ -99,17 +125,32 @@ func runSimulate(ctx context.Context, cfg *Config, opts simulateOptions, out, lo
 		return fmt.Errorf("fake freeswitch: %w", err)
 	}
 	defer fs.Close()
-	fmt.Fprintf(logs, "fake FreeSWITCH listening on %s; waiting for callconsent to connect...\n", fs.Addr())
-	if err := waitControl(ctx, fs, opts.ConnectTimeout); err != nil {
+	fmt.Fprintf(logs, "fake FreeSWITCH listening on %s; waiting up to %s for callconsent to connect...\n", fs.Addr(), opts.ConnectTimeout)
+	if err := waitControl(ctx, fs, opts.ConnectTimeout, logs); err != nil {
 		return err
 	}
+	fmt.Fprintf(logs, "callconsent connected; placing %d calls, %d at once\n", opts.Calls, opts.Concurrency)
+	bar := newProgressBar(logs, opts.Calls, "calls")
+	errs := 0
+	done := func(r simResult) {
+		bar.Add(1)
+		if r.mismatch != "" {
+			errs++
+			bar.Describe(fmt.Sprintf("calls (%d handled wrongly)", errs))
+		}
+	}
 	start := time.Now()
-	results := runCalls(ctx, fs, cmp.Or(opts.Dial, cfg.ESLListen), plan(opts.Calls, mix), opts.Concurrency, opts.Talk)
+	results := runCalls(ctx, fs, cmp.Or(opts.Dial, cfg.ESLListen), plan(opts.Calls, mix), opts.Concurrency, opts.Talk, done)
+	bar.Finish()
 	report := summarize(results, time.Since(start), opts.Concurrency)
 	if opts.Output == outputJSON {
 		err = writeJSON(out, report)
 	} else {
 		report.writeText(out)
+	}
+	if err == nil && ctx.Err() != nil {
+		// Stopped by a signal: calls cut short are no verdict on the daemon (exit 130, not 4).
+		err = fmt.Errorf("simulate: interrupted; the report above counts calls cut short as errors: %w", ctx.Err())
 	}
 	if err == nil && report.Errors > 0 {
 		err = consent.Errorf(consent.ECONFLICT, "simulate: %d of %d calls were handled wrongly", report.Errors, report.Calls)
@@ -117,9 +158,15 @@ func runSimulate(ctx context.Context, cfg *Config, opts simulateOptions, out, lo
 	return err
 }
 
-func waitControl(ctx context.Context, fs *fakefs.Server, timeout time.Duration) error {
-	deadline := time.Now().Add(timeout)
+// waitControl waits for callconsent's control connection; on a terminal a bar on logs shows
+// the seconds waited out of timeout.
+func waitControl(ctx context.Context, fs *fakefs.Server, timeout time.Duration, logs io.Writer) error {
+	start := time.Now()
+	deadline := start.Add(timeout)
+	bar := newProgressBar(logs, int(timeout.Seconds()+0.5), "waiting for callconsent to connect (s)")
+	defer bar.Finish()
 	for fs.InboundConns() == 0 {
+		bar.Set(int(time.Since(start).Seconds()))
 		if time.Now().After(deadline) {
 			return fmt.Errorf("simulate: callconsent did not connect within %s: is 'callconsent run' running with the same --data-dir (or freeswitch setting and password)?", timeout)
 		}

@@ -31,12 +31,15 @@ func newStatusCommand(g *globalOptions) *cobra.Command {
 the control connection to FreeSWITCH is up, how many calls are in progress, and counters
 since start (decisions, recording transitions, retention sweeps, deletions, alarms) in
 Prometheus' text format, ready for a node-exporter textfile collector. No caller data.
+--output json gives the same as fields: freeswitch_connected, live_calls, running_since,
+uptime_seconds, alarms, decisions (by decision), recording_transitions (by state) and
+counters (every other counter and gauge by name, e.g. calls_refused_total).
 
 It also lists the active retention alarms: files due for deletion that cannot be
 deleted (with their paths), a guard (clock, share) holding sweeps back, a missing
 recordings folder. Each stays active until a sweep finds it resolved.
 
-It exits 1 when no daemon runs, 5 when a retention alarm is active (recordings the policy
+It exits 1 when no daemon runs or it does not answer within 5 s, 5 when a retention alarm is active (recordings the policy
 says must go are not being deleted), and 4 when the daemon runs but is not connected to
 FreeSWITCH (calls then take the dialplan's unrecorded fallback); 5 wins over 4. Usable as
 a health check.
@@ -58,17 +61,17 @@ a health check.
 }
 
 func runStatus(ctx context.Context, cfg *Config, opts statusOptions, out io.Writer) error {
-	resp, err := askDaemon(ctx, cfg.ControlSocket, ctlRequest{Op: "status"})
+	resp, err := askDaemon(ctx, cfg.ControlSocket, ctlRequest{Op: "status"}, ctlAnswerTimeout)
 	if errors.Is(err, errNoDaemon) {
 		return fmt.Errorf("status: %w (control socket %s)", errNoDaemon, cfg.ControlSocket)
 	} else if err != nil {
-		return err
+		return fmt.Errorf("status: %w", err)
 	} else if resp.Status == nil {
 		return fmt.Errorf("status: the daemon gave no status: %s", resp.Error)
 	}
 	st := resp.Status
 	if opts.Output == outputJSON {
-		err = writeJSON(out, st)
+		err = writeJSON(out, newStatusJSON(st, time.Now()))
 	} else {
 		state := "connected"
 		if !st.Ready {
@@ -107,6 +110,45 @@ func writeAlarmsText(w io.Writer, alarms []retention.Alarm) {
 			fmt.Fprintf(w, "  and %d more\n", a.Count-len(a.Files))
 		}
 	}
+}
+
+// statusJSON is status --output json: the daemon's health as fields a script can read, the
+// counters by name (the same numbers as the Prometheus text of the table output). Its field
+// names are a contract, documented in the README.
+type statusJSON struct {
+	FreeSWITCHConnected bool      `json:"freeswitch_connected"`
+	LiveCalls           int       `json:"live_calls"`
+	RunningSince        time.Time `json:"running_since"`
+	UptimeSeconds       int64     `json:"uptime_seconds"`
+	// Alarms are the active retention alarms; [] when there are none.
+	Alarms []retention.Alarm `json:"alarms"`
+	// Decisions counts the decisions taken since start, by decision (every decision present).
+	Decisions map[string]uint64 `json:"decisions"`
+	// RecordingTransitions counts recordings entering each state since start, by state.
+	RecordingTransitions map[string]uint64 `json:"recording_transitions"`
+	// Counters are the other counters and gauges, by their Prometheus name without the
+	// callconsent_ prefix: calls_refused_total, esl_peer_refusals_total, sweep_runs_total, ...
+	Counters map[string]float64 `json:"counters"`
+}
+
+func newStatusJSON(st *daemonStatus, now time.Time) statusJSON {
+	v := statusJSON{FreeSWITCHConnected: st.Ready, LiveCalls: st.LiveCalls, RunningSince: st.Since.UTC(),
+		UptimeSeconds: int64(now.Sub(st.Since).Seconds()), Alarms: st.Alarms,
+		Decisions: st.Decisions, RecordingTransitions: st.RecordingTransitions, Counters: st.Counters}
+	// Never null, so that a script can index them without a check.
+	if v.Alarms == nil {
+		v.Alarms = []retention.Alarm{}
+	}
+	if v.Decisions == nil {
+		v.Decisions = map[string]uint64{}
+	}
+	if v.RecordingTransitions == nil {
+		v.RecordingTransitions = map[string]uint64{}
+	}
+	if v.Counters == nil {
+		v.Counters = map[string]float64{}
+	}
+	return v
 }
 
 // alarmError is what status returns while a retention alarm is active: main maps it to

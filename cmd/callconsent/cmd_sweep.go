@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
 	"slices"
 	"time"
 
@@ -29,7 +28,7 @@ type sweepOptions struct {
 // AddFlags registers sweep's flags.
 func (o *sweepOptions) AddFlags(fs *pflag.FlagSet) {
 	fs.BoolVar(&o.DryRun, "dry-run", false, "report what a sweep would delete; delete nothing")
-	fs.Var(&o.AsOf, "as-of", "with --dry-run: decide as if it were this time (RFC 3339 or YYYY-MM-DD, UTC)")
+	fs.Var(&o.AsOf, "as-of", "with --dry-run: decide as if it were this time (RFC 3339, \"YYYY-MM-DD HH:MM:SS\" as the tables show it, or YYYY-MM-DD; UTC unless an offset is given)")
 	fs.BoolVar(&o.Force, "force", false, "override the clock guards and max-delete-share (an operator's decision; overriding the share guard stores the approval for later sweeps under the same settings)")
 	fs.BoolVar(&o.Orphans, "orphans", false, "also scan the recent folders for files without a row now (otherwise once a day)")
 	addOutputFlag(fs, &o.Output)
@@ -87,7 +86,11 @@ it back (exit 4).
 }
 
 func runSweep(ctx context.Context, cfg *Config, opts sweepOptions, out, logs io.Writer) (err error) {
-	logger := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	var bar *progressBar
+	if !opts.DryRun {
+		bar = newProgressBar(logs, -1, "sweeping") // -1: its length is known once the sweep planned
+	}
+	logger := slog.New(slog.NewTextHandler(&aboveBar{w: logs, bar: bar}, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	var sw *retention.Sweeper
 	if opts.DryRun {
 		var db *sqlite.DB
@@ -110,8 +113,10 @@ func runSweep(ctx context.Context, cfg *Config, opts sweepOptions, out, logs io.
 		}
 	}
 	defer closeInto(&err, sw)
-	stop := showProgress(logs, sw)
-	rep, err := sw.Sweep(ctx, retention.Options{DryRun: opts.DryRun, Force: opts.Force, OrphanScan: opts.Orphans, AsOf: opts.AsOf.t})
+	ro := retention.Options{DryRun: opts.DryRun, Force: opts.Force, OrphanScan: opts.Orphans, AsOf: opts.AsOf.t}
+	var stop func()
+	ro.Planned, stop = showProgress(bar, sw)
+	rep, err := sw.Sweep(ctx, ro)
 	stop()
 	hint := guardHint(err)
 	if opts.Output == outputJSON {
@@ -163,34 +168,37 @@ func guardHint(err error) string {
 	return ""
 }
 
-// showProgress prints a live count of deleted files on a terminal, for sweeps of many files.
-func showProgress(w io.Writer, sw *retention.Sweeper) (stop func()) {
-	f, ok := w.(*os.File)
-	if !ok {
-		return func() {}
+// showProgress draws the sweep's deletions on bar (nil when stderr is no terminal: nothing is
+// drawn). planned, the sweep's Planned hook, sets the bar's length once the sweep knows what is
+// due; until stop, the bar follows the files deleted or failed since it started.
+func showProgress(bar *progressBar, sw *retention.Sweeper) (planned func(int), stop func()) {
+	if bar == nil {
+		return nil, func() {}
 	}
-	if fi, err := f.Stat(); err != nil || fi.Mode()&os.ModeCharDevice == 0 {
-		return func() {}
-	}
+	m := sw.Metrics()
+	base := m.Deleted.Load() + m.Errors.Load()
 	done := make(chan struct{})
 	finished := make(chan struct{})
-	start := time.Now()
+	planned = func(n int) {
+		bar.ChangeMax(n)
+		bar.Describe(fmt.Sprintf("deleting %d file(s)", n))
+		bar.Show()
+	}
 	go func() {
 		defer close(finished)
-		t := time.NewTicker(250 * time.Millisecond)
+		t := time.NewTicker(100 * time.Millisecond)
 		defer t.Stop()
 		for {
 			select {
 			case <-done:
-				fmt.Fprint(f, "\r\033[K")
+				bar.Finish()
 				return
 			case <-t.C:
-				m := sw.Metrics()
-				fmt.Fprintf(f, "\r\033[Ksweeping: %d files deleted, %d MB, %d errors, %s", m.Deleted.Load(), m.Bytes.Load()>>20, m.Errors.Load(), time.Since(start).Round(time.Second))
+				bar.Set(int(m.Deleted.Load() + m.Errors.Load() - base))
 			}
 		}
 	}()
-	return func() { close(done); <-finished }
+	return planned, func() { close(done); <-finished }
 }
 
 func writeSweepText(w io.Writer, r retention.Report, hint string) {

@@ -14,6 +14,7 @@ import (
 	"github.com/callconsent/callconsent/consent"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
+	"golang.org/x/term"
 )
 
 // withdrawOptions are the flags of `callconsent withdraw`.
@@ -22,21 +23,28 @@ type withdrawOptions struct {
 	Caller string
 	Since  timeFlag
 	Reason string
+	DryRun bool
+	Yes    bool
 	Output outputFormat
 	stdin  io.Reader
+	logs   io.Writer // notes for the operator (stderr); nil discards them
+	// terminal says whether stdin is a terminal: a withdrawal by caller then asks first.
+	terminal func() bool
 }
 
 // AddFlags registers withdraw's flags.
 func (o *withdrawOptions) AddFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&o.Call, "call", "", "withdraw consent for one call (FreeSWITCH call `UUID`)")
 	fs.StringVar(&o.Caller, "caller", "", "withdraw consent for every call of a caller `NUMBER` (any spelling: +47 912 34 567, 004791234567); - reads it from stdin, out of the shell history")
-	fs.Var(&o.Since, "since", "with --caller: only calls started at or after this time (RFC 3339 or YYYY-MM-DD, UTC)")
+	fs.Var(&o.Since, "since", "with --caller: only calls started at or after this time (RFC 3339, \"YYYY-MM-DD HH:MM:SS\" as the tables show it, or YYYY-MM-DD; UTC unless an offset is given)")
 	fs.StringVar(&o.Reason, "reason", "", "why consent is withdrawn, e.g. a ticket id (required; no personal data)")
+	fs.BoolVar(&o.DryRun, "dry-run", false, "show what would be withdrawn and deleted; change nothing (--reason not needed)")
+	fs.BoolVar(&o.Yes, "yes", false, "with --caller on a terminal: do not ask before withdrawing")
 	addOutputFlag(fs, &o.Output)
 }
 
 func newWithdrawCommand(g *globalOptions) *cobra.Command {
-	opts := withdrawOptions{stdin: os.Stdin}
+	opts := withdrawOptions{stdin: os.Stdin, terminal: func() bool { return term.IsTerminal(int(os.Stdin.Fd())) }}
 	cmd := &cobra.Command{
 		Use:   "withdraw (--call UUID | --caller NUMBER) --reason TEXT",
 		Short: "Withdraw a caller's consent and delete the recordings at once",
@@ -47,7 +55,8 @@ file, so every call of that caller is found, however the number was written.
 If the daemon runs (control-socket), it does the work: a call still in progress gets its
 recording stopped in FreeSWITCH (uuid_record stop), the partial file deleted, and no
 recording afterwards (R-WITHDRAW-2). Without a daemon the command deletes directly and
-says so. Each deletion leaves a tombstone (call UUID, time, reason withdrawal, bytes).
+says so; so it does, after saying why, when the daemon does not answer on its control
+socket within 5 s (hung or overloaded). Each deletion leaves a tombstone (call UUID, time, reason withdrawal, bytes).
 
 The withdrawal is committed first, always. Audio that cannot be deleted now (the
 recordings folder is missing or unreadable, a file is stuck) stays committed for
@@ -57,16 +66,23 @@ found" line (exit 3), and nothing is withdrawn.
 
 It prints the calls, files and bytes deleted and exits 4 if anything could not be done.
 
+--dry-run shows what would be withdrawn and deleted (calls, recordings, bytes) and changes
+nothing: the database is opened read-only. A withdrawal by --caller on a terminal first
+says how many calls and recordings it takes and asks for "yes" (--yes skips the question;
+"no" exits 1 with nothing withdrawn).
+
 ` + exitCodesHelp,
 		Example: `  callconsent withdraw --call 260cc426-4b20-4054-b379-5ba800345a1c --reason "ticket 4711"
   callconsent withdraw --caller "+47 912 34 567" --reason "ticket 4712"
-  echo "+4791234567" | callconsent withdraw --caller - --since 2026-11-01 --reason "ticket 4713"`,
+  echo "+4791234567" | callconsent withdraw --caller - --since 2026-11-01 --reason "ticket 4713"
+  callconsent withdraw --caller "+47 912 34 567" --dry-run`,
 		Args: exactArgs(),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cfg, err := g.Config(cmd)
 			if err != nil {
 				return err
 			}
+			opts.logs = cmd.ErrOrStderr()
 			return runWithdraw(cmd.Context(), cfg, opts, cmd.OutOrStdout())
 		},
 	}
@@ -75,6 +91,9 @@ It prints the calls, files and bytes deleted and exits 4 if anything could not b
 }
 
 func runWithdraw(ctx context.Context, cfg *Config, opts withdrawOptions, out io.Writer) (err error) {
+	if opts.logs == nil {
+		opts.logs = io.Discard
+	}
 	if (opts.Call == "") == (opts.Caller == "") {
 		return invalidf("withdraw: give --call UUID or --caller NUMBER")
 	}
@@ -85,6 +104,10 @@ func runWithdraw(ctx context.Context, cfg *Config, opts withdrawOptions, out io.
 		}
 		opts.Call = call
 	}
+	req := consent.WithdrawRequest{CallUUID: opts.Call, Since: opts.Since.t, Reason: opts.Reason}
+	if opts.DryRun {
+		return runWithdrawDryRun(ctx, cfg, opts, req, out)
+	}
 	if strings.TrimSpace(opts.Reason) == "" {
 		return invalidf("withdraw: --reason is required (e.g. a ticket id)")
 	}
@@ -92,7 +115,6 @@ func runWithdraw(ctx context.Context, cfg *Config, opts withdrawOptions, out io.
 	if err != nil {
 		return err
 	}
-	req := consent.WithdrawRequest{CallUUID: opts.Call, Since: opts.Since.t, Reason: opts.Reason}
 	if opts.Caller != "" {
 		number, err := callerNumber(opts.Caller, opts.stdin)
 		if err != nil {
@@ -105,10 +127,21 @@ func runWithdraw(ctx context.Context, cfg *Config, opts withdrawOptions, out io.
 		st.Close()
 		return err
 	}
+	if opts.Caller != "" && !opts.Yes && opts.terminal != nil && opts.terminal() {
+		if err := confirmWithdrawal(ctx, st.DB, req, opts.stdin, out); err != nil {
+			st.Close()
+			return err
+		}
+	}
 
 	var res consent.WithdrawResult
-	resp, err := askDaemon(ctx, cfg.ControlSocket, ctlRequest{Op: "withdraw", Withdraw: &req})
+	direct := "no daemon is running"
+	resp, err := askViaDaemon(ctx, cfg.ControlSocket, req)
 	switch {
+	case errors.Is(err, errNotAnswering):
+		direct = "the daemon does not answer"
+		fmt.Fprintf(opts.logs, "callconsent: %v\ncallconsent: withdrawing directly instead (this way a call in progress cannot have its recording stopped)\n", err)
+		fallthrough
 	case errors.Is(err, errNoDaemon):
 		defer closeInto(&err, st)
 		res, err = withdrawDirectly(ctx, cfg, st, req)
@@ -132,7 +165,7 @@ func runWithdraw(ctx context.Context, cfg *Config, opts withdrawOptions, out io.
 			return werr
 		}
 	} else {
-		writeWithdrawText(out, res)
+		writeWithdrawText(out, res, direct)
 	}
 	return err
 }
@@ -177,11 +210,29 @@ func callerNumber(arg string, r io.Reader) (string, error) {
 	return strings.TrimSpace(line), nil
 }
 
-// writeWithdrawText prints a withdrawal that is committed: res.Calls is not empty.
-func writeWithdrawText(w io.Writer, r consent.WithdrawResult) {
+// askViaDaemon has the running daemon carry out the withdrawal. It first asks for its status,
+// which a serving daemon answers within ctlAnswerTimeout: a daemon that does not is reported
+// as errNotAnswering before it was handed the withdrawal, so that the caller may safely do the
+// work itself. A daemon that answered gets ctlWorkTimeout for the withdrawal; if it is silent
+// then, it may still be at it, and the error says how to check and that repeating is harmless.
+func askViaDaemon(ctx context.Context, path string, req consent.WithdrawRequest) (ctlResponse, error) {
+	if _, err := askDaemon(ctx, path, ctlRequest{Op: "status"}, ctlAnswerTimeout); err != nil {
+		return ctlResponse{}, err
+	}
+	resp, err := askDaemon(ctx, path, ctlRequest{Op: "withdraw", Withdraw: &req}, ctlWorkTimeout)
+	if errors.Is(err, errNotAnswering) {
+		return resp, fmt.Errorf("withdraw: the daemon took the withdrawal but did not answer within %s; it may still be at work: "+
+			"check with 'callconsent calls show UUID' or 'calls list', and run the same withdraw again if needed (a repeated withdrawal changes nothing that is done)", ctlWorkTimeout)
+	}
+	return resp, err
+}
+
+// writeWithdrawText prints a withdrawal that is committed: res.Calls is not empty. direct says
+// why the daemon did not do it, when it did not.
+func writeWithdrawText(w io.Writer, r consent.WithdrawResult, direct string) {
 	where := "by the running daemon"
 	if !r.DaemonSide {
-		where = "directly (no daemon is running, so no live call could be stopped)"
+		where = "directly (" + direct + ", so no live call could be stopped)"
 	}
 	fmt.Fprintf(w, "consent withdrawn %s\ncalls:     %d", where, len(r.Calls))
 	if r.Live > 0 {

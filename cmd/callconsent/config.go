@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/callconsent/callconsent/consent"
 	"github.com/robfig/cron/v3"
@@ -136,6 +137,11 @@ func (c *Config) Validate() error {
 	case strings.ContainsAny(c.Transfer, "\r\n"):
 		// A newline would end the ESL command early and smuggle in another one.
 		return invalidKey("transfer", c.Transfer, "must be a single line")
+	case len(c.Transfer) > maxTransferLen:
+		// It goes into every call's transfer command; FreeSWITCH's own targets are short.
+		return invalidKey("transfer", c.Transfer, fmt.Sprintf("is %d bytes long: a transfer target (extension, dialplan, context) has at most %d", len(c.Transfer), maxTransferLen))
+	case strings.IndexFunc(c.Transfer, unicode.IsControl) >= 0:
+		return invalidKey("transfer", c.Transfer, "holds a control character: write the target as plain text, e.g. \"6000 XML default\"")
 	case c.OrphanGrace <= 0:
 		return invalidKey("orphan-grace", fmtDuration(c.OrphanGrace), "must be positive")
 	case !(c.MaxDeleteShare > 0 && c.MaxDeleteShare <= 1):
@@ -250,10 +256,28 @@ func validHostPort(key, v string, minPort int) error {
 	return nil
 }
 
+// maxTransferLen bounds the transfer key, which goes into every call's transfer command.
+const maxTransferLen = 256
+
 // invalidKey is the one shape of configuration error, so an operator always learns which key
-// and which value to fix: config: retention: "90d" is not a duration.
+// and which value to fix: config: retention: "90d" is not a duration. A long value is cut
+// short, so a mistake of megabytes gives one line, not megabytes.
 func invalidKey(key, val, problem string) error {
-	return consent.Errorf(consent.EINVALID, "config: %s: %q %s", key, val, problem)
+	return consent.Errorf(consent.EINVALID, "config: %s: %s %s", key, quoteShort(val), problem)
+}
+
+// quoteShort quotes v, cut to its first 512 bytes (room for any sane path) and followed by
+// "..." when longer.
+func quoteShort(v string) string {
+	const max = 512
+	if len(v) <= max {
+		return strconv.Quote(v)
+	}
+	cut := max
+	for cut > 0 && !utf8.RuneStart(v[cut]) {
+		cut--
+	}
+	return strconv.Quote(v[:cut]) + "..."
 }
 
 // fmtDuration prints a duration without the zero minutes and seconds Go adds ("2160h").

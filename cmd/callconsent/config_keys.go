@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"log/slog"
 	"sort"
@@ -28,7 +29,7 @@ var settings = []setting{
 	pathSetting("db", "SQLite database `file`", func(c *Config) *string { return &c.DB }),
 	pathSetting("key-file", "pseudonymisation key `file` (created with mode 0600 only for a new database)", func(c *Config) *string { return &c.KeyFile }),
 	pathSetting("recordings-dir", "`folder` where FreeSWITCH writes the recordings", func(c *Config) *string { return &c.RecordingsDir }),
-	durationSetting("retention", "delete recordings older than this (at most 2160h, policy §7)", func(c *Config) *time.Duration { return &c.Retention }),
+	durationSetting("retention", "h", "delete recordings older than this (at most 2160h, policy §7)", func(c *Config) *time.Duration { return &c.Retention }),
 	stringSetting("esl-listen", "host:port", "listen address for FreeSWITCH's outbound socket", func(c *Config) *string { return &c.ESLListen }),
 	stringSetting("freeswitch", "host:port", "FreeSWITCH inbound ESL address (control connection)", func(c *Config) *string { return &c.FreeSWITCH }),
 	pathSetting("esl-password-file", "`file` holding the ESL password (never printed)", func(c *Config) *string { return &c.ESLPasswordFile }),
@@ -72,8 +73,8 @@ var settings = []setting{
 			return nil
 		},
 	},
-	durationSetting("min-notice", "how much of the notice a caller hears before a key counts (at most the notice's length)", func(c *Config) *time.Duration { return &c.MinNotice }),
-	durationSetting("digit-timeout", "wait this long for a key after each prompt (100ms..60s)", func(c *Config) *time.Duration { return &c.DigitTimeout }),
+	durationSetting("min-notice", "s", "how much of the notice a caller hears before a key counts (at most the notice's length)", func(c *Config) *time.Duration { return &c.MinNotice }),
+	durationSetting("digit-timeout", "s", "wait this long for a key after each prompt (100ms..60s)", func(c *Config) *time.Duration { return &c.DigitTimeout }),
 	stringSetting("transfer", "target", "transfer target for every call, as for FreeSWITCH's transfer app", func(c *Config) *string { return &c.Transfer }),
 	{
 		key: "purposes", typ: "list", usage: "allowed purposes of recordings, comma-separated (R-PURPOSE-1)",
@@ -88,7 +89,7 @@ var settings = []setting{
 		setList: func(c *Config, items []string) error { c.Purposes = items; return nil },
 	},
 	stringSetting("sweep-schedule", "cron", "cron schedule of the retention sweep", func(c *Config) *string { return &c.SweepSchedule }),
-	durationSetting("orphan-grace", "delete audio files without a database row after this age", func(c *Config) *time.Duration { return &c.OrphanGrace }),
+	durationSetting("orphan-grace", "h", "delete audio files without a database row after this age", func(c *Config) *time.Duration { return &c.OrphanGrace }),
 	{
 		key: "max-delete-share", typ: "fraction", usage: "a sweep refuses to delete more than this share of all recordings (0..1]",
 		get: func(c *Config) string { return fmtFloat(c.MaxDeleteShare) },
@@ -158,18 +159,39 @@ func boolSetting(key, usage string, field func(*Config) *bool) setting {
 	}
 }
 
-func durationSetting(key, usage string, field func(*Config) *time.Duration) setting {
+// durationSetting is a duration key; unit is the unit its values are usually written in (s for
+// seconds, h for hours), used in the example of its error message.
+func durationSetting(key, unit, usage string, field func(*Config) *time.Duration) setting {
 	return setting{key: key, typ: "duration", usage: usage,
 		get: func(c *Config) string { return fmtDuration(*field(c)) },
 		set: func(c *Config, v string) error {
 			d, err := time.ParseDuration(v)
 			if err != nil {
-				return fmt.Errorf("is not a duration (use hours, e.g. 2160h)")
+				return errors.New(durationProblem(v, unit))
 			}
 			*field(c) = d
 			return nil
 		},
 	}
+}
+
+// durationProblem says why v is not a Go duration, with an example in the key's usual unit:
+// a bare number lacks a unit (5 → 5s), days have no unit (90d → 2160h).
+func durationProblem(v, unit string) string {
+	v = strings.TrimSpace(v)
+	if _, err := strconv.ParseFloat(v, 64); err == nil {
+		return fmt.Sprintf("is not a duration: it needs a unit, e.g. %s%s (h, m, s or ms)", v, unit)
+	}
+	if days, ok := strings.CutSuffix(v, "d"); ok {
+		if n, err := strconv.ParseFloat(days, 64); err == nil {
+			return fmt.Sprintf("is not a duration: there is no unit for days; use hours, e.g. %sh", fmtFloat(n*24))
+		}
+	}
+	example := "5s"
+	if unit == "h" {
+		example = "2160h"
+	}
+	return fmt.Sprintf("is not a duration (a number and a unit: h, m, s or ms, e.g. %s)", example)
 }
 
 // parseNoticeFlag parses lang=version:file[:invalid-file], the flag form of one notice entry.

@@ -67,7 +67,10 @@ func LoadConfig(path string, explicit bool, flags *pflag.FlagSet) (*Config, erro
 		case err != nil:
 			return nil, consent.Errorf(consent.EINVALID, "config: cannot read %s: %v", path, errors.Unwrap(err))
 		default:
-			err = decodeConfig(c, f, path, set)
+			err = checkConfigFile(f, path)
+			if err == nil {
+				err = decodeConfig(c, io.LimitReader(f, maxConfigSize+1), path, set)
+			}
 			f.Close()
 			if err != nil {
 				return nil, err
@@ -79,7 +82,10 @@ func LoadConfig(path string, explicit bool, flags *pflag.FlagSet) (*Config, erro
 		if err := applyFlags(c, flags, set); err != nil {
 			return nil, err
 		}
-		if f := flags.Lookup("data-dir"); f != nil && f.Value.String() != "" {
+		if f := flags.Lookup("data-dir"); f != nil && f.Changed && strings.TrimSpace(f.Value.String()) == "" {
+			// Not "unset": an empty variable in a script would put the data in production's place.
+			return nil, consent.Errorf(consent.EINVALID, "--data-dir: %q names no folder: give a folder, or leave the flag out to use the configured paths", f.Value.String())
+		} else if f != nil && f.Value.String() != "" {
 			applyDataDir(c, f.Value.String(), set)
 		}
 	}
@@ -91,6 +97,27 @@ func LoadConfig(path string, explicit bool, flags *pflag.FlagSet) (*Config, erro
 	}
 	c.hashNotices()
 	return c, nil
+}
+
+// maxConfigSize bounds what is read of a configuration file: the complete sample is a few KB,
+// and a file that never ends (--config /dev/zero) must not fill the memory.
+const maxConfigSize = 1 << 20
+
+// checkConfigFile refuses what cannot be a configuration file before it is read: a folder, a
+// device or pipe, or a file larger than maxConfigSize.
+func checkConfigFile(f *os.File, path string) error {
+	fi, err := f.Stat()
+	switch {
+	case err != nil:
+		return consent.Errorf(consent.EINVALID, "config: cannot read %s: %v", path, errors.Unwrap(err))
+	case fi.IsDir():
+		return consent.Errorf(consent.EINVALID, "config: %s is a folder: name the YAML file itself, e.g. --config %s", path, filepath.Join(path, "callconsent.yaml"))
+	case !fi.Mode().IsRegular():
+		return consent.Errorf(consent.EINVALID, "config: %s is not a regular file: name the YAML file", path)
+	case fi.Size() > maxConfigSize:
+		return consent.Errorf(consent.EINVALID, "config: %s is %d bytes, more than the %d a configuration may have: is it the right file?", path, fi.Size(), maxConfigSize)
+	}
+	return nil
 }
 
 func applyFlags(c *Config, fs *pflag.FlagSet, set map[string]bool) error {

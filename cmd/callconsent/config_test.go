@@ -168,7 +168,7 @@ func TestLoadConfig_DataDir(t *testing.T) {
 // usage error (exit 2) that names the key and the value as written.
 func TestLoadConfig_Bad(t *testing.T) {
 	for file, want := range map[string][]string{
-		"bad-retention-days.yaml":                {`config: retention: "90d" is not a duration (use hours, e.g. 2160h)`},
+		"bad-retention-days.yaml":                {`config: retention: "90d" is not a duration: there is no unit for days; use hours, e.g. 2160h`},
 		"bad-retention-long.yaml":                {"retention", `"2200h"`, "§7"},
 		"bad-retention-zero.yaml":                {"retention", `"0s"`, "positive"},
 		"bad-tries-high.yaml":                    {"tries", `"10"`, "1..9"},

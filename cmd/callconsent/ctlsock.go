@@ -11,7 +11,6 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/callconsent/callconsent/consent"
@@ -116,34 +115,4 @@ func (d *daemon) handleControl(ctx context.Context, req ctlRequest) ctlResponse 
 		return ctlResponse{Status: d.status()}
 	}
 	return ctlResponse{Code: consent.EINVALID, Error: fmt.Sprintf("control socket: unknown op %q", req.Op)}
-}
-
-// errNoDaemon means no daemon listens on the control socket.
-var errNoDaemon = errors.New("no callconsent daemon is running")
-
-// askDaemon sends one request to the running daemon. It returns errNoDaemon when nothing
-// listens, so the caller can do the work itself.
-func askDaemon(ctx context.Context, path string, req ctlRequest) (ctlResponse, error) {
-	var dialer net.Dialer
-	conn, err := dialer.DialContext(ctx, "unix", path)
-	if errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ENOENT) {
-		return ctlResponse{}, errNoDaemon
-	} else if err != nil {
-		return ctlResponse{}, fmt.Errorf("control socket %s: %w", path, err)
-	}
-	defer conn.Close()
-	conn.SetDeadline(time.Now().Add(90 * time.Second))
-	b, _ := json.Marshal(req)
-	if _, err := conn.Write(append(b, '\n')); err != nil {
-		return ctlResponse{}, fmt.Errorf("control socket: %w", err)
-	}
-	line, err := bufio.NewReader(conn).ReadBytes('\n')
-	if err != nil {
-		return ctlResponse{}, fmt.Errorf("control socket: no answer from the daemon: %w", err)
-	}
-	var resp ctlResponse
-	if err := json.Unmarshal(line, &resp); err != nil {
-		return ctlResponse{}, fmt.Errorf("control socket: bad answer: %w", err)
-	}
-	return resp, nil
 }

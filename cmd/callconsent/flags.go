@@ -26,7 +26,7 @@ func (o *outputFormat) Set(v string) error {
 		*o = outputFormat(v)
 		return nil
 	}
-	return fmt.Errorf("want table or json")
+	return fmt.Errorf("is not an output format: use table or json")
 }
 
 // addOutputFlag registers --output with the default "table".
@@ -35,9 +35,10 @@ func addOutputFlag(fs *pflag.FlagSet, o *outputFormat) {
 	fs.VarP(o, "output", "o", "output format: table or json")
 }
 
-// timeFlag is a point in time given as RFC 3339 (2026-01-02T15:04:05Z, any offset) or as a
-// date (2026-01-02, meaning midnight UTC). Dates are UTC because stored times are UTC and an
-// operator's result must not depend on the host's time zone.
+// timeFlag is a point in time given as RFC 3339 (2026-01-02T15:04:05Z, any offset), as the
+// tables print it (2026-01-02 15:04:05, UTC) or as a date (2026-01-02, meaning midnight UTC).
+// Times without an offset are UTC because stored times are UTC and an operator's result must
+// not depend on the host's time zone.
 type timeFlag struct{ t time.Time }
 
 func (f *timeFlag) String() string {
@@ -58,13 +59,29 @@ func (f *timeFlag) Set(v string) error {
 	return nil
 }
 
-// parseTime parses RFC 3339 or YYYY-MM-DD (midnight UTC) and returns the time in UTC.
+// earliestTime is the earliest time a time flag takes. No call is older, and the zero time
+// (0001-01-01) must not pass: the commands read it as "not given", e.g. sweep --as-of as now.
+var earliestTime = time.Date(1970, 1, 1, 0, 0, 0, 0, time.UTC)
+
+// timeLayouts are the forms a time flag takes besides RFC 3339, all read as UTC: the tables'
+// own (calls list prints "2026-11-30 00:19:00"), with or without seconds, and a bare date.
+var timeLayouts = []string{time.DateTime, "2006-01-02 15:04", "2006-01-02T15:04:05", time.DateOnly}
+
+// parseTime parses RFC 3339, a table's "YYYY-MM-DD HH:MM[:SS]" (UTC) or YYYY-MM-DD (midnight
+// UTC) and returns the time in UTC. Its errors do not repeat the value: the flag error names it.
 func parseTime(v string) (time.Time, error) {
-	if t, err := time.Parse(time.RFC3339Nano, v); err == nil {
-		return t.UTC(), nil
+	t, err := time.Parse(time.RFC3339Nano, v)
+	for _, layout := range timeLayouts {
+		if err == nil {
+			break
+		}
+		t, err = time.ParseInLocation(layout, v, time.UTC)
 	}
-	if t, err := time.ParseInLocation(time.DateOnly, v, time.UTC); err == nil {
-		return t, nil
+	switch {
+	case err != nil:
+		return time.Time{}, fmt.Errorf("is not a time: use RFC 3339 (2026-01-02T15:04:05Z), a time as the tables show it (\"2026-01-02 15:04:05\", UTC) or a date (2026-01-02)")
+	case t.Before(earliestTime):
+		return time.Time{}, fmt.Errorf("is before 1970: no call is that old; check the year")
 	}
-	return time.Time{}, fmt.Errorf("%q is not a time: use RFC 3339 (2026-01-02T15:04:05Z) or a date (2026-01-02)", v)
+	return t.UTC(), nil
 }

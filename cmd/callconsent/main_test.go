@@ -43,8 +43,8 @@ func TestRun_ExitCodes(t *testing.T) {
 		{"Version", []string{"version"}, exitOK, ""},
 		{"GroupHelp", []string{"calls"}, exitOK, ""},
 		{"BadFlag", []string{"calls", "list", "--no-such-flag"}, exitUsage, "callconsent: calls list: unknown flag: --no-such-flag"},
-		{"BadOutput", []string{"policy", "--output", "yaml"}, exitUsage, "want table or json"},
-		{"BadTimeFlag", []string{"calls", "list", "--since", "yesterday"}, exitUsage, `"yesterday" is not a time`},
+		{"BadOutput", []string{"policy", "--output", "yaml"}, exitUsage, `callconsent: policy: --output: "yaml" is not an output format: use table or json`},
+		{"BadTimeFlag", []string{"calls", "list", "--since", "yesterday"}, exitUsage, `callconsent: calls list: --since: "yesterday" is not a time`},
 		{"BadDecision", []string{"calls", "list", "--decision", "yes"}, exitUsage, `unknown decision "yes"`},
 		{"UnknownCommand", []string{"frobnicate"}, exitUsage, `unknown command "frobnicate"`},
 		{"UnknownSubcommand", []string{"calls", "frobnicate"}, exitUsage, `unknown command "frobnicate"`},
@@ -216,5 +216,48 @@ func TestBinary(t *testing.T) {
 	}
 	if code, out, _ := callconsent("--help"); code != 0 || !strings.Contains(out, "Exit codes:") {
 		t.Errorf("--help: exit %d, output lacks the exit codes:\n%s", code, out)
+	}
+
+	// SIGTERM is how systemd stops the daemon: a clean stop, exit 0 (README, Exit codes).
+	run := exec.Command(bin, "--config", cfgFile, "--data-dir", dir, "--esl-listen", freePort(t), "--freeswitch", freePort(t), "run")
+	var runErr bytes.Buffer
+	run.Stderr = &runErr
+	if err := run.Start(); err != nil {
+		t.Fatal(err)
+	}
+	waitUntil(t, "the daemon's control socket", func() bool { _, err := os.Stat(filepath.Join(dir, "control.sock")); return err == nil })
+	run.Process.Signal(syscall.SIGTERM)
+	if err := run.Wait(); err != nil || !strings.Contains(runErr.String(), "terminated: stopping") {
+		t.Errorf("run stopped by SIGTERM: %v, want exit 0:\n%s", err, runErr.String())
+	}
+}
+
+// TestHelp_ConfigFlagsGrouped: a command's help shows its own flags and the two global ones,
+// not one flag per configuration key; those are listed, all of them, by 'help config'.
+func TestHelp_ConfigFlagsGrouped(t *testing.T) {
+	dir := t.TempDir()
+	_, help, _ := runArgs(t, dir, "withdraw", "--help")
+	for _, want := range []string{"--call UUID", "--reason string", "--config file", "--data-dir folder", "All keys, their defaults and meaning: callconsent help config"} {
+		if !strings.Contains(help, want) {
+			t.Errorf("withdraw --help lacks %q:\n%s", want, help)
+		}
+	}
+	for _, s := range settings {
+		if strings.Contains(help, "\n      --"+s.key+" ") {
+			t.Errorf("withdraw --help lists the configuration flag --%s:\n%s", s.key, help)
+		}
+	}
+	if n := strings.Count(help, "\n      --"); n > 8 {
+		t.Errorf("withdraw --help lists %d long flags, want withdraw's own and --config, --data-dir:\n%s", n, help)
+	}
+	_, keys, _ := runArgs(t, dir, "help", "config")
+	for _, s := range settings {
+		if !strings.Contains(keys, "--"+s.key+" ") {
+			t.Errorf("help config lacks --%s:\n%s", s.key, keys)
+		}
+	}
+	// Hidden from help, the flags still work.
+	if code, _, stderr := runArgs(t, dir, "--retention", "720h", "policy"); code != exitOK {
+		t.Errorf("--retention 720h policy: exit %d: %s", code, stderr)
 	}
 }

@@ -49,6 +49,23 @@ func (m *metrics) refusedESLPeer() {
 	m.mu.Unlock()
 }
 
+// counts returns the counters by name, as writeText prints them: decisions by decision,
+// recording transitions by state, and the unlabelled counters without the callconsent_ prefix.
+// status --output json shows them; keep the two in step (TestStatus_JSONHasEveryMetric).
+func (m *metrics) counts() (decisions, recordings map[string]uint64, counters map[string]float64) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	decisions, recordings = map[string]uint64{}, map[string]uint64{}
+	for _, d := range consent.Decisions {
+		decisions[string(d)] = m.decisions[d]
+	}
+	for _, s := range consent.RecordingStates {
+		recordings[string(s)] = m.recordings[s]
+	}
+	counters = map[string]float64{"calls_refused_total": float64(m.refused), "esl_peer_refusals_total": float64(m.refusedPeers)}
+	return decisions, recordings, counters
+}
+
 // writeText writes the counters in Prometheus' text exposition format, plus the gauges given.
 func (m *metrics) writeText(w io.Writer, gauges map[string]float64) {
 	m.mu.Lock()

@@ -1,7 +1,9 @@
 package main
 
 import (
+	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/callconsent/callconsent/consent"
@@ -31,7 +33,16 @@ const exitCodesHelp = `Exit codes:
   3    not found (e.g. no call with that UUID)
   4    conflict or partial failure (e.g. some deletions failed)
   5    status: a retention alarm is active
-  130  interrupted by a signal`
+  130  interrupted by a signal before finishing (run exits 0 after a clean stop)`
+
+// configFlagsNote follows the flags in every command's help, in place of one flag per
+// configuration key, which would bury the command's own flags.
+const configFlagsNote = `{{if ne .CommandPath "callconsent config"}}
+
+Configuration flags:
+  Every configuration key is also a flag of every command (flag > file > default),
+  e.g. --db file, --retention duration, --log-level level.
+  All keys, their defaults and meaning: callconsent help config{{end}}`
 
 // globalOptions are the root command's persistent flags and the state shared by all commands.
 type globalOptions struct {
@@ -88,7 +99,12 @@ name, and flags win over the file, which wins over the built-in defaults.
 		CompletionOptions: cobra.CompletionOptions{DisableDefaultCmd: true},
 	}
 	g.AddFlags(cmd.PersistentFlags())
+	for _, s := range settings {
+		cmd.PersistentFlags().Lookup(s.key).Hidden = true // listed by 'callconsent help config'
+	}
+	cmd.SetUsageTemplate(strings.Replace(cmd.UsageTemplate(), "{{if .HasHelpSubCommands}}", configFlagsNote+"{{if .HasHelpSubCommands}}", 1))
 	cmd.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
+		err = flagValueError(err)
 		if !c.HasParent() {
 			return err
 		}
@@ -146,6 +162,32 @@ func newGroupCommand(use, short string, subs ...*cobra.Command) *cobra.Command {
 	}
 	cmd.AddCommand(subs...)
 	return cmd
+}
+
+// flagValueError rewrites pflag's "invalid argument" error in the words of a configuration
+// error: the flag, the value and what is wrong with it, without the Go parser's text
+// ("strconv.ParseInt: parsing ..."), which tells an operator nothing.
+func flagValueError(err error) error {
+	var ive *pflag.InvalidValueError
+	if !errors.As(err, &ive) {
+		return err
+	}
+	f, v := ive.GetFlag(), ive.GetValue()
+	problem := errors.Unwrap(ive).Error()
+	var num *strconv.NumError
+	switch {
+	case errors.As(ive, &num) && errors.Is(num.Err, strconv.ErrRange):
+		problem = "is out of range"
+	case errors.As(ive, &num) && f.Value.Type() == "bool":
+		problem = "is not true or false"
+	case errors.As(ive, &num) && strings.HasPrefix(f.Value.Type(), "float"):
+		problem = "is not a number"
+	case errors.As(ive, &num):
+		problem = "is not a whole number"
+	case f.Value.Type() == "duration":
+		problem = durationProblem(v, "s")
+	}
+	return fmt.Errorf("--%s: %s %s", f.Name, quoteShort(v), problem)
 }
 
 // exactArgs is cobra.ExactArgs with a message that says what the argument is.

@@ -104,9 +104,11 @@ type simResult struct {
 	mismatch string
 }
 
-// runCalls places the planned calls with at most conc in flight.
-func runCalls(ctx context.Context, fs *fakefs.Server, daemon string, kinds []string, conc int, talk time.Duration) []simResult {
+// runCalls places the planned calls with at most conc in flight; done, when set, is told of
+// each finished call, one at a time.
+func runCalls(ctx context.Context, fs *fakefs.Server, daemon string, kinds []string, conc int, talk time.Duration, done func(simResult)) []simResult {
 	out := make([]simResult, len(kinds))
+	var doneMu sync.Mutex
 	sem := make(chan struct{}, conc)
 	var wg sync.WaitGroup
 	for i, kind := range kinds {
@@ -125,6 +127,11 @@ func runCalls(ctx context.Context, fs *fakefs.Server, daemon string, kinds []str
 				res.Err = err
 			}
 			out[i] = simResult{kind: kind, res: res, mismatch: checkCall(kind, res)}
+			if done != nil {
+				doneMu.Lock()
+				done(out[i])
+				doneMu.Unlock()
+			}
 		}()
 	}
 	wg.Wait()

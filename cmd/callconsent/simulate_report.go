@@ -76,4 +76,7 @@ func (r simReport) writeText(w io.Writer) {
 	for _, e := range r.FirstErrors {
 		fmt.Fprintf(w, "  %s\n", e)
 	}
+	if more := r.Errors - len(r.FirstErrors); more > 0 {
+		fmt.Fprintf(w, "  … and %d more\n", more)
+	}
 }

@@ -2,8 +2,10 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"testing"
+	"time"
 
 	"github.com/callconsent/callconsent/consent"
 	"github.com/callconsent/callconsent/esl/fakefs"
@@ -54,5 +56,22 @@ func TestSimulate(t *testing.T) {
 	}
 	if r.Calls != 30 || r.Errors != 0 || r.Recordings == 0 || r.LatencyN != r.ByKind["consent"]+r.ByKind["invalid"] || r.LatencyP99MS <= 0 {
 		t.Errorf("report %+v", r)
+	}
+}
+
+// TestSimulate_Interrupted: a simulation stopped by a signal exits 130 like every other
+// interrupted command, not 4 ("handled wrongly") for the calls it cut short itself.
+func TestSimulate_Interrupted(t *testing.T) {
+	h := startHarness(t, fakefs.Config{})
+	h.fs.Close()
+	ctx, cancel := context.WithCancel(h.ctx)
+	defer cancel()
+	var out, logs bytes.Buffer
+	opts := simulateOptions{Calls: 50, Concurrency: 5, Mix: "consent=1", Listen: h.fs.Addr(), Dial: h.d.outbound.Addr().String(),
+		Talk: 5 * time.Second, Prompt: 50 * time.Millisecond, ConnectTimeout: 20 * time.Second, Output: outputTable}
+	time.AfterFunc(time.Second, cancel) // calls are in flight by then: each talks 5 s
+	err := runSimulate(ctx, h.cfg, opts, &out, &logs)
+	if code := exitCode(err, true); code != exitInterrupted {
+		t.Fatalf("interrupted simulate: exit %d (%v), want %d\n%s", code, err, exitInterrupted, out.String())
 	}
 }

@@ -17,6 +17,13 @@ type daemonStatus struct {
 	// from happening (a stuck file, a guard holding a sweep back, a missing folder). Never nil.
 	Alarms  []retention.Alarm `json:"alarms"`
 	Metrics string            `json:"metrics"` // Prometheus text format
+	// Decisions, RecordingTransitions and Counters are Metrics by name, for status --output
+	// json: decisions by decision, recording transitions by state, and every other counter and
+	// gauge by its Prometheus name without the callconsent_ prefix. nil from a daemon older
+	// than these fields.
+	Decisions            map[string]uint64  `json:"decisions,omitempty"`
+	RecordingTransitions map[string]uint64  `json:"recording_transitions,omitempty"`
+	Counters             map[string]float64 `json:"counters,omitempty"`
 }
 
 func (d *daemon) status() *daemonStatus {
@@ -47,5 +54,10 @@ func (d *daemon) status() *daemonStatus {
 	}
 	gauges["alarms_active"] = float64(len(alarms))
 	d.metrics.writeText(&buf, gauges)
-	return &daemonStatus{Ready: d.control.Ready(), LiveCalls: d.live.Len(), Since: d.started, Alarms: alarms, Metrics: buf.String()}
+	decisions, recordings, counters := d.metrics.counts()
+	for name, v := range gauges {
+		counters[name] = v
+	}
+	return &daemonStatus{Ready: d.control.Ready(), LiveCalls: d.live.Len(), Since: d.started, Alarms: alarms, Metrics: buf.String(),
+		Decisions: decisions, RecordingTransitions: recordings, Counters: counters}
 }

@@ -2,9 +2,12 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/callconsent/callconsent/consent"
 	"github.com/callconsent/callconsent/esl/fakefs"
@@ -31,5 +34,65 @@ func TestStatus(t *testing.T) {
 	h.d.Close()
 	if err := runStatus(h.ctx, h.cfg, statusOptions{}, &out); !errors.Is(err, errNoDaemon) {
 		t.Errorf("status without a daemon: %v", err)
+	}
+}
+
+// TestStatus_JSON: status --output json gives real fields, not Prometheus text in a string,
+// and every sample of the Prometheus text is in it under its name, with the same value.
+func TestStatus_JSON(t *testing.T) {
+	h := startHarness(t, fakefs.Config{})
+	res := h.call(fakefs.CallSpec{Script: []fakefs.Step{pressAfterNotice("2")}})
+	h.finalCall(res.UUID)
+	var out bytes.Buffer
+	if err := runStatus(h.ctx, h.cfg, statusOptions{Output: outputJSON}, &out); err != nil {
+		t.Fatal(err)
+	}
+	var st struct {
+		FreeSWITCHConnected  *bool              `json:"freeswitch_connected"`
+		LiveCalls            *int               `json:"live_calls"`
+		RunningSince         time.Time          `json:"running_since"`
+		UptimeSeconds        *int64             `json:"uptime_seconds"`
+		Alarms               []json.RawMessage  `json:"alarms"`
+		Decisions            map[string]float64 `json:"decisions"`
+		RecordingTransitions map[string]float64 `json:"recording_transitions"`
+		Counters             map[string]float64 `json:"counters"`
+		Metrics              any                `json:"metrics"`
+	}
+	dec := json.NewDecoder(bytes.NewReader(out.Bytes()))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&st); err != nil {
+		t.Fatalf("%v:\n%s", err, out.String())
+	}
+	switch {
+	case st.FreeSWITCHConnected == nil || !*st.FreeSWITCHConnected, st.LiveCalls == nil || *st.LiveCalls != 0,
+		st.RunningSince.IsZero(), st.UptimeSeconds == nil, st.Alarms == nil || len(st.Alarms) != 0,
+		st.Decisions["declined"] != 1, st.Counters["calls_refused_total"] != 0, st.Metrics != nil:
+		t.Fatalf("status JSON:\n%s", out.String())
+	}
+	// Every sample of the Prometheus text, by name (and label), in the JSON.
+	metrics := h.d.status().Metrics
+	for _, line := range strings.Split(strings.TrimSpace(metrics), "\n") {
+		if strings.HasPrefix(line, "#") {
+			continue
+		}
+		name, value, _ := strings.Cut(line, " ")
+		name = strings.TrimPrefix(name, "callconsent_")
+		want, err := strconv.ParseFloat(value, 64)
+		if err != nil {
+			t.Fatalf("metric line %q", line)
+		}
+		var got float64
+		var ok bool
+		switch {
+		case strings.HasPrefix(name, `decisions_total{decision="`):
+			got, ok = st.Decisions[strings.TrimSuffix(strings.TrimPrefix(name, `decisions_total{decision="`), `"}`)]
+		case strings.HasPrefix(name, `recording_transitions_total{state="`):
+			got, ok = st.RecordingTransitions[strings.TrimSuffix(strings.TrimPrefix(name, `recording_transitions_total{state="`), `"}`)]
+		default:
+			got, ok = st.Counters[name]
+		}
+		if !ok || got != want {
+			t.Errorf("metric %s %v: JSON has %v (present %v)", name, want, got, ok)
+		}
 	}
 }
