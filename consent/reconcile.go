@@ -154,15 +154,20 @@ func (r *Reconciler) row(ctx context.Context, what, uuid string, fn func() error
 	}
 	res.Failed++
 	var pe *PanicError
-	if errors.As(err, &pe) && r.OnPanic != nil {
+	if !errors.As(err, &pe) {
+		r.Logger.Error("reconcile: "+what+" failed; left for the next run", "call", uuid, "err", err)
+		return false
+	}
+	r.Logger.Error("alarm: reconcile: "+what+" panicked; left for the next run", "call", uuid, "err", err, "stack", string(pe.Stack))
+	if r.OnPanic != nil {
 		r.OnPanic(pe)
 	}
-	r.Logger.Error("reconcile: "+what+" failed; left for the next run", "call", uuid, "err", err)
 	return false
 }
 
 func (r *Reconciler) finalise(ctx context.Context, rec *Recording) error {
 	now := r.Now().UTC()
+	tighten(rec.Path, r.Logger.With("call", rec.CallUUID))
 	to, u := Finalise(rec.Path, now)
 	if to == RecordingComplete && rec.State == RecordingPending {
 		if err := r.Store.UpdateRecording(ctx, rec.CallUUID, RecordingRecording, RecordingUpdate{}); err != nil {

@@ -47,6 +47,7 @@ func TestReconciler(t *testing.T) {
 		}
 		if name != "missing" {
 			writeWAV(t, path, 2, 8000, -1)
+			os.Chmod(path, 0o644) // as FreeSWITCH leaves it
 		}
 	}
 	r := &consent.Reconciler{
@@ -72,8 +73,12 @@ func TestReconciler(t *testing.T) {
 	if c, _ := store.FindCall(ctx, ids["undecided"]); c.Decision != consent.DecisionAbandoned {
 		t.Errorf("undecided call is %s, want abandoned", c.Decision)
 	}
-	if _, err := os.Stat(filepath.Join(dir, ids["good"]+".wav")); err != nil {
-		t.Error("reconcile touched a file it only had to inspect")
+	for name, want := range map[string]os.FileMode{"good": 0o600, "pendingok": 0o600, "stilllive": 0o644} {
+		if fi, err := os.Stat(filepath.Join(dir, ids[name]+".wav")); err != nil {
+			t.Errorf("%s: reconcile removed a file it only had to inspect", name)
+		} else if fi.Mode().Perm() != want {
+			t.Errorf("%s: mode %04o, want %04o (R-SEC-5; a live recording is left alone)", name, fi.Mode().Perm(), want)
+		}
 	}
 }
 
