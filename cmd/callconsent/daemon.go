@@ -45,6 +45,8 @@ type daemon struct {
 	procNet string
 	// reconcileEvery is the period of the reconcile loop; zero means a minute (tests shorten it).
 	reconcileEvery time.Duration
+	// ctl bounds the control socket; zero fields mean the defaults (ctlsock.go).
+	ctl ctlLimits
 	// panics counts the panics the loops recovered from (panics.go).
 	panics panicLog
 }
@@ -64,6 +66,10 @@ func (d *daemon) Open(ctx context.Context) (err error) {
 		}
 	}()
 	if err := d.prepareTrial(); err != nil {
+		return err
+	}
+	ctl, err := d.bindControlSocket()
+	if err != nil {
 		return err
 	}
 	if err := d.cfg.CheckNotices(); err != nil {
@@ -115,9 +121,7 @@ func (d *daemon) Open(ctx context.Context) (err error) {
 		return fmt.Errorf("listen for FreeSWITCH on %s: %w", d.cfg.ESLListen, err)
 	}
 	d.closers = append(d.closers, d.outbound.Close)
-	if err := d.openControlSocket(ctx); err != nil {
-		return err
-	}
+	d.serveControlSocket(ctx, ctl)
 	d.startReconcileLoop(ctx, cmp.Or(d.reconcileEvery, time.Minute))
 	d.started = time.Now().UTC()
 	d.log.Info("callconsent running", "esl_listen", d.outbound.Addr().String(), "freeswitch", d.cfg.FreeSWITCH,

@@ -75,6 +75,32 @@ func TestE2E_PanicInCallRecovered(t *testing.T) {
 	// assertNoCallerData (cleanup) checks that the panic's value, a caller number, is in no log.
 }
 
+// A second daemon started on the same configuration while one runs stops at the control
+// socket, before it touches the database: the calls the running daemon drives are not its to
+// abandon (settleLeftovers abandons every pending call no flow of its own drives).
+func TestE2E_SecondDaemonLeavesCallsAlone(t *testing.T) {
+	h := startHarness(t, fakefs.Config{})
+	done := h.startCall(fakefs.CallSpec{}) // silence: pending until the tries run out
+	var uuid string
+	h.waitFor("a pending call", func() bool {
+		calls, err := h.d.store.DB.FindCalls(h.ctx, consent.CallFilter{Decision: consent.DecisionPending})
+		if err == nil && len(calls) == 1 {
+			uuid = calls[0].UUID
+		}
+		return uuid != ""
+	})
+	second := newDaemon(h.cfg, slog.New(slog.NewTextHandler(h.logs, nil)))
+	err := second.Open(h.ctx)
+	if consent.ErrorCode(err) != consent.ECONFLICT || !strings.Contains(err.Error(), "another callconsent daemon is running") {
+		t.Errorf("second daemon: %v, want a conflict", err)
+	}
+	<-done
+	if c := h.finalCall(uuid); c.Decision != consent.DecisionNoInput {
+		t.Errorf("the running daemon's call ended %s, want no-input", c.Decision)
+	}
+	ctlPing(t, h.d, 5*time.Second) // the running daemon's socket survived the attempt
+}
+
 // panicOnFind is a store whose FindRecordings panics: every reconcile run fails as a whole.
 type panicOnFind struct{ consent.Store }
 
