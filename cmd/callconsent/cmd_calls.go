@@ -6,6 +6,7 @@ import (
 	"io"
 	"strconv"
 	"text/tabwriter"
+	"time"
 
 	"github.com/callconsent/callconsent/consent"
 	"github.com/spf13/cobra"
@@ -43,6 +44,10 @@ func newCallsListCommand(g *globalOptions) *cobra.Command {
 
 The table shows the caller only as the first 12 characters of the pseudonym; no
 caller number is stored anywhere. DURATION is the length of the recording.
+A recording shown "pending (unconfirmed)" or "recording (unconfirmed)" was left in that
+state by a daemon that has stopped since (a crash, a restart): whether FreeSWITCH still
+records it is not known until the running daemon's reconcile finalises it, which needs
+FreeSWITCH to answer. JSON marks it "unconfirmed": true.
 The JSON output is an array (exactly "[]" when nothing matches) for scripts.
 
 ` + exitCodesHelp,
@@ -85,18 +90,35 @@ func runCallsList(ctx context.Context, cfg *Config, opts callsListOptions, out i
 	if err != nil {
 		return fmt.Errorf("find calls: %w", err)
 	}
+	started, err := st.DB.DaemonStartedAt(ctx)
+	if err != nil {
+		return err
+	}
+	unconfirmed := func(c *consent.Call) bool { return unconfirmedRecording(c, started) }
 
 	if opts.Output == outputJSON {
 		list := make([]callJSON, 0, len(calls)) // non-nil: an empty result is [] not null
 		for _, c := range calls {
-			list = append(list, newCallJSON(c))
+			v := newCallJSON(c)
+			if unconfirmed(c) {
+				v.Recording.Unconfirmed = true
+			}
+			list = append(list, v)
 		}
 		return writeJSON(out, list)
 	}
-	return writeCallsTable(out, calls)
+	return writeCallsTable(out, calls, unconfirmed)
 }
 
-func writeCallsTable(out io.Writer, calls []*consent.Call) error {
+// unconfirmedRecording reports whether c's recording is in a live state (pending, recording)
+// that a daemon which has stopped since left behind: it started before the running (or last)
+// daemon did. No flow follows it; only reconcile, once FreeSWITCH answers, can say how it ended.
+func unconfirmedRecording(c *consent.Call, daemonStarted time.Time) bool {
+	r := c.Recording
+	return r != nil && r.State.Live() && r.StartedAt.Before(daemonStarted)
+}
+
+func writeCallsTable(out io.Writer, calls []*consent.Call, unconfirmed func(*consent.Call) bool) error {
 	tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "UUID\tSTARTED (UTC)\tCALLER\tDECISION\tTRIES\tDIGIT\tNOTICE\tRECORDING\tDURATION")
 	for _, c := range calls {
@@ -111,6 +133,9 @@ func writeCallsTable(out io.Writer, calls []*consent.Call) error {
 		rec, dur := "-", "-"
 		if r := c.Recording; r != nil {
 			rec = string(r.State)
+			if unconfirmed(c) {
+				rec += " (unconfirmed)"
+			}
 			if r.DurationMS > 0 {
 				dur = msDuration(r.DurationMS)
 			}

@@ -109,6 +109,9 @@ func (d *daemon) Open(ctx context.Context) (err error) {
 	d.flow = d.newFlow()
 	d.outbound = esl.NewOutboundServer(d.cfg.ESLListen, d.handleCall, d.log)
 	d.outbound.IDs = ids
+	if err := d.settleLeftovers(ctx); err != nil {
+		return err
+	}
 
 	if err := d.openRetention(ctx); err != nil {
 		return err
@@ -177,6 +180,26 @@ func (d *daemon) handleCall(ctx context.Context, ch consent.Channel) {
 	if errors.As(err, &pe) {
 		d.recovered(loopCall, pe, "call", ch.UUID())
 	}
+}
+
+// settleLeftovers runs at start, before the first call and without FreeSWITCH: the calls the
+// process before left pending are abandoned now (their sockets died with it, and FreeSWITCH's
+// dialplan fallback took those callers on, unrecorded), and the start is stored, so that
+// `calls list` marks the recordings that process left live as unconfirmed until reconcile,
+// once FreeSWITCH answers, finalises them.
+func (d *daemon) settleLeftovers(ctx context.Context) error {
+	if err := d.store.DB.MarkDaemonStart(ctx, time.Now()); err != nil {
+		return err
+	}
+	res, err := d.reconciler.AbandonPending(ctx)
+	if err != nil {
+		return fmt.Errorf("calls left pending: %w", err)
+	}
+	if res.Abandoned > 0 || res.Failed > 0 {
+		d.log.Info("calls left pending by the previous run marked abandoned (FreeSWITCH's fallback took them, unrecorded)",
+			"abandoned", res.Abandoned, "failed", res.Failed)
+	}
+	return nil
 }
 
 // writeStore is the store the flow and reconcile write through: the database, wrapped by
