@@ -243,8 +243,8 @@ func recordingModesCheck(name, dir string) check {
 	case folders == 0 && files == 0:
 		return check{name: name, info: fmt.Sprintf("%d day folder(s), none open to others", len(days))}
 	}
-	return check{name: name, warn: fmt.Sprintf("%d folder(s) and %d recording(s) others may open (e.g. %s): "+
-		"chmod o-rwx them; the daemon makes each finished recording 0600, except those FreeSWITCH's account owns: "+
+	return check{name: name, warn: fmt.Sprintf("%d folder(s) and %d recording(s) give others access (e.g. %s): "+
+		"chmod o-rwx them; the daemon makes each finished recording 0600, but not one FreeSWITCH's account owns: "+
 		"run FreeSWITCH with UMask=0027", folders, files, example)}
 }
 

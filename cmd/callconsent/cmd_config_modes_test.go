@@ -57,7 +57,7 @@ func TestRunConfigCheck_RecordingModes(t *testing.T) {
 		if err != nil {
 			t.Errorf("a warning failed the check: %v\n%s", err, out)
 		}
-		want := "WARN  recordings of the last days: 0 folder(s) and 1 recording(s) others may open (e.g. 2026/11/30/4f8c2a10-1111-4c3b-9a3e-0d5b7e9c2f11.wav mode 0644)"
+		want := "WARN  recordings of the last days: 0 folder(s) and 1 recording(s) give others access (e.g. 2026/11/30/4f8c2a10-1111-4c3b-9a3e-0d5b7e9c2f11.wav mode 0644)"
 		if !strings.Contains(out, want) || !strings.Contains(out, "UMask=0027") {
 			t.Errorf("want %q (only the last 7 days):\n%s", want, out)
 		}
