@@ -39,7 +39,7 @@ type ctlResponse struct {
 // `status` from answering the next health check. Zero fields mean the defaults below.
 type ctlLimits struct {
 	MaxRequest  int           // bytes of one request line, newline included
-	MaxConns    int           // requests served at once; one more is answered "busy" at once
+	MaxConns    int           // requests served at once; as many more are answered "busy"
 	RequestWait time.Duration // to send the request line after connecting
 	AnswerWait  time.Duration // to handle the request and write the answer
 }
@@ -125,10 +125,12 @@ func (d *daemon) serveControlSocket(ctx context.Context, ln net.Listener) {
 
 // acceptControl is the accept loop. A failed Accept (out of file descriptors during a flood
 // of connections to the outbound port) is logged and retried with backoff: it must never end
-// the loop, or status and withdraw would hang until a restart. A connection beyond MaxConns is
-// answered "busy" at once and closed.
+// the loop, or status and withdraw would hang until a restart. Beyond MaxConns requests, as
+// many more are answered "busy" (after their request is read, so that a client that writes
+// first reads the answer rather than a broken pipe); beyond that a connection is closed at
+// once.
 func (d *daemon) acceptControl(ctx context.Context, ln net.Listener, lim ctlLimits, stop <-chan struct{}, wg *sync.WaitGroup) {
-	slots := make(chan struct{}, lim.MaxConns)
+	slots, refusers := make(chan struct{}, lim.MaxConns), make(chan struct{}, lim.MaxConns)
 	pause, failed := ctlAcceptPauseMin, 0
 	var lastBusyLog time.Time
 	for {
@@ -158,22 +160,30 @@ func (d *daemon) acceptControl(ctx context.Context, ln net.Listener, lim ctlLimi
 		}
 		select {
 		case slots <- struct{}{}:
-		default:
-			if time.Since(lastBusyLog) >= time.Second {
-				d.log.Warn("control socket: busy; request refused", "serving", lim.MaxConns)
-				lastBusyLog = time.Now()
-			}
-			answerControl(conn, ctlResponse{Code: consent.ECONFLICT,
-				Error: fmt.Sprintf("control socket: busy: the daemon is serving %d requests; try again", lim.MaxConns)}, 100*time.Millisecond)
-			conn.Close()
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				defer func() { <-slots }()
+				d.serveControl(ctx, conn, lim)
+			}()
 			continue
+		default:
 		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			defer func() { <-slots }()
-			d.serveControl(ctx, conn, lim)
-		}()
+		if time.Since(lastBusyLog) >= time.Second {
+			d.log.Warn("control socket: busy; requests refused", "serving", lim.MaxConns)
+			lastBusyLog = time.Now()
+		}
+		select {
+		case refusers <- struct{}{}:
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				defer func() { <-refusers }()
+				refuseControl(conn, lim)
+			}()
+		default:
+			conn.Close()
+		}
 	}
 }
 
@@ -203,6 +213,16 @@ func (d *daemon) serveControl(ctx context.Context, conn net.Conn, lim ctlLimits)
 		resp = ctlResponse{Code: consent.EINVALID, Error: "control socket: bad request"}
 	}
 	answerControl(conn, resp, lim.AnswerWait)
+}
+
+// refuseControl answers a request beyond MaxConns "busy", once it has read the request line
+// (within a second at most) or given up on it.
+func refuseControl(conn net.Conn, lim ctlLimits) {
+	defer conn.Close()
+	conn.SetReadDeadline(time.Now().Add(min(lim.RequestWait, time.Second)))
+	bufio.NewReader(io.LimitReader(conn, int64(lim.MaxRequest))).ReadBytes('\n')
+	answerControl(conn, ctlResponse{Code: consent.ECONFLICT,
+		Error: fmt.Sprintf("control socket: busy: the daemon is serving %d requests; try again", lim.MaxConns)}, time.Second)
 }
 
 // answerControl writes resp as one line, within wait.

@@ -4,6 +4,8 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"errors"
+	"io"
 	"log/slog"
 	"net"
 	"os"
@@ -169,17 +171,31 @@ func TestControlSocket_RequestBound(t *testing.T) {
 	ctlPing(t, d, 5*time.Second)
 }
 
-// Connections are bounded: beyond MaxConns the daemon answers "busy" at once instead of
-// piling up goroutines, and a client that connects and says nothing holds its slot for
-// RequestWait only.
+// Connections are bounded: beyond MaxConns the daemon answers as many more "busy" instead of
+// piling up goroutines, and closes any further one at once; a client that connects and says
+// nothing holds its slot for RequestWait only.
 func TestControlSocket_ConnectionBound(t *testing.T) {
 	d, _ := startControlSocket(t, ctlLimits{MaxConns: 2, RequestWait: 500 * time.Millisecond})
 	idle := []net.Conn{ctlDial(t, d), ctlDial(t, d)}
 	time.Sleep(50 * time.Millisecond) // both accepted and waiting for their request
 	busy := ctlDial(t, d)
-	busy.Write([]byte(`{"op":"ping"}` + "\n"))
+	if _, err := busy.Write([]byte(`{"op":"ping"}` + "\n")); err != nil {
+		t.Errorf("a request beyond the bound could not be written: %v", err)
+	}
 	if resp := ctlAnswer(t, busy, time.Second); resp.Code != consent.ECONFLICT || !strings.Contains(resp.Error, "busy") {
 		t.Errorf("request beyond the bound answered %+v, want busy", resp)
+	}
+	refused := []net.Conn{ctlDial(t, d), ctlDial(t, d)} // the refusers' share, waiting for a request
+	time.Sleep(50 * time.Millisecond)
+	closed := ctlDial(t, d)
+	closed.SetReadDeadline(time.Now().Add(time.Second))
+	if n, err := closed.Read(make([]byte, 1)); n != 0 || !errors.Is(err, io.EOF) {
+		t.Errorf("beyond twice the bound: read %d, %v; want the connection closed at once", n, err)
+	}
+	for _, c := range refused {
+		if resp := ctlAnswer(t, c, 2*time.Second); !strings.Contains(resp.Error, "busy") {
+			t.Errorf("silent client beyond the bound answered %+v", resp)
+		}
 	}
 	for _, c := range idle {
 		if resp := ctlAnswer(t, c, 2*time.Second); !strings.Contains(resp.Error, "no complete request within 500ms") {
