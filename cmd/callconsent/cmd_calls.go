@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net"
 	"strconv"
 	"text/tabwriter"
 	"time"
@@ -45,9 +46,9 @@ func newCallsListCommand(g *globalOptions) *cobra.Command {
 The table shows the caller only as the first 12 characters of the pseudonym; no
 caller number is stored anywhere. DURATION is the length of the recording.
 A recording shown "pending (unconfirmed)" or "recording (unconfirmed)" was left in that
-state by a daemon that has stopped since (a crash, a restart): whether FreeSWITCH still
-records it is not known until the running daemon's reconcile finalises it, which needs
-FreeSWITCH to answer. JSON marks it "unconfirmed": true.
+state by a daemon that has stopped since (a crash, a restart), or no daemon runs now:
+whether FreeSWITCH still records it is not known until a running daemon's reconcile
+finalises it, which needs FreeSWITCH to answer. JSON marks it "unconfirmed": true.
 The JSON output is an array (exactly "[]" when nothing matches) for scripts.
 
 ` + exitCodesHelp,
@@ -90,7 +91,7 @@ func runCallsList(ctx context.Context, cfg *Config, opts callsListOptions, out i
 	if err != nil {
 		return fmt.Errorf("find calls: %w", err)
 	}
-	started, err := st.DB.DaemonStartedAt(ctx)
+	started, err := confirmedSince(ctx, cfg, st)
 	if err != nil {
 		return err
 	}
@@ -110,12 +111,24 @@ func runCallsList(ctx context.Context, cfg *Config, opts callsListOptions, out i
 	return writeCallsTable(out, calls, unconfirmed)
 }
 
+// confirmedSince is when the daemon that follows live recordings started: a live state older
+// than that was left by a daemon that has stopped. With no daemon on the control socket, no
+// live state is followed by anyone, and the time is now.
+func confirmedSince(ctx context.Context, cfg *Config, st *storage) (time.Time, error) {
+	c, err := net.DialTimeout("unix", cfg.ControlSocket, time.Second)
+	if err != nil {
+		return time.Now(), nil
+	}
+	c.Close()
+	return st.DB.DaemonStartedAt(ctx)
+}
+
 // unconfirmedRecording reports whether c's recording is in a live state (pending, recording)
-// that a daemon which has stopped since left behind: it started before the running (or last)
-// daemon did. No flow follows it; only reconcile, once FreeSWITCH answers, can say how it ended.
-func unconfirmedRecording(c *consent.Call, daemonStarted time.Time) bool {
+// that no running daemon follows: it started before since (confirmedSince). Only reconcile,
+// once FreeSWITCH answers, can say how it ended.
+func unconfirmedRecording(c *consent.Call, since time.Time) bool {
 	r := c.Recording
-	return r != nil && r.State.Live() && r.StartedAt.Before(daemonStarted)
+	return r != nil && r.State.Live() && r.StartedAt.Before(since)
 }
 
 func writeCallsTable(out io.Writer, calls []*consent.Call, unconfirmed func(*consent.Call) bool) error {

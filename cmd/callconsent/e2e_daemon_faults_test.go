@@ -170,6 +170,12 @@ func TestE2E_StartAfterCrash(t *testing.T) {
 	h := startHarness(t, fakefs.Config{})
 	h.d.Close()
 	l := leaveRows(t, h)
+	// No daemon runs: no one follows the recordings left live.
+	for _, id := range []string{l.recording, l.crafted} {
+		if r := callsListed(t, h.cfg)[id].Recording; r == nil || !r.Unconfirmed {
+			t.Errorf("recording left live, no daemon: %+v, want unconfirmed", r)
+		}
+	}
 	fsAddr := h.fs.Addr()
 	h.fs.Close() // FreeSWITCH unreachable at the start
 
