@@ -24,10 +24,16 @@ func (e *PanicError) Error() string {
 	return fmt.Sprintf("panic with a value of type %T (not shown: it may hold call data)", e.Value)
 }
 
-// CatchPanic runs fn and returns a panic in it as a *PanicError, or fn's own error.
+// CatchPanic runs fn and returns a panic in it as a *PanicError, or fn's own error. A panic
+// with a *PanicError, one caught in another goroutine and raised again, is returned as it is,
+// with the stack where it began.
 func CatchPanic(fn func() error) (err error) {
 	defer func() {
 		if v := recover(); v != nil {
+			if pe, ok := v.(*PanicError); ok {
+				err = pe
+				return
+			}
 			err = &PanicError{Value: v, Stack: debug.Stack()}
 		}
 	}()
