@@ -20,18 +20,22 @@ type admission struct {
 // live channel with this caller (any local account can connect to our outbound port and
 // pretend to be FreeSWITCH handing us a call), and only then stores the call's row. Until ctx
 // ends it asks again while the control connection is down. A call FreeSWITCH denies calls
-// refuted at once, so that an impostor does not hold the flow for a whole notice.
+// refuted at once, so that an impostor does not hold the flow for a whole notice. A panic in
+// this goroutine would end the process: it is caught and raised again by admitted, in the
+// call's own goroutine, where the daemon recovers from it per call.
 func (f *Flow) admit(ctx context.Context, ch Channel, call *Call, refuted func()) *admission {
 	a := &admission{done: make(chan struct{})}
 	go func() {
 		defer close(a.done)
-		if a.err = f.confirm(ctx, ch); a.err != nil {
-			if errors.Is(a.err, ErrNotLiveCall) {
-				refuted()
+		a.err = CatchPanic(func() error {
+			if err := f.confirm(ctx, ch); err != nil {
+				if errors.Is(err, ErrNotLiveCall) {
+					refuted()
+				}
+				return err
 			}
-			return
-		}
-		a.err = f.write(ctx, func(ctx context.Context) error { return f.Store.CreateCall(ctx, call) })
+			return f.write(ctx, func(ctx context.Context) error { return f.Store.CreateCall(ctx, call) })
+		})
 	}()
 	return a
 }
@@ -74,6 +78,10 @@ func (f *Flow) admitted(a *admission, stop context.CancelFunc) error {
 	case <-t.C:
 		stop()
 		<-a.done
+	}
+	var pe *PanicError
+	if errors.As(a.err, &pe) {
+		panic(pe) // admit's panic, in the call's goroutine (see admit)
 	}
 	return a.err
 }

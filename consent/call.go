@@ -81,5 +81,6 @@ type CallFilter struct {
 	CallerPseudonym string
 	Decision        Decision
 	Since, Until    time.Time // on StartedAt: Since inclusive, Until exclusive
+	Unended         bool      // only calls without an end time (EndedAt zero)
 	Offset, Limit   int
 }

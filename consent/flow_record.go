@@ -106,8 +106,10 @@ func (f *Flow) end(ctx context.Context, ch Channel, call *Call, rec *Recording, 
 	}
 }
 
-// finalise sets a stopped recording to complete or failed according to the file on disk.
+// finalise sets a stopped recording to complete or failed according to the file on disk, and
+// makes the file private first (TightenRecording).
 func (f *Flow) finalise(ctx context.Context, rec *Recording, ended time.Time, log *slog.Logger) {
+	tighten(rec.Path, log)
 	to, u := Finalise(rec.Path, ended)
 	if to == RecordingComplete && rec.State == RecordingPending {
 		// Hung up before RECORD_START was seen, yet a valid file exists: it did start.

@@ -3,6 +3,8 @@ package consent_test
 import (
 	"cmp"
 	"context"
+	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -100,10 +102,17 @@ func (s *memStore) FindCalls(_ context.Context, f consent.CallFilter) (out []*co
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, c := range s.calls {
-		if f.Decision == "" || c.Decision == f.Decision {
+		if (f.Decision == "" || c.Decision == f.Decision) && (!f.Unended || c.EndedAt.IsZero()) {
 			cp := *c
 			out = append(out, &cp)
 		}
+	}
+	slices.SortFunc(out, func(a, b *consent.Call) int { // newest first, as the real store
+		return cmp.Or(b.StartedAt.Compare(a.StartedAt), strings.Compare(b.UUID, a.UUID))
+	})
+	out = out[min(f.Offset, len(out)):]
+	if f.Limit > 0 {
+		out = out[:min(f.Limit, len(out))]
 	}
 	return out, nil
 }

@@ -2,8 +2,10 @@ package consent_test
 
 import (
 	"encoding/binary"
+	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -35,6 +37,22 @@ func writeWAV(t *testing.T, path string, channels, audio, claim int) {
 	}
 }
 
+// writeFmtWAV writes an 8 kHz PCM WAV whose fmt chunk says channels and bits, with audio bytes.
+func writeFmtWAV(t *testing.T, path string, channels, bits uint16, audio int) {
+	t.Helper()
+	writeWAV(t, path, 1, audio, -1)
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	binary.LittleEndian.PutUint16(b[22:], channels)
+	binary.LittleEndian.PutUint16(b[32:], channels*max(bits/8, 1))
+	binary.LittleEndian.PutUint16(b[34:], bits)
+	if err := os.WriteFile(path, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
 func TestInspectWAV(t *testing.T) {
 	dir := t.TempDir()
 	t.Run("OK", func(t *testing.T) {
@@ -54,6 +72,50 @@ func TestInspectWAV(t *testing.T) {
 		info, err := consent.InspectWAV(p)
 		if err != nil || info.DurationMS != 500 {
 			t.Errorf("got %+v, %v; want 500 ms of what is there", info, err)
+		}
+	})
+	// A crafted header must not crash the daemon (it divided by zero for fewer than 8 bits per
+	// frame, in the reconcile loop, every minute after each restart): whole bytes per sample.
+	for _, tc := range []struct {
+		channels, bits uint16
+		audio          int
+		wantMS         int64
+	}{{1, 4, 800, 100}, {1, 1, 80, 10}, {2, 12, 3200, 100}} {
+		t.Run(fmt.Sprintf("OKBits%dChannels%d", tc.bits, tc.channels), func(t *testing.T) {
+			p := filepath.Join(dir, fmt.Sprintf("bits%d.wav", tc.bits))
+			writeFmtWAV(t, p, tc.channels, tc.bits, tc.audio)
+			info, err := consent.InspectWAV(p)
+			if err != nil || info.DurationMS != tc.wantMS {
+				t.Errorf("got %+v, %v; want %d ms", info, err, tc.wantMS)
+			}
+		})
+	}
+	for _, tc := range []struct {
+		name                 string
+		channels, rate, bits uint16
+	}{{"ErrNoChannels", 0, 8000, 16}, {"ErrNoRate", 1, 0, 16}, {"ErrNoBits", 1, 8000, 0}} {
+		t.Run(tc.name, func(t *testing.T) {
+			p := filepath.Join(dir, tc.name+".wav")
+			writeFmtWAV(t, p, tc.channels, tc.bits, 100)
+			if tc.rate == 0 {
+				b, _ := os.ReadFile(p)
+				binary.LittleEndian.PutUint32(b[24:], 0)
+				os.WriteFile(p, b, 0o600)
+			}
+			if info, err := consent.InspectWAV(p); err == nil {
+				t.Errorf("accepted %+v", info)
+			}
+		})
+	}
+	t.Run("ErrChunkFlood", func(t *testing.T) {
+		p := filepath.Join(dir, "flood.wav")
+		b := []byte("RIFF\xff\xff\xff\xffWAVE")
+		for range 100000 {
+			b = append(b, "LIST\x00\x00\x00\x00"...)
+		}
+		os.WriteFile(p, b, 0o600)
+		if _, err := consent.InspectWAV(p); err == nil || !strings.Contains(err.Error(), "first 64 chunks") {
+			t.Errorf("a file of empty chunks: %v, want no data chunk in the first 64", err)
 		}
 	})
 	for name, data := range map[string][]byte{

@@ -2,10 +2,12 @@ package retention
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"time"
 
+	"github.com/callconsent/callconsent/consent"
 	"github.com/robfig/cron/v3"
 )
 
@@ -52,12 +54,17 @@ type Sweeps interface {
 }
 
 // Scheduler runs sweeps on a cron schedule. A sweep still running when the next is due is
-// skipped, not queued, and a panic in a sweep is logged and does not end the daemon.
+// skipped, not queued, and a panic in a sweep is logged (with its stack), reported to OnPanic
+// and does not end the daemon: the next run goes ahead.
 type Scheduler struct {
 	spec    string
 	sweeper Sweeps
 	log     *slog.Logger
 	cron    *cron.Cron
+
+	// OnPanic, when set, is told of each panic recovered from a sweep; the daemon counts it as
+	// an alarm. Set it before Open.
+	OnPanic func(*consent.PanicError)
 }
 
 // NewScheduler returns a Scheduler for spec (standard cron syntax or "@every <duration>"; ""
@@ -77,14 +84,21 @@ func NewScheduler(spec string, sweeper Sweeps, logger *slog.Logger) *Scheduler {
 // two commits (which would be safe, but leaves work for the next run); Close waits for it.
 func (s *Scheduler) Open(ctx context.Context) error {
 	logger := cronLogger{s.log}
-	// Order matters: the first wrapper is the outermost. With Recover outside, a panic would
-	// unwind through SkipIfStillRunning, which returns its token without a defer, and every
-	// later run would be skipped for good. Recover must sit inside.
-	c := cron.New(cron.WithLogger(logger), cron.WithChain(cron.SkipIfStillRunning(logger), cron.Recover(logger)))
+	// A panic must be caught inside SkipIfStillRunning: unwinding through it would keep its
+	// token (it returns it without a defer), and every later run would be skipped for good.
+	c := cron.New(cron.WithLogger(logger), cron.WithChain(cron.SkipIfStillRunning(logger)))
 	runCtx := context.WithoutCancel(ctx)
 	if _, err := c.AddFunc(s.spec, func() {
-		// The sweeper logs its own report and errors; nothing more to do here.
-		s.sweeper.Sweep(runCtx, Options{})
+		// The sweeper logs its own report and errors; a panic is caught here, inside
+		// SkipIfStillRunning, which then lets the next run go.
+		err := consent.CatchPanic(func() error { _, err := s.sweeper.Sweep(runCtx, Options{}); return err })
+		var pe *consent.PanicError
+		if errors.As(err, &pe) {
+			s.log.Error("alarm: sweep panicked; the next run goes ahead", "err", pe.Error(), "stack", string(pe.Stack))
+			if s.OnPanic != nil {
+				s.OnPanic(pe)
+			}
+		}
 	}); err != nil {
 		return fmt.Errorf("sweep schedule %q: %w", s.spec, err)
 	}

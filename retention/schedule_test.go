@@ -2,10 +2,12 @@ package retention_test
 
 import (
 	"context"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/callconsent/callconsent/consent"
 	"github.com/callconsent/callconsent/retention"
 )
 
@@ -21,7 +23,7 @@ func (f *fakeSweeps) Sweep(ctx context.Context, o retention.Options) (retention.
 }
 
 // TestScheduler_Fires is the one test that waits for cron (about two seconds): the schedule
-// fires, a panicking sweep does not stop it (Recover), a sweep that outlasts its interval is
+// fires, a panicking sweep does not stop it and is reported to OnPanic, a sweep that outlasts its interval is
 // not run twice at once (SkipIfStillRunning), and Close waits for the running sweep.
 func TestScheduler_Fires(t *testing.T) {
 	started, release := make(chan struct{}), make(chan struct{})
@@ -35,6 +37,13 @@ func TestScheduler_Fires(t *testing.T) {
 		}
 	}}
 	s := retention.NewScheduler("@every 1s", f, testLogger(t))
+	var panics atomic.Int32
+	s.OnPanic = func(pe *consent.PanicError) {
+		if strings.Contains(pe.Error(), "blew up") || len(pe.Stack) == 0 {
+			t.Errorf("panic reported as %q with %d bytes of stack; want its value hidden, its stack kept", pe.Error(), len(pe.Stack))
+		}
+		panics.Add(1)
+	}
 	if err := s.Open(context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -59,6 +68,9 @@ func TestScheduler_Fires(t *testing.T) {
 	}
 	if n := f.calls.Load(); n != 2 {
 		t.Fatalf("%d sweeps, want 2 (the overlapping one skipped)", n)
+	}
+	if n := panics.Load(); n != 1 {
+		t.Errorf("OnPanic told of %d panics, want 1", n)
 	}
 }
 

@@ -4,8 +4,10 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net"
 	"strconv"
 	"text/tabwriter"
+	"time"
 
 	"github.com/callconsent/callconsent/consent"
 	"github.com/spf13/cobra"
@@ -43,6 +45,10 @@ func newCallsListCommand(g *globalOptions) *cobra.Command {
 
 The table shows the caller only as the first 12 characters of the pseudonym; no
 caller number is stored anywhere. DURATION is the length of the recording.
+A recording shown "pending (unconfirmed)" or "recording (unconfirmed)" was left in that
+state by a daemon that has stopped since (a crash, a restart), or no daemon runs now:
+whether FreeSWITCH still records it is not known until a running daemon's reconcile
+finalises it, which needs FreeSWITCH to answer. JSON marks it "unconfirmed": true.
 The JSON output is an array (exactly "[]" when nothing matches) for scripts.
 
 ` + exitCodesHelp,
@@ -94,18 +100,47 @@ func runCallsList(ctx context.Context, cfg *Config, opts callsListOptions, out, 
 		calls = calls[:opts.Limit]
 		defer fmt.Fprintf(logs, "callconsent: showing the newest %d calls; more match: --limit 0 shows all, --since and --until narrow the range\n", opts.Limit)
 	}
+	started, err := confirmedSince(ctx, cfg, st)
+	if err != nil {
+		return err
+	}
+	unconfirmed := func(c *consent.Call) bool { return unconfirmedRecording(c, started) }
 
 	if opts.Output == outputJSON {
 		list := make([]callJSON, 0, len(calls)) // non-nil: an empty result is [] not null
 		for _, c := range calls {
-			list = append(list, newCallJSON(c))
+			v := newCallJSON(c)
+			if unconfirmed(c) {
+				v.Recording.Unconfirmed = true
+			}
+			list = append(list, v)
 		}
 		return writeJSON(out, list)
 	}
-	return writeCallsTable(out, calls)
+	return writeCallsTable(out, calls, unconfirmed)
 }
 
-func writeCallsTable(out io.Writer, calls []*consent.Call) error {
+// confirmedSince is when the daemon that follows live recordings started: a live state older
+// than that was left by a daemon that has stopped. With no daemon on the control socket, no
+// live state is followed by anyone, and the time is now.
+func confirmedSince(ctx context.Context, cfg *Config, st *storage) (time.Time, error) {
+	c, err := net.DialTimeout("unix", cfg.ControlSocket, time.Second)
+	if err != nil {
+		return time.Now(), nil
+	}
+	c.Close()
+	return st.DB.DaemonStartedAt(ctx)
+}
+
+// unconfirmedRecording reports whether c's recording is in a live state (pending, recording)
+// that no running daemon follows: it started before since (confirmedSince). Only reconcile,
+// once FreeSWITCH answers, can say how it ended.
+func unconfirmedRecording(c *consent.Call, since time.Time) bool {
+	r := c.Recording
+	return r != nil && r.State.Live() && r.StartedAt.Before(since)
+}
+
+func writeCallsTable(out io.Writer, calls []*consent.Call, unconfirmed func(*consent.Call) bool) error {
 	tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "UUID\tSTARTED (UTC)\tCALLER\tDECISION\tTRIES\tDIGIT\tNOTICE\tRECORDING\tDURATION")
 	for _, c := range calls {
@@ -120,6 +155,9 @@ func writeCallsTable(out io.Writer, calls []*consent.Call) error {
 		rec, dur := "-", "-"
 		if r := c.Recording; r != nil {
 			rec = string(r.State)
+			if unconfirmed(c) {
+				rec += " (unconfirmed)"
+			}
 			if r.DurationMS > 0 {
 				dur = msDuration(r.DurationMS)
 			}

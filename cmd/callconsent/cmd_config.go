@@ -7,6 +7,8 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"path"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -47,10 +49,13 @@ func newConfigCheckCommand(g *globalOptions) *cobra.Command {
   - the ESL addresses are on loopback, or allow-remote-esl says what that costs,
   - the accounts of freeswitch-users exist, or freeswitch-owner-check is off,
   - the ESL password file is readable (the password is never printed),
-  - the recordings folder exists and is not open to others,
+  - the recordings folder exists and is not open to others; a WARN line names the dated
+    folders and recordings of the last days that others could open (the daemon makes each
+    finished recording 0600, but cannot change a file FreeSWITCH's account owns),
   - the pseudonym key file and the database, where present, have mode 0600, and the key
     is not missing beside an existing database (it must then be restored from backup).
-Each check prints OK or FAIL. Any FAIL, or an invalid configuration, exits with 2.
+Each check prints OK, WARN or FAIL. Any FAIL, or an invalid configuration, exits with 2;
+WARN lines alone do not.
 
 ` + exitCodesHelp,
 		Example: `  callconsent --config /etc/callconsent/callconsent.yaml config check
@@ -69,8 +74,9 @@ Each check prints OK or FAIL. Any FAIL, or an invalid configuration, exits with 
 // check is one line of config check's report.
 type check struct {
 	name string
-	err  error  // nil: OK
+	err  error  // nil: OK (or WARN)
 	info string // shown after OK
+	warn string // set: WARN with this text instead of OK
 }
 
 // runConfigCheck checks the files a valid configuration names. It reads them but changes
@@ -91,6 +97,7 @@ func runConfigCheck(_ context.Context, cfg *Config, out io.Writer) error {
 	checks = append(checks, minNoticeCheck(cfg),
 		passwordCheck("esl password file "+cfg.ESLPasswordFile, cfg),
 		dirCheck("recordings dir "+cfg.RecordingsDir, cfg.RecordingsDir),
+		recordingModesCheck("recordings of the last days", cfg.RecordingsDir),
 		keyFileCheck("pseudonym key file "+cfg.KeyFile, cfg),
 		privateFileCheck("database "+cfg.DB, cfg.DB),
 	)
@@ -100,6 +107,8 @@ func runConfigCheck(_ context.Context, cfg *Config, out io.Writer) error {
 		if c.err != nil {
 			failed++
 			fmt.Fprintf(out, "FAIL  %s: %s\n", c.name, errorText(c.err))
+		} else if c.warn != "" {
+			fmt.Fprintf(out, "WARN  %s: %s\n", c.name, c.warn)
 		} else {
 			fmt.Fprintf(out, "OK    %s: %s\n", c.name, c.info)
 		}
@@ -203,4 +212,97 @@ func privateFileCheck(name, path string) check {
 		return check{name: name, err: fmt.Errorf("mode %04o: must be 0600 (chmod 600)", fi.Mode().Perm())}
 	}
 	return check{name: name, info: fmt.Sprintf("mode %04o", fi.Mode().Perm())}
+}
+
+// How much of the recordings folder config check looks at for modes: the newest day folders,
+// and at most so many entries, so that the check stays quick on a folder of 90 days.
+const (
+	modeScanDays    = 7
+	modeScanEntries = 20000
+)
+
+// recordingModesCheck warns about the dated folders and recordings of the last days that
+// others may open (R-SEC-5). The daemon makes each finished recording 0600; a file that keeps
+// another mode belongs to FreeSWITCH's account, which alone may change it. Unreadable parts are
+// skipped: the folder check above fails on what matters there.
+func recordingModesCheck(name, dir string) check {
+	days := newestDayFolders(dir, modeScanDays)
+	var folders, files, scanned int
+	var example string
+	note := func(rel string, fi fs.FileInfo) {
+		if example == "" {
+			example = fmt.Sprintf("%s mode %04o", rel, fi.Mode().Perm())
+		}
+	}
+	seen := map[string]bool{}
+	for _, day := range days {
+		for _, f := range []string{day[:4], day[:7], day} { // YYYY, YYYY/MM, YYYY/MM/DD
+			if seen[f] {
+				continue
+			}
+			seen[f] = true
+			if fi, err := os.Lstat(filepath.Join(dir, f)); err == nil && fi.Mode().Perm()&0o007 != 0 {
+				folders++
+				note(f, fi)
+			}
+		}
+		entries, _ := os.ReadDir(filepath.Join(dir, day))
+		for _, e := range entries {
+			if scanned++; scanned > modeScanEntries {
+				break
+			}
+			fi, err := e.Info()
+			if err != nil || !fi.Mode().IsRegular() || !strings.HasSuffix(e.Name(), ".wav") {
+				continue
+			}
+			if fi.Mode().Perm()&0o007 != 0 {
+				files++
+				note(day+"/"+e.Name(), fi)
+			}
+		}
+	}
+	switch {
+	case len(days) == 0:
+		return check{name: name, info: "no dated folders yet"}
+	case folders == 0 && files == 0:
+		return check{name: name, info: fmt.Sprintf("%d day folder(s), none open to others", len(days))}
+	}
+	return check{name: name, warn: fmt.Sprintf("%d folder(s) and %d recording(s) give others access (e.g. %s): "+
+		"chmod o-rwx them; the daemon makes each finished recording 0600, but not one FreeSWITCH's account owns: "+
+		"run FreeSWITCH with UMask=0027", folders, files, example)}
+}
+
+// newestDayFolders returns up to n day folders below dir ("YYYY/MM/DD"), newest first.
+func newestDayFolders(dir string, n int) []string {
+	var out []string
+	var walk func(rel string, depth int)
+	walk = func(rel string, depth int) {
+		entries, _ := os.ReadDir(filepath.Join(dir, rel))
+		for i := len(entries) - 1; i >= 0 && len(out) < n; i-- { // ReadDir sorts by name
+			e := entries[i]
+			if !e.IsDir() || !isDigits(e.Name(), []int{4, 2, 2}[depth]) {
+				continue
+			}
+			if depth == 2 {
+				out = append(out, path.Join(rel, e.Name()))
+			} else {
+				walk(path.Join(rel, e.Name()), depth+1)
+			}
+		}
+	}
+	walk("", 0)
+	return out
+}
+
+// isDigits reports whether s is n decimal digits.
+func isDigits(s string, n int) bool {
+	if len(s) != n {
+		return false
+	}
+	for _, c := range s {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
 }

@@ -2,10 +2,12 @@ package main
 
 import (
 	"bufio"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"net"
 	"os"
@@ -31,69 +33,200 @@ type ctlResponse struct {
 	Error    string                  `json:"error,omitempty"`
 }
 
-// openControlSocket serves the control socket (mode 0600: only the service account, and
-// root, may talk to the daemon). A stale socket file from a crashed daemon is replaced; a
-// socket with a live daemon behind it is an error, not something to steal.
-func (d *daemon) openControlSocket(ctx context.Context) error {
+// ctlLimits bound the control socket. Only the service account and root can connect (mode
+// 0600), but a stuck or runaway client must still not grow the daemon, hold it up, or keep
+// `status` from answering the next health check. Zero fields mean the defaults below.
+type ctlLimits struct {
+	MaxRequest  int           // bytes of one request line, newline included
+	MaxConns    int           // requests served at once; as many more are answered "busy"
+	RequestWait time.Duration // to send the request line after connecting
+	AnswerWait  time.Duration // to handle the request and write the answer
+}
+
+// Defaults of ctlLimits. A request is a line of JSON of well under a KiB (a withdrawal with
+// its reason); the CLI sends it as soon as it is connected.
+const (
+	ctlMaxRequest  = 64 << 10
+	ctlMaxConns    = 16
+	ctlRequestWait = 5 * time.Second
+	ctlAnswerWait  = 60 * time.Second
+)
+
+// Backoff of the accept loop after a failed Accept (the process out of file descriptors, say):
+// it doubles from the first to the last.
+const (
+	ctlAcceptPauseMin = 5 * time.Millisecond
+	ctlAcceptPauseMax = time.Second
+)
+
+func (l ctlLimits) withDefaults() ctlLimits {
+	l.MaxRequest = cmp.Or(l.MaxRequest, ctlMaxRequest)
+	l.MaxConns = cmp.Or(l.MaxConns, ctlMaxConns)
+	l.RequestWait = cmp.Or(l.RequestWait, ctlRequestWait)
+	l.AnswerWait = cmp.Or(l.AnswerWait, ctlAnswerWait)
+	return l
+}
+
+// bindControlSocket takes the control socket (mode 0600: only the service account, and root,
+// may talk to the daemon) before anything else touches the database: a socket with a live
+// daemon behind it is an error, not something to steal, and that daemon's pending calls are
+// not ours to abandon. A stale socket file from a crashed daemon is replaced. Requests wait in
+// the listen queue until serveControlSocket.
+func (d *daemon) bindControlSocket() (net.Listener, error) {
 	path := d.cfg.ControlSocket
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-		return fmt.Errorf("control socket folder: %w", err)
+		return nil, fmt.Errorf("control socket folder: %w", err)
 	}
 	if c, err := net.DialTimeout("unix", path, time.Second); err == nil {
 		c.Close()
-		return consent.Errorf(consent.ECONFLICT, "another callconsent daemon is running (control socket %s answers)", path)
+		return nil, consent.Errorf(consent.ECONFLICT, "another callconsent daemon is running (control socket %s answers)", path)
 	} else if _, statErr := os.Lstat(path); statErr == nil {
 		os.Remove(path)
 	}
 	ln, err := net.Listen("unix", path)
 	if err != nil {
-		return fmt.Errorf("control socket: %w", err)
+		return nil, fmt.Errorf("control socket: %w", err)
 	}
 	if err := os.Chmod(path, 0o600); err != nil {
 		ln.Close()
-		return fmt.Errorf("control socket: %w", err)
+		return nil, fmt.Errorf("control socket: %w", err)
 	}
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		for {
-			conn, err := ln.Accept()
-			if err != nil {
-				return // closed
-			}
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				d.serveControl(ctx, conn)
-			}()
-		}
-	}()
 	d.closers = append(d.closers, func() error {
 		err := ln.Close()
-		wg.Wait()
+		if errors.Is(err, net.ErrClosed) {
+			err = nil // closed already when serving stopped
+		}
 		if rmErr := os.Remove(path); rmErr != nil && !errors.Is(rmErr, fs.ErrNotExist) {
 			err = errors.Join(err, rmErr)
 		}
 		return err
 	})
-	return nil
+	return ln, nil
 }
 
-func (d *daemon) serveControl(ctx context.Context, conn net.Conn) {
+// serveControlSocket answers requests on ln until Close, at most MaxConns at a time.
+func (d *daemon) serveControlSocket(ctx context.Context, ln net.Listener) {
+	lim := d.ctl.withDefaults()
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		d.acceptControl(ctx, ln, lim, stop, &wg)
+	}()
+	d.closers = append(d.closers, func() error {
+		close(stop)
+		ln.Close()
+		wg.Wait()
+		return nil
+	})
+}
+
+// acceptControl is the accept loop. A failed Accept (out of file descriptors during a flood
+// of connections to the outbound port) is logged and retried with backoff: it must never end
+// the loop, or status and withdraw would hang until a restart. Beyond MaxConns requests, as
+// many more are answered "busy" (after their request is read, so that a client that writes
+// first reads the answer rather than a broken pipe); beyond that a connection is closed at
+// once.
+func (d *daemon) acceptControl(ctx context.Context, ln net.Listener, lim ctlLimits, stop <-chan struct{}, wg *sync.WaitGroup) {
+	slots, refusers := make(chan struct{}, lim.MaxConns), make(chan struct{}, lim.MaxConns)
+	pause, failed := ctlAcceptPauseMin, 0
+	var lastBusyLog time.Time
+	for {
+		conn, err := ln.Accept()
+		if err != nil {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			if errors.Is(err, net.ErrClosed) {
+				return
+			}
+			failed++
+			d.log.Warn("control socket: accept failed; retrying", "err", err, "failed", failed, "retry_in", pause)
+			select {
+			case <-stop:
+				return
+			case <-time.After(pause):
+			}
+			pause = min(2*pause, ctlAcceptPauseMax)
+			continue
+		}
+		if failed > 0 {
+			d.log.Info("control socket: accepting again", "failed_accepts", failed)
+			pause, failed = ctlAcceptPauseMin, 0
+		}
+		select {
+		case slots <- struct{}{}:
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				defer func() { <-slots }()
+				d.serveControl(ctx, conn, lim)
+			}()
+			continue
+		default:
+		}
+		if time.Since(lastBusyLog) >= time.Second {
+			d.log.Warn("control socket: busy; requests refused", "serving", lim.MaxConns)
+			lastBusyLog = time.Now()
+		}
+		select {
+		case refusers <- struct{}{}:
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				defer func() { <-refusers }()
+				refuseControl(conn, lim)
+			}()
+		default:
+			conn.Close()
+		}
+	}
+}
+
+// serveControl reads one request line, of at most MaxRequest bytes within RequestWait, and
+// answers it within AnswerWait. A panic while handling it is recovered, logged and counted,
+// and answered as an internal error.
+func (d *daemon) serveControl(ctx context.Context, conn net.Conn, lim ctlLimits) {
 	defer conn.Close()
-	conn.SetDeadline(time.Now().Add(60 * time.Second))
-	var req ctlRequest
-	line, err := bufio.NewReaderSize(conn, 64<<10).ReadBytes('\n')
+	conn.SetReadDeadline(time.Now().Add(lim.RequestWait))
+	line, err := bufio.NewReader(io.LimitReader(conn, int64(lim.MaxRequest))).ReadBytes('\n')
 	var resp ctlResponse
-	if err == nil {
-		err = json.Unmarshal(line, &req)
-	}
-	if err != nil {
+	var req ctlRequest
+	switch {
+	case errors.Is(err, io.EOF) && len(line) >= lim.MaxRequest:
+		resp = ctlResponse{Code: consent.EINVALID, Error: fmt.Sprintf("control socket: request longer than %d bytes", lim.MaxRequest)}
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		resp = ctlResponse{Code: consent.EINVALID, Error: fmt.Sprintf("control socket: no complete request within %s", lim.RequestWait)}
+	case err == nil && json.Unmarshal(line, &req) == nil:
+		conn.SetDeadline(time.Now().Add(lim.AnswerWait))
+		err := consent.CatchPanic(func() error { resp = d.handleControl(context.WithoutCancel(ctx), req); return nil })
+		var pe *consent.PanicError
+		if errors.As(err, &pe) {
+			d.recovered(loopControl, pe, "op", req.Op)
+			resp = ctlResponse{Code: consent.EINTERNAL, Error: "control socket: the daemon hit a bug handling this request (logged as a recovered panic); it goes on"}
+		}
+	default:
 		resp = ctlResponse{Code: consent.EINVALID, Error: "control socket: bad request"}
-	} else {
-		resp = d.handleControl(context.WithoutCancel(ctx), req)
 	}
+	answerControl(conn, resp, lim.AnswerWait)
+}
+
+// refuseControl answers a request beyond MaxConns "busy", once it has read the request line
+// (within a second at most) or given up on it.
+func refuseControl(conn net.Conn, lim ctlLimits) {
+	defer conn.Close()
+	conn.SetReadDeadline(time.Now().Add(min(lim.RequestWait, time.Second)))
+	bufio.NewReader(io.LimitReader(conn, int64(lim.MaxRequest))).ReadBytes('\n')
+	answerControl(conn, ctlResponse{Code: consent.ECONFLICT,
+		Error: fmt.Sprintf("control socket: busy: the daemon is serving %d requests; try again", lim.MaxConns)}, time.Second)
+}
+
+// answerControl writes resp as one line, within wait.
+func answerControl(conn net.Conn, resp ctlResponse, wait time.Duration) {
+	conn.SetWriteDeadline(time.Now().Add(wait))
 	b, _ := json.Marshal(resp)
 	conn.Write(append(b, '\n'))
 }

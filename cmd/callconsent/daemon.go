@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -37,10 +38,17 @@ type daemon struct {
 	dayDirs    dayDirs
 	closers    []func() error // in reverse order of opening
 
-	// wrapStore, when set (tests), wraps the store the flow writes through, to observe commits.
+	// wrapStore, when set (tests), wraps the store the flow and reconcile write through, to
+	// observe commits or to fail.
 	wrapStore func(consent.Store) consent.Store
 	// procNet, when set (tests), replaces /proc/net for the check of FreeSWITCH's port owner.
 	procNet string
+	// reconcileEvery is the period of the reconcile loop; zero means a minute (tests shorten it).
+	reconcileEvery time.Duration
+	// ctl bounds the control socket; zero fields mean the defaults (ctlsock.go).
+	ctl ctlLimits
+	// panics counts the panics the loops recovered from (panics.go).
+	panics panicLog
 }
 
 func newDaemon(cfg *Config, logger *slog.Logger) *daemon {
@@ -58,6 +66,10 @@ func (d *daemon) Open(ctx context.Context) (err error) {
 		}
 	}()
 	if err := d.prepareTrial(); err != nil {
+		return err
+	}
+	ctl, err := d.bindControlSocket()
+	if err != nil {
 		return err
 	}
 	if err := d.cfg.CheckNotices(); err != nil {
@@ -91,11 +103,15 @@ func (d *daemon) Open(ctx context.Context) (err error) {
 	d.control = esl.NewControl(d.cfg.FreeSWITCH, password, d.log)
 	d.control.IDs = ids
 	d.control.Owner, d.control.OnRefused = d.cfg.eslOwnerCheck(d.log, d.procNet), d.metrics.refusedESLPeer
-	d.reconciler = &consent.Reconciler{Store: d.store.DB, Control: d.control, Live: d.live, Now: time.Now, Logger: d.log.With("system", "reconcile")}
+	d.reconciler = &consent.Reconciler{Store: d.writeStore(), Control: d.control, Live: d.live, Now: time.Now,
+		Logger: d.log.With("system", "reconcile"), OnPanic: d.counted(loopReconcile)}
 	d.control.OnConnect = d.reconcile
 	d.flow = d.newFlow()
-	d.outbound = esl.NewOutboundServer(d.cfg.ESLListen, d.flow.Handle, d.log)
+	d.outbound = esl.NewOutboundServer(d.cfg.ESLListen, d.handleCall, d.log)
 	d.outbound.IDs = ids
+	if err := d.settleLeftovers(ctx); err != nil {
+		return err
+	}
 
 	if err := d.openRetention(ctx); err != nil {
 		return err
@@ -108,10 +124,8 @@ func (d *daemon) Open(ctx context.Context) (err error) {
 		return fmt.Errorf("listen for FreeSWITCH on %s: %w", d.cfg.ESLListen, err)
 	}
 	d.closers = append(d.closers, d.outbound.Close)
-	if err := d.openControlSocket(ctx); err != nil {
-		return err
-	}
-	d.startReconcileLoop(ctx, time.Minute)
+	d.serveControlSocket(ctx, ctl)
+	d.startReconcileLoop(ctx, cmp.Or(d.reconcileEvery, time.Minute))
 	d.started = time.Now().UTC()
 	d.log.Info("callconsent running", "esl_listen", d.outbound.Addr().String(), "freeswitch", d.cfg.FreeSWITCH,
 		"db", d.cfg.DB, "recordings", d.cfg.RecordingsDir)
@@ -134,12 +148,8 @@ func (d *daemon) newFlow() *consent.Flow {
 	for lang, n := range d.cfg.Notices {
 		ns[lang] = consent.Notice{Language: lang, File: n.File, InvalidFile: n.InvalidFile, Version: n.Version, SHA256: n.SHA256, Duration: n.Duration}
 	}
-	var store consent.Store = d.store.DB
-	if d.wrapStore != nil {
-		store = d.wrapStore(store)
-	}
 	return &consent.Flow{
-		Store:       store,
+		Store:       d.writeStore(),
 		Control:     d.control,
 		Pseudonyms:  d.store.Pseudonyms,
 		Notices:     ns,
@@ -159,15 +169,64 @@ func (d *daemon) newFlow() *consent.Flow {
 	}
 }
 
-// reconcile runs after every control (re)connect: what happened while we could not ask
-// FreeSWITCH is settled now.
-func (d *daemon) reconcile(ctx context.Context) {
-	res, err := d.reconciler.Run(ctx)
-	if err != nil {
-		d.log.Error("reconcile failed", "err", err)
-		return
+// handleCall drives one call (consent.Flow.Handle). A panic in it is recovered here, logged
+// and counted, and the daemon goes on with the other calls. The flow's deferred steps have
+// closed the call's socket by then, so FreeSWITCH's dialplan fallback takes the caller on to
+// the employee: unrecorded, or recorded still if a recording had started with a stored grant
+// (reconcile finalises it once the call is over).
+func (d *daemon) handleCall(ctx context.Context, ch consent.Channel) {
+	err := consent.CatchPanic(func() error { d.flow.Handle(ctx, ch); return nil })
+	var pe *consent.PanicError
+	if errors.As(err, &pe) {
+		d.recovered(loopCall, pe, "call", ch.UUID())
 	}
-	d.log.Info("reconciled", "finalised", res.Finalised, "abandoned", res.Abandoned, "still_live", res.StillLive)
+}
+
+// settleLeftovers runs at start, before the first call and without FreeSWITCH: the calls the
+// process before left pending are abandoned now (their sockets died with it, and FreeSWITCH's
+// dialplan fallback took those callers on, unrecorded), and the start is stored, so that
+// `calls list` marks the recordings that process left live as unconfirmed until reconcile,
+// once FreeSWITCH answers, finalises them.
+func (d *daemon) settleLeftovers(ctx context.Context) error {
+	if err := d.store.DB.MarkDaemonStart(ctx, time.Now()); err != nil {
+		return err
+	}
+	res, err := d.reconciler.AbandonPending(ctx)
+	if err != nil {
+		return fmt.Errorf("calls left pending: %w", err)
+	}
+	if res.Abandoned > 0 || res.Failed > 0 {
+		d.log.Info("calls left pending by the previous run marked abandoned (FreeSWITCH's fallback took them, unrecorded)",
+			"abandoned", res.Abandoned, "failed", res.Failed)
+	}
+	return nil
+}
+
+// writeStore is the store the flow and reconcile write through: the database, wrapped by
+// wrapStore in tests.
+func (d *daemon) writeStore() consent.Store {
+	if d.wrapStore != nil {
+		return d.wrapStore(d.store.DB)
+	}
+	return d.store.DB
+}
+
+// reconcile runs after every control (re)connect and every minute: what happened while we
+// could not ask FreeSWITCH is settled now. A panic in it is recovered, logged and counted
+// (one row's panic only leaves that row: consent.Reconciler).
+func (d *daemon) reconcile(ctx context.Context) {
+	var res consent.ReconcileResult
+	err := consent.CatchPanic(func() (err error) { res, err = d.reconciler.Run(ctx); return err })
+	var pe *consent.PanicError
+	switch {
+	case errors.As(err, &pe):
+		d.recovered(loopReconcile, pe)
+	case err != nil:
+		d.log.Error("reconcile failed", "err", err)
+	default:
+		d.log.Info("reconciled", "finalised", res.Finalised, "abandoned", res.Abandoned, "ended", res.Ended,
+			"still_live", res.StillLive, "failed", res.Failed)
+	}
 }
 
 // startReconcileLoop reconciles periodically too, not only after a reconnect: a call that

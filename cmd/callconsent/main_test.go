@@ -225,7 +225,12 @@ func TestBinary(t *testing.T) {
 	if err := run.Start(); err != nil {
 		t.Fatal(err)
 	}
-	waitUntil(t, "the daemon's control socket", func() bool { _, err := os.Stat(filepath.Join(dir, "control.sock")); return err == nil })
+	// Up means answering status (4: not connected to FreeSWITCH, there is none): the control
+	// socket alone exists before the database is open.
+	waitUntil(t, "the daemon's status", func() bool {
+		code, _, _ := callconsent("--config", cfgFile, "--data-dir", dir, "status")
+		return code == 0 || code == 4 || code == 5
+	})
 	run.Process.Signal(syscall.SIGTERM)
 	if err := run.Wait(); err != nil || !strings.Contains(runErr.String(), "terminated: stopping") {
 		t.Errorf("run stopped by SIGTERM: %v, want exit 0:\n%s", err, runErr.String())

@@ -56,6 +56,8 @@ type recordingJSON struct {
 	EndedAt    *time.Time `json:"ended_at,omitempty"`
 	DurationMS int64      `json:"duration_ms"`
 	Bytes      int64      `json:"bytes"`
+	// Unconfirmed marks a live state left by a daemon that has stopped since (calls list).
+	Unconfirmed bool `json:"unconfirmed,omitempty"`
 }
 
 func newCallJSON(c *consent.Call) callJSON {

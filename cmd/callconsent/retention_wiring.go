@@ -59,6 +59,7 @@ func (d *daemon) openRetention(ctx context.Context) error {
 	d.closers = append(d.closers, sw.Close)
 	d.withdrawer = &consent.Withdrawer{Store: d.store.DB, Deleter: sw, Live: d.live, Control: d.control, Now: time.Now, Logger: d.log.With("system", "withdraw")}
 	sch := retention.NewScheduler(d.cfg.SweepSchedule, sw, d.log) // adds system=retention-cron
+	sch.OnPanic = d.counted(loopSweep)
 	if err := sch.Open(ctx); err != nil {
 		return fmt.Errorf("retention schedule: %w", err)
 	}

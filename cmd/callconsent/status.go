@@ -14,7 +14,8 @@ type daemonStatus struct {
 	LiveCalls int       `json:"live_calls"`
 	Since     time.Time `json:"running_since"`
 	// Alarms are the retention alarms that are active: what keeps deletions the policy requires
-	// from happening (a stuck file, a guard holding a sweep back, a missing folder). Never nil.
+	// from happening (a stuck file, a guard holding a sweep back, a missing folder), and
+	// recovered panics (alarmKindPanic), which stay until a restart. Never nil.
 	Alarms  []retention.Alarm `json:"alarms"`
 	Metrics string            `json:"metrics"` // Prometheus text format
 	// Decisions, RecordingTransitions and Counters are Metrics by name, for status --output
@@ -52,10 +53,17 @@ func (d *daemon) status() *daemonStatus {
 		}
 		gauges["sweep_stuck_files"] = float64(stuck)
 	}
+	if a, ok := d.panics.alarm(); ok {
+		alarms = append(alarms, a)
+	}
 	gauges["alarms_active"] = float64(len(alarms))
 	d.metrics.writeText(&buf, gauges)
+	d.panics.writeText(&buf)
 	decisions, recordings, counters := d.metrics.counts()
 	for name, v := range gauges {
+		counters[name] = v
+	}
+	for name, v := range d.panics.counts() {
 		counters[name] = v
 	}
 	return &daemonStatus{Ready: d.control.Ready(), LiveCalls: d.live.Len(), Since: d.started, Alarms: alarms, Metrics: buf.String(),

@@ -181,6 +181,9 @@ func TestDB_FindCalls(t *testing.T) {
 	if err := db.DecideCall(ctx, c3.UUID, consent.DecisionDeclined, grantProof(now)); err != nil {
 		t.Fatal(err)
 	}
+	if err := db.EndCall(ctx, c3.UUID, now.Add(2*day+time.Minute)); err != nil {
+		t.Fatal(err)
+	}
 
 	for name, tt := range map[string]struct {
 		filter consent.CallFilter
@@ -197,6 +200,8 @@ func TestDB_FindCalls(t *testing.T) {
 		"LimitOffset":   {consent.CallFilter{Limit: 2, Offset: 1}, []*consent.Call{c3, c2}},
 		"OffsetOnly":    {consent.CallFilter{Offset: 3}, []*consent.Call{c1}},
 		"PseudonymNone": {consent.CallFilter{CallerPseudonym: pseudonym(t)}, []*consent.Call{}},
+		"Unended":       {consent.CallFilter{Unended: true}, []*consent.Call{c4, c2, c1}},
+		"UnendedLimit":  {consent.CallFilter{Unended: true, Limit: 1, Offset: 1}, []*consent.Call{c2}},
 	} {
 		t.Run(name, func(t *testing.T) {
 			got, err := db.FindCalls(ctx, tt.filter)

@@ -53,6 +53,9 @@ func (db *DB) FindCalls(ctx context.Context, f consent.CallFilter) ([]*consent.C
 	if !f.Until.IsZero() {
 		where, args = append(where, "c.started_at < ?"), append(args, formatTime(f.Until))
 	}
+	if f.Unended {
+		where = append(where, "c.ended_at IS NULL") // index calls_unended
+	}
 
 	rd, err := db.read()
 	if err != nil {
