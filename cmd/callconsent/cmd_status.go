@@ -35,14 +35,15 @@ Prometheus' text format, ready for a node-exporter textfile collector. No caller
 uptime_seconds, alarms, decisions (by decision), recording_transitions (by state) and
 counters (every other counter and gauge by name, e.g. calls_refused_total).
 
-It also lists the active retention alarms: files due for deletion that cannot be
-deleted (with their paths), a guard (clock, share) holding sweeps back, a missing
-recordings folder. Each stays active until a sweep finds it resolved.
+It also lists the active alarms: files due for deletion that cannot be deleted (with
+their paths), a guard (clock, share) holding sweeps back, a missing recordings folder
+(each stays active until a sweep finds it resolved), and recovered panics (a bug was hit;
+see the log; active until a restart).
 
-It exits 1 when no daemon runs or it does not answer within 5 s, 5 when a retention alarm is active (recordings the policy
-says must go are not being deleted), and 4 when the daemon runs but is not connected to
-FreeSWITCH (calls then take the dialplan's unrecorded fallback); 5 wins over 4. Usable as
-a health check.
+It exits 1 when no daemon runs or it does not answer within 5 s, 5 when an alarm is active
+(e.g. recordings the policy says must go are not being deleted), and 4 when the daemon runs
+but is not connected to FreeSWITCH (calls then take the dialplan's unrecorded fallback); 5
+wins over 4. Usable as a health check.
 
 ` + exitCodesHelp,
 		Example: `  callconsent status
@@ -89,7 +90,7 @@ func runStatus(ctx context.Context, cfg *Config, opts statusOptions, out io.Writ
 		for i, a := range st.Alarms {
 			kinds[i] = a.Kind
 		}
-		err = &alarmError{fmt.Sprintf("status: %d retention alarm(s) active: %s", len(st.Alarms), strings.Join(kinds, ", "))}
+		err = &alarmError{fmt.Sprintf("status: %d alarm(s) active: %s", len(st.Alarms), strings.Join(kinds, ", "))}
 	case !st.Ready:
 		err = consent.Errorf(consent.ECONFLICT, "status: daemon not connected to FreeSWITCH")
 	}
@@ -120,7 +121,7 @@ type statusJSON struct {
 	LiveCalls           int       `json:"live_calls"`
 	RunningSince        time.Time `json:"running_since"`
 	UptimeSeconds       int64     `json:"uptime_seconds"`
-	// Alarms are the active retention alarms; [] when there are none.
+	// Alarms are the active alarms (retention, recovered panics); [] when there are none.
 	Alarms []retention.Alarm `json:"alarms"`
 	// Decisions counts the decisions taken since start, by decision (every decision present).
 	Decisions map[string]uint64 `json:"decisions"`
@@ -151,7 +152,7 @@ func newStatusJSON(st *daemonStatus, now time.Time) statusJSON {
 	return v
 }
 
-// alarmError is what status returns while a retention alarm is active: main maps it to
+// alarmError is what status returns while an alarm is active: main maps it to
 // exitAlarm, so that a health check tells it from a daemon that is down or disconnected.
 type alarmError struct{ msg string }
 

@@ -23,7 +23,7 @@ const (
 	exitUsage       = 2   // bad flags or arguments, invalid configuration (EINVALID)
 	exitNotFound    = 3   // ENOTFOUND
 	exitConflict    = 4   // ECONFLICT, partial failure
-	exitAlarm       = 5   // status: a retention alarm is active
+	exitAlarm       = 5   // status: an alarm is active
 	exitInterrupted = 130 // stopped by a signal before finishing (128 + SIGINT)
 )
 
