@@ -32,6 +32,10 @@ type OutboundServer struct {
 	// `api status`; no reply within CommandTimeout ends the channel (ErrChannelGone). Negative
 	// disables it.
 	LivenessInterval time.Duration // default 30 s
+	// AppTimeout bounds the wait for an application that completes at once (answer,
+	// flush_dtmf, transfer); without its EXECUTE_COMPLETE in time the call's socket is closed
+	// (ErrChannelGone). The playbacks of the notice are bounded by the caller's ctx.
+	AppTimeout time.Duration // default 10 s
 	// RecordStopGrace is how long WaitEnd waits for RECORD_STOP after HANGUP_COMPLETE.
 	RecordStopGrace time.Duration // default 2 s
 	// ShutdownTimeout bounds how long Close waits for running handlers.
@@ -63,6 +67,7 @@ func NewOutboundServer(addr string, handler func(ctx context.Context, ch consent
 func (s *OutboundServer) commandTimeout() time.Duration {
 	return orDefault(s.CommandTimeout, 5*time.Second)
 }
+func (s *OutboundServer) appTimeout() time.Duration { return orDefault(s.AppTimeout, 10*time.Second) }
 func (s *OutboundServer) recordStopGrace() time.Duration {
 	return orDefault(s.RecordStopGrace, 2*time.Second)
 }
