@@ -211,17 +211,9 @@ func kindOf(p *pending) string {
 // send writes one command and waits for its reply, at most timeout (or until ctx ends). A
 // missing reply closes the connection. A ctx already done when the command's turn comes means
 // nothing is written at all (the error wraps errNotSent and ctx.Err()): a daemon shutting down
-// must not start on FreeSWITCH what it will not be there to finish. eslgo's builders use CRLF;
-// the wire we captured from FreeSWITCH uses LF, so we normalise (our arguments never contain CR
-// or LF, see checkArg).
+// must not start on FreeSWITCH what it will not be there to finish.
 func (c *conn) send(ctx context.Context, timeout time.Duration, cmd command.Command) (frame, error) {
-	// eslgo's API builder leaves a trailing space after an argument-less command.
-	first, rest, _ := strings.Cut(strings.ReplaceAll(cmd.BuildMessage(), "\r\n", "\n"), "\n")
-	msg := strings.TrimRight(first, " ")
-	if rest != "" {
-		msg += "\n" + rest
-	}
-	msg += "\n\n"
+	msg := wireMessage(cmd)
 	c.cmdMu.Lock()
 	defer c.cmdMu.Unlock()
 	if err := c.cause(); err != nil {
@@ -268,6 +260,19 @@ func (c *conn) send(ctx context.Context, timeout time.Duration, cmd command.Comm
 		c.abandon(p)
 		return frame{}, ctx.Err()
 	}
+}
+
+// wireMessage renders cmd as FreeSWITCH reads it: LF line ends (eslgo's builders use CRLF; the
+// wire we captured from FreeSWITCH uses LF, and our arguments never contain CR or LF, see
+// checkArg), no trailing space after an argument-less command (eslgo's API builder leaves one),
+// and the blank line that ends it.
+func wireMessage(cmd command.Command) string {
+	first, rest, _ := strings.Cut(strings.ReplaceAll(cmd.BuildMessage(), "\r\n", "\n"), "\n")
+	msg := strings.TrimRight(first, " ")
+	if rest != "" {
+		msg += "\n" + rest
+	}
+	return msg + "\n\n"
 }
 
 // abandon gives up on a reply that has not arrived yet; the reader then discards it when it

@@ -8,6 +8,7 @@ import (
 	"net"
 	"runtime/debug"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/callconsent/callconsent/consent"
@@ -40,6 +41,16 @@ type OutboundServer struct {
 	RecordStopGrace time.Duration // default 2 s
 	// ShutdownTimeout bounds how long Close waits for running handlers.
 	ShutdownTimeout time.Duration // default 10 s
+	// MaxCalls bounds the calls handled at once; 0 means no bound. A connection beyond it is
+	// turned away at once (see overflow.go): transferred to OverflowTransfer unrecorded, or
+	// closed for FreeSWITCH's dialplan fallback. Set it before Open.
+	MaxCalls int
+	// OverflowTransfer is where a call beyond MaxCalls goes; "" closes its socket at once.
+	OverflowTransfer string
+	// OverflowTimeout bounds the exchange that turns a call away.
+	OverflowTimeout time.Duration // default OverflowTimeout
+	// OnOverflow runs for each connection beyond MaxCalls, on the accept loop (a metric hook).
+	OnOverflow func()
 	// IDs, when set, learns FreeSWITCH's spelling of every live call's UUID that is not
 	// lower case; give the same table to the Control that acts on these calls.
 	IDs *ChannelIDs
@@ -54,6 +65,10 @@ type OutboundServer struct {
 	wg     sync.WaitGroup
 	mu     sync.Mutex
 	conns  map[*conn]struct{}
+
+	active      atomic.Int64  // calls being handled: only the accept loop adds
+	slots       chan struct{} // calls being turned away, at most OverflowSlots
+	overflowLog overflowLog
 }
 
 // NewOutboundServer returns a server for addr (host:port; port 0 picks a free one).
@@ -61,8 +76,12 @@ func NewOutboundServer(addr string, handler func(ctx context.Context, ch consent
 	if logger == nil {
 		logger = slog.Default()
 	}
-	return &OutboundServer{addr: addr, handler: handler, log: logger.With(logKeySystem, "esl"), conns: map[*conn]struct{}{}}
+	return &OutboundServer{addr: addr, handler: handler, log: logger.With(logKeySystem, "esl"), conns: map[*conn]struct{}{},
+		slots: make(chan struct{}, OverflowSlots)}
 }
+
+// Active is the number of calls being handled.
+func (s *OutboundServer) Active() int { return int(s.active.Load()) }
 
 func (s *OutboundServer) commandTimeout() time.Duration {
 	return orDefault(s.CommandTimeout, 5*time.Second)
@@ -140,7 +159,8 @@ func waitTimeout(wg *sync.WaitGroup, d time.Duration) bool {
 }
 
 // acceptLoop keeps accepting until the listener is closed; other Accept errors (out of file
-// descriptors) are retried with a pause, where eslgo's loop would stop for good.
+// descriptors) are retried with a pause, where eslgo's loop would stop for good. Beyond
+// MaxCalls a connection is turned away at once.
 func (s *OutboundServer) acceptLoop() {
 	defer s.wg.Done()
 	pause := 5 * time.Millisecond
@@ -159,6 +179,11 @@ func (s *OutboundServer) acceptLoop() {
 			continue
 		}
 		pause = 5 * time.Millisecond
+		if s.MaxCalls > 0 && s.active.Load() >= int64(s.MaxCalls) {
+			s.overflow(nc)
+			continue
+		}
+		s.active.Add(1)
 		s.wg.Add(1)
 		go s.serve(nc)
 	}
@@ -166,6 +191,7 @@ func (s *OutboundServer) acceptLoop() {
 
 func (s *OutboundServer) serve(nc net.Conn) {
 	defer s.wg.Done()
+	defer s.active.Add(-1)
 	ch := newChannel(s, s.log)
 	c := newConn(nc, s.log, ch.handleEvent)
 	ch.c = c
