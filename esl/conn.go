@@ -146,14 +146,15 @@ func (c *conn) dispatch(f frame) error {
 	case typeReply, typeAPI:
 		return c.deliverReply(f)
 	case typeEvent:
+		if c.onEvent == nil {
+			return nil // the control connection: HEARTBEAT only, which counts as a sign of life
+		}
 		e, err := parseEvent(f.body)
 		if err != nil { // one bad event does not desync the stream: drop it, keep reading
 			c.log.Warn("esl dropped malformed event", logKeyErr, err)
 			return nil
 		}
-		if c.onEvent != nil {
-			c.onEvent(e)
-		}
+		c.onEvent(e)
 	case typeAuth:
 		select {
 		case c.authReq <- struct{}{}:
