@@ -66,6 +66,13 @@ func (d *daemon) Open(ctx context.Context) (err error) {
 	if err := d.cfg.CheckMinNotice(); err != nil {
 		return err
 	}
+	if err := d.cfg.CheckMaxCallDuration(); err != nil {
+		return err
+	}
+	maxCalls, err := d.maxCalls()
+	if err != nil {
+		return err
+	}
 	if err := d.cfg.ownerCheckUnsupported(); err != nil {
 		return err
 	}
@@ -94,8 +101,10 @@ func (d *daemon) Open(ctx context.Context) (err error) {
 	d.reconciler = &consent.Reconciler{Store: d.store.DB, Control: d.control, Live: d.live, Now: time.Now, Logger: d.log.With("system", "reconcile")}
 	d.control.OnConnect = d.reconcile
 	d.flow = d.newFlow()
+	d.flow.MaxCallDuration = d.cfg.MaxCallDuration
 	d.outbound = esl.NewOutboundServer(d.cfg.ESLListen, d.flow.Handle, d.log)
 	d.outbound.IDs = ids
+	d.outbound.MaxCalls, d.outbound.OverflowTransfer, d.outbound.OnOverflow = maxCalls, d.cfg.Transfer, d.metrics.overflowCall
 
 	if err := d.openRetention(ctx); err != nil {
 		return err
@@ -114,7 +123,7 @@ func (d *daemon) Open(ctx context.Context) (err error) {
 	d.startReconcileLoop(ctx, time.Minute)
 	d.started = time.Now().UTC()
 	d.log.Info("callconsent running", "esl_listen", d.outbound.Addr().String(), "freeswitch", d.cfg.FreeSWITCH,
-		"db", d.cfg.DB, "recordings", d.cfg.RecordingsDir)
+		"db", d.cfg.DB, "recordings", d.cfg.RecordingsDir, "max_calls", maxCalls)
 	return nil
 }
 
