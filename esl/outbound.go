@@ -42,10 +42,10 @@ type OutboundServer struct {
 	// ShutdownTimeout bounds how long Close waits for running handlers.
 	ShutdownTimeout time.Duration // default 10 s
 	// MaxCalls bounds the calls handled at once; 0 means no bound. A connection beyond it is
-	// turned away at once (see overflow.go): transferred to OverflowTransfer unrecorded, or
-	// closed for FreeSWITCH's dialplan fallback. Set it before Open.
+	// turned away at once (see overflow.go): transferred to OverflowTransfer unrecorded. Set
+	// it before Open.
 	MaxCalls int
-	// OverflowTransfer is where a call beyond MaxCalls goes; "" closes its socket at once.
+	// OverflowTransfer is where a call beyond MaxCalls goes (required with MaxCalls).
 	OverflowTransfer string
 	// OverflowTimeout bounds the exchange that turns a call away.
 	OverflowTimeout time.Duration // default OverflowTimeout
@@ -102,6 +102,11 @@ func orDefault(d, def time.Duration) time.Duration {
 // Open binds the listener and starts accepting. Handlers get a context that only Close cancels:
 // ctx bounds the opening, and its values are kept.
 func (s *OutboundServer) Open(ctx context.Context) error {
+	if s.MaxCalls > 0 {
+		if err := checkArg("overflow transfer target", s.OverflowTransfer, true); err != nil {
+			return fmt.Errorf("%w: %v", errNoOverflowTransfer, err)
+		}
+	}
 	var lc net.ListenConfig
 	ln, err := lc.Listen(ctx, "tcp", s.addr)
 	if err != nil {

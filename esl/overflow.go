@@ -14,27 +14,43 @@ import (
 )
 
 // A call beyond OutboundServer.MaxCalls is turned away at once, unrecorded and without a row:
-// FreeSWITCH is told to transfer it (connect, then a sendmsg execute of transfer; FreeSWITCH
-// queues it, and when the socket closes its socket application runs what is queued before it
-// returns), and the socket is closed. If that cannot be done in OverflowTimeout (FreeSWITCH
-// does not answer, or the peer is not FreeSWITCH), the socket is closed all the same and
-// FreeSWITCH's dialplan fallback takes the call on. At most OverflowSlots such exchanges run at
-// once; beyond them a connection is closed at once. So what is over the limit costs at most
-// OverflowSlots goroutines and file descriptors, each for at most OverflowTimeout.
+// the accept loop writes connect and a sendmsg execute of transfer to OverflowTransfer in one
+// write (they fit any socket buffer, so it never waits), and FreeSWITCH queues the transfer,
+// which its socket application runs as soon as it parks the channel, whenever the socket
+// closes. Then, in one of at most OverflowSlots goroutines, FreeSWITCH's two replies are read
+// (at most OverflowTimeout) and the socket closed; with every slot busy (peers that do not
+// answer), it is closed at once. So what is over the limit costs at most OverflowSlots
+// goroutines and sockets, each for at most OverflowTimeout.
+//
+// The transfer is sent before anything can go wrong, because merely closing the socket is no
+// fail-safe: FreeSWITCH 1.11 parks a channel whose socket closes before its socket application
+// has parked it, and nothing ends that park (the caller hears silence until they hang up; seen
+// with the real switch in esl/realfs). A transfer queued beforehand ends it.
 const (
-	// OverflowSlots bounds the calls being turned away at once (see above).
+	// OverflowSlots bounds the calls whose replies are awaited at once (see above).
 	OverflowSlots = 16
-	// OverflowTimeout bounds the whole exchange with a call turned away.
+	// OverflowTimeout bounds the wait for FreeSWITCH's replies to a call turned away.
 	OverflowTimeout = 2 * time.Second
 	// overflowLogEvery is the most often calls turned away are logged: a flood must not
 	// flood the log too.
 	overflowLogEvery = 10 * time.Second
 )
 
+// errNoOverflowTransfer: a call limit without a target would leave a caller turned away
+// with nowhere to go.
+var errNoOverflowTransfer = errors.New("esl outbound: MaxCalls needs an OverflowTransfer target")
+
 // overflow turns away a connection beyond MaxCalls (see above). It runs on the accept loop.
 func (s *OutboundServer) overflow(nc net.Conn) {
 	if s.OnOverflow != nil {
 		s.OnOverflow()
+	}
+	_ = nc.SetWriteDeadline(time.Now().Add(100 * time.Millisecond))
+	msg := wireMessage(command.Connect{}) + wireMessage(&call.Execute{AppName: "transfer", AppArgs: s.OverflowTransfer, AppUUID: newUUID()})
+	if _, err := nc.Write([]byte(msg)); err != nil {
+		nc.Close()
+		s.overflowLog.note(s, "", fmt.Errorf("write: %w", err))
+		return
 	}
 	select {
 	case s.slots <- struct{}{}:
@@ -42,50 +58,42 @@ func (s *OutboundServer) overflow(nc net.Conn) {
 		go s.turnAway(nc)
 	default:
 		nc.Close()
-		s.overflowLog.note(s, "", errors.New("every overflow slot busy"))
+		s.overflowLog.note(s, "", errors.New("transfer sent; every slot busy, replies not awaited"))
 	}
 }
 
+// turnAway reads FreeSWITCH's replies to the connect and the transfer overflow sent, then
+// closes the socket.
 func (s *OutboundServer) turnAway(nc net.Conn) {
 	defer func() { <-s.slots; s.wg.Done() }()
 	defer nc.Close()
 	_ = nc.SetDeadline(time.Now().Add(orDefault(s.OverflowTimeout, OverflowTimeout)))
-	uuid, err := transferAway(nc, s.OverflowTransfer)
+	uuid, err := transferReplies(bufio.NewReaderSize(nc, readBufBytes))
 	s.overflowLog.note(s, uuid, err)
 }
 
-// transferAway asks FreeSWITCH, on a call's fresh outbound socket, to transfer the call to
-// target, and returns the call's UUID. The caller bounds it with a deadline on nc.
-func transferAway(nc net.Conn, target string) (string, error) {
-	if err := checkArg("transfer target", target, true); err != nil {
-		return "", err
-	}
-	br := bufio.NewReaderSize(nc, readBufBytes)
-	f, err := exchange(nc, br, command.Connect{})
+// transferReplies reads the replies to connect (the call's data) and to the transfer, and
+// returns the call's UUID.
+func transferReplies(br *bufio.Reader) (string, error) {
+	f, err := nextReply(br)
 	if err != nil {
 		return "", fmt.Errorf("connect: %w", err)
 	}
-	fsID := f.h.get("Unique-ID")
-	uuid, ok := consent.CanonicalUUID(fsID)
+	uuid, ok := consent.CanonicalUUID(f.h.get("Unique-ID"))
 	if !f.ok() || !ok {
 		return "", errors.New("connect refused, or a reply without a valid Unique-ID")
 	}
-	f, err = exchange(nc, br, &call.Execute{UUID: fsID, AppName: "transfer", AppArgs: target, AppUUID: newUUID()})
-	if err != nil {
+	if f, err = nextReply(br); err != nil {
 		return uuid, fmt.Errorf("transfer: %w", err)
-	}
-	if !f.ok() {
+	} else if !f.ok() {
 		return uuid, fmt.Errorf("transfer refused: %s", clip(f.replyText()))
 	}
 	return uuid, nil
 }
 
-// exchange writes cmd and reads up to its command/reply; nothing else is due before it on a
-// socket that subscribed to nothing, so a few frames of anything else end the exchange.
-func exchange(nc net.Conn, br *bufio.Reader, cmd command.Command) (frame, error) {
-	if _, err := nc.Write([]byte(wireMessage(cmd))); err != nil {
-		return frame{}, err
-	}
+// nextReply reads up to the next command/reply; nothing else is due on a socket that
+// subscribed to nothing, so a few frames of anything else end the wait.
+func nextReply(br *bufio.Reader) (frame, error) {
 	for range 4 {
 		f, err := readFrame(br)
 		if err != nil {
@@ -99,30 +107,31 @@ func exchange(nc net.Conn, br *bufio.Reader, cmd command.Command) (frame, error)
 }
 
 // overflowLog logs calls turned away at most once per overflowLogEvery, with the counts since
-// the last line.
+// the last line: those whose transfer FreeSWITCH acknowledged, and the others (no reply in
+// time, every slot busy, or not FreeSWITCH at all).
 type overflowLog struct {
-	mu                  sync.Mutex
-	last                time.Time
-	transferred, closed int
+	mu                     sync.Mutex
+	last                   time.Time
+	confirmed, unconfirmed int
 }
 
 func (l *overflowLog) note(s *OutboundServer, uuid string, err error) {
 	if err != nil {
-		s.log.Debug("esl call over max-calls: socket closed, FreeSWITCH's dialplan fallback takes it", logKeyUUID, uuid, logKeyErr, err)
+		s.log.Debug("esl call over max-calls turned away: transfer not confirmed", logKeyUUID, uuid, logKeyErr, err)
 	} else {
-		s.log.Debug("esl call over max-calls: transferred unrecorded", logKeyUUID, uuid)
+		s.log.Debug("esl call over max-calls turned away: transferred unrecorded", logKeyUUID, uuid)
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if err != nil {
-		l.closed++
+		l.unconfirmed++
 	} else {
-		l.transferred++
+		l.confirmed++
 	}
 	if now := time.Now(); now.Sub(l.last) >= overflowLogEvery {
-		s.log.Warn("esl calls over max-calls turned away, unrecorded", "max_calls", s.MaxCalls,
-			"transferred", l.transferred, "closed_for_fallback", l.closed, "since", l.since(now))
-		l.last, l.transferred, l.closed = now, 0, 0
+		s.log.Warn("esl calls over max-calls turned away to the transfer target, unrecorded", "max_calls", s.MaxCalls,
+			"confirmed", l.confirmed, "unconfirmed", l.unconfirmed, "since", l.since(now))
+		l.last, l.confirmed, l.unconfirmed = now, 0, 0
 	}
 }
 

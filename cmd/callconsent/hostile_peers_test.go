@@ -23,7 +23,7 @@ const transcriptUUID = "260cc426-4b20-4054-b379-5ba800345a1c"
 // hostileCounts is what the peers saw.
 type hostileCounts struct {
 	served      atomic.Int32 // taken on as a call (linger, myevents, ...)
-	turnedAway  atomic.Int32 // told to transfer to the employee, then closed
+	turnedAway  atomic.Int32 // told to transfer to the employee at once, then closed
 	closedAtAll atomic.Int32 // closed before a command
 	wrong       atomic.Int32 // anything else: a wrong command to a call turned away
 	mu          sync.Mutex
@@ -117,7 +117,7 @@ func (h *hostile) stall(n *hostileCounts) {
 			h.nc.Write([]byte(reply))
 		}
 		n.closedAfter(time.Since(h.at))
-	case strings.HasPrefix(next, "sendmsg "+h.uuid+"\n") && strings.Contains(strings.ToLower(next), "\nexecute-app-name: transfer\n") &&
+	case strings.HasPrefix(next, "sendmsg\n") && strings.Contains(strings.ToLower(next), "\nexecute-app-name: transfer\n") &&
 		strings.Contains(strings.ToLower(next), "\nexecute-app-arg: 6000 xml default\n"):
 		h.nc.Write([]byte("Content-Type: command/reply\nReply-Text: +OK\n\n"))
 		if h.untilClosed(5 * time.Second) {
