@@ -137,6 +137,23 @@ func TestReadFrame_HeaderLinesBound(t *testing.T) {
 	}
 }
 
+// TestReadFrame_HeaderBlockBound: a header block over maxHeaderBytes, in lines each within
+// the line bound and fewer than maxHeaderLines, is refused (the bound was 1 MiB).
+func TestReadFrame_HeaderBlockBound(t *testing.T) {
+	block := func(size int) string {
+		line := "X-Pad: " + strings.Repeat("p", 1016) + "\n" // 1 KiB
+		return "Content-Type: command/reply\n" + strings.Repeat(line, size/len(line)) + "\n"
+	}
+	if _, err := readFrame(bufio.NewReaderSize(strings.NewReader(block(maxHeaderBytes-1024)), readBufBytes)); err != nil {
+		t.Fatalf("a block within the bound: %v", err)
+	}
+	for _, size := range []int{maxHeaderBytes + 1024, 512 << 10} {
+		if _, err := readFrame(bufio.NewReaderSize(strings.NewReader(block(size)), readBufBytes)); !errors.Is(err, errFraming) {
+			t.Errorf("a header block of %d bytes: %v, want a framing error", size, err)
+		}
+	}
+}
+
 // TestReadFrame_HeaderNamesAnyCase: header names are case-insensitive, as FreeSWITCH's own
 // parser takes them. A body announced with "content-length" is that frame's body; read as
 // further frames, it would put words in FreeSWITCH's mouth (here: a reply to a command).
