@@ -34,7 +34,7 @@ func TestHostilePeers(t *testing.T) {
 		Logger: slog.New(slog.NewTextHandler(&syncBuffer{}, nil))})
 	failOn(t, fs.Open(context.Background()))
 	t.Cleanup(func() { fs.Close() })
-	d := startBinary(t, fs.Addr())
+	d := startBinary(t, fs.Addr(), 256, 256)
 	base := d.proc()
 	maxCalls := d.metric("callconsent_max_calls")
 	t.Logf("daemon at rest: %d open files, %d KiB resident; max-calls %d", base.fds, base.rssKiB, maxCalls)
@@ -135,6 +135,31 @@ func TestHostilePeers(t *testing.T) {
 	}
 }
 
+// TestOpenFileLimitRaised: run raises the soft open-file limit to the hard one (Go itself stops
+// one short of it) and sizes max-calls auto from it.
+func TestOpenFileLimitRaised(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the daemon")
+	}
+	if _, err := exec.LookPath("prlimit"); err != nil {
+		t.Skip("needs prlimit to start the daemon under a low soft limit")
+	}
+	fs := fakefs.New(fakefs.Config{Password: testPassword, Logger: slog.New(slog.NewTextHandler(&syncBuffer{}, nil))})
+	failOn(t, fs.Open(context.Background()))
+	t.Cleanup(func() { fs.Close() })
+	d := startBinary(t, fs.Addr(), 200, 400)
+	limits, err := os.ReadFile(fmt.Sprintf("/proc/%d/limits", d.pid))
+	failOn(t, err)
+	for _, line := range strings.Split(string(limits), "\n") {
+		if f := strings.Fields(line); strings.HasPrefix(line, "Max open files") && (len(f) < 5 || f[3] != "400" || f[4] != "400") {
+			t.Errorf("%s; want soft and hard 400", line)
+		}
+	}
+	if got := d.metric("callconsent_max_calls"); got != 400-keptFiles {
+		t.Errorf("max-calls auto = %d under 400 open files, want %d", got, 400-keptFiles)
+	}
+}
+
 // binDaemon is `callconsent run`, the built binary, in a trial folder.
 type binDaemon struct {
 	t    *testing.T
@@ -145,9 +170,10 @@ type binDaemon struct {
 	logs *syncBuffer
 }
 
-// startBinary builds callconsent and runs it against the fake FreeSWITCH at fsAddr, under an
-// open-file limit of 256 where prlimit exists, and waits until status says it is connected.
-func startBinary(t *testing.T, fsAddr string) *binDaemon {
+// startBinary builds callconsent and runs it against the fake FreeSWITCH at fsAddr, under the
+// soft and hard open-file limits given where prlimit exists (else with max-calls 112 under
+// this test's own), and waits until status says it is connected.
+func startBinary(t *testing.T, fsAddr string, soft, hard int) *binDaemon {
 	t.Helper()
 	dir := t.TempDir()
 	bin := filepath.Join(dir, "callconsent")
@@ -166,7 +192,7 @@ func startBinary(t *testing.T, fsAddr string) *binDaemon {
 			testNoticeFlags(t, testNoticeLen)...)}
 	run := append(append([]string{bin}, d.args...), "run")
 	if prlimit, err := exec.LookPath("prlimit"); err == nil {
-		run = append([]string{prlimit, "--nofile=256:256", "--"}, run...)
+		run = append([]string{prlimit, fmt.Sprintf("--nofile=%d:%d", soft, hard), "--"}, run...)
 	} else {
 		t.Logf("no prlimit: running with max-calls 112 under the open-file limit of this test")
 		run = append(run[:len(run)-1], "--max-calls", "112", "run")
