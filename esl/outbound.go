@@ -146,6 +146,7 @@ func (s *OutboundServer) Close() error {
 			return fmt.Errorf("esl outbound close: handlers still running")
 		}
 	}
+	s.overflowLog.flush(s)
 	if errors.Is(err, net.ErrClosed) {
 		err = nil
 	}

@@ -129,10 +129,23 @@ func (l *overflowLog) note(s *OutboundServer, uuid string, err error) {
 		l.confirmed++
 	}
 	if now := time.Now(); now.Sub(l.last) >= overflowLogEvery {
-		s.log.Warn("esl calls over max-calls turned away to the transfer target, unrecorded", "max_calls", s.MaxCalls,
-			"confirmed", l.confirmed, "unconfirmed", l.unconfirmed, "since", l.since(now))
-		l.last, l.confirmed, l.unconfirmed = now, 0, 0
+		l.logLocked(s, now)
 	}
+}
+
+// flush logs what was counted since the last line, at Close.
+func (l *overflowLog) flush(s *OutboundServer) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.confirmed+l.unconfirmed > 0 {
+		l.logLocked(s, time.Now())
+	}
+}
+
+func (l *overflowLog) logLocked(s *OutboundServer, now time.Time) {
+	s.log.Warn("esl calls over max-calls turned away to the transfer target, unrecorded", "max_calls", s.MaxCalls,
+		"confirmed", l.confirmed, "unconfirmed", l.unconfirmed, "since", l.since(now))
+	l.last, l.confirmed, l.unconfirmed = now, 0, 0
 }
 
 func (l *overflowLog) since(now time.Time) string {
