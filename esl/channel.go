@@ -41,15 +41,6 @@ type channel struct {
 
 var _ consent.Channel = (*channel)(nil)
 
-// recState is what FreeSWITCH reported of a recording this channel started. Only the paths of
-// our own record_session are tracked: RECORD_* events for any other path are a peer's noise and
-// cost nothing (they once filled a map each, without bound: a million RECORD_STOPs with
-// distinct paths grew the daemon from 13 MB to 805 MB).
-type recState struct {
-	started bool
-	stop    *consent.RecordStop
-}
-
 func newChannel(opts *OutboundServer, log *slog.Logger) *channel {
 	return &channel{
 		opts:       opts,
@@ -108,28 +99,6 @@ func (ch *channel) handleEvent(e event) {
 		}
 	}
 	ch.broadcastLocked()
-}
-
-// recordEventLocked applies a RECORD_START or RECORD_STOP to the recording of its path, if it
-// is one of ours, and reports whether it was.
-func (ch *channel) recordEventLocked(name string, e event) bool {
-	path := e.get("Record-File-Path")
-	r := ch.recordings[path]
-	if r == nil {
-		return false
-	}
-	if name == "RECORD_START" {
-		r.started = true
-		ch.lastRecording = path // even a start confirmed too late is a recording WaitEnd reports
-		return true
-	}
-	r.stop = &consent.RecordStop{
-		Path:       path,
-		DurationMS: atoi64(e.get("variable_record_ms")),
-		Bytes:      atoi64(e.get("variable_record_file_size")),
-		Cause:      e.get("Record-Completion-Cause"),
-	}
-	return true
 }
 
 func (ch *channel) broadcastLocked() {

@@ -263,19 +263,6 @@ func (c *conn) send(ctx context.Context, timeout time.Duration, cmd command.Comm
 	}
 }
 
-// wireMessage renders cmd as FreeSWITCH reads it: LF line ends (eslgo's builders use CRLF; the
-// wire we captured from FreeSWITCH uses LF, and our arguments never contain CR or LF, see
-// checkArg), no trailing space after an argument-less command (eslgo's API builder leaves one),
-// and the blank line that ends it.
-func wireMessage(cmd command.Command) string {
-	first, rest, _ := strings.Cut(strings.ReplaceAll(cmd.BuildMessage(), "\r\n", "\n"), "\n")
-	msg := strings.TrimRight(first, " ")
-	if rest != "" {
-		msg += "\n" + rest
-	}
-	return msg + "\n\n"
-}
-
 // abandon gives up on a reply that has not arrived yet; the reader then discards it when it
 // comes, so it cannot be taken for the answer to the next command. A peer that owes more than
 // maxOwed replies is not answering: the connection is closed.

@@ -18,6 +18,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/percipia/eslgo/command"
 )
 
 // Bounds on what a peer may send: any local account can connect to our outbound port, and
@@ -94,6 +96,19 @@ func (f frame) replyText() string {
 
 // ok reports whether the reply starts with +OK.
 func (f frame) ok() bool { return strings.HasPrefix(f.replyText(), "+OK") }
+
+// wireMessage renders cmd as FreeSWITCH reads it: LF line ends (eslgo's builders use CRLF; the
+// wire we captured from FreeSWITCH uses LF, and our arguments never contain CR or LF, see
+// checkArg), no trailing space after an argument-less command (eslgo's API builder leaves one),
+// and the blank line that ends it.
+func wireMessage(cmd command.Command) string {
+	first, rest, _ := strings.Cut(strings.ReplaceAll(cmd.BuildMessage(), "\r\n", "\n"), "\n")
+	msg := strings.TrimRight(first, " ")
+	if rest != "" {
+		msg += "\n" + rest
+	}
+	return msg + "\n\n"
+}
 
 // readFrame reads one frame. It returns io.EOF only on a clean end between frames; a peer that
 // stops mid-frame gives io.ErrUnexpectedEOF, and bad framing an error wrapping errFraming.
