@@ -49,8 +49,6 @@ type OutboundServer struct {
 	OverflowTransfer string
 	// OverflowTimeout bounds the exchange that turns a call away.
 	OverflowTimeout time.Duration // default OverflowTimeout
-	// OnOverflow runs for each connection beyond MaxCalls, on the accept loop (a metric hook).
-	OnOverflow func()
 	// IDs, when set, learns FreeSWITCH's spelling of every live call's UUID that is not
 	// lower case; give the same table to the Control that acts on these calls.
 	IDs *ChannelIDs
@@ -67,6 +65,7 @@ type OutboundServer struct {
 	conns  map[*conn]struct{}
 
 	active      atomic.Int64  // calls being handled: only the accept loop adds
+	overflows   atomic.Int64  // connections turned away over MaxCalls, since Open
 	slots       chan struct{} // calls being turned away, at most OverflowSlots
 	overflowLog overflowLog
 }
@@ -82,6 +81,9 @@ func NewOutboundServer(addr string, handler func(ctx context.Context, ch consent
 
 // Active is the number of calls being handled.
 func (s *OutboundServer) Active() int { return int(s.active.Load()) }
+
+// Overflows is the number of connections turned away over MaxCalls.
+func (s *OutboundServer) Overflows() int64 { return s.overflows.Load() }
 
 func (s *OutboundServer) commandTimeout() time.Duration {
 	return orDefault(s.CommandTimeout, 5*time.Second)

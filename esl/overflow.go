@@ -42,9 +42,7 @@ var errNoOverflowTransfer = errors.New("esl outbound: MaxCalls needs an Overflow
 
 // overflow turns away a connection beyond MaxCalls (see above). It runs on the accept loop.
 func (s *OutboundServer) overflow(nc net.Conn) {
-	if s.OnOverflow != nil {
-		s.OnOverflow()
-	}
+	s.overflows.Add(1)
 	_ = nc.SetWriteDeadline(time.Now().Add(100 * time.Millisecond))
 	msg := wireMessage(command.Connect{}) + wireMessage(&call.Execute{AppName: "transfer", AppArgs: s.OverflowTransfer, AppUUID: newUUID()})
 	if _, err := nc.Write([]byte(msg)); err != nil {

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"net"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -19,10 +18,9 @@ import (
 
 // limitedServer runs a server of at most max calls whose handler holds each call until release
 // is closed.
-func limitedServer(t *testing.T, max int, configure func(*OutboundServer)) (*OutboundServer, chan struct{}, *atomic.Int32) {
+func limitedServer(t *testing.T, max int, configure func(*OutboundServer)) (*OutboundServer, chan struct{}) {
 	t.Helper()
 	release := make(chan struct{})
-	var overflows atomic.Int32
 	s := NewOutboundServer("127.0.0.1:0", func(ctx context.Context, ch consent.Channel) {
 		select {
 		case <-release:
@@ -31,13 +29,12 @@ func limitedServer(t *testing.T, max int, configure func(*OutboundServer)) (*Out
 	}, testLogger(t))
 	s.CommandTimeout, s.ShutdownTimeout = time.Second, time.Second
 	s.MaxCalls, s.OverflowTransfer = max, "6000 XML default"
-	s.OnOverflow = func() { overflows.Add(1) }
 	if configure != nil {
 		configure(s)
 	}
 	must(t, s.Open(context.Background()))
 	t.Cleanup(func() { s.Close() })
-	return s, release, &overflows
+	return s, release
 }
 
 // rawPeer dials the server as FreeSWITCH would, without answering anything yet.
@@ -65,7 +62,7 @@ func expectTransferAway(p *script) {
 // to transfer to the employee and its socket is closed once FreeSWITCH acknowledged; nothing
 // else is sent: no answer, no notice, no recording.
 func TestOutboundServer_OverMaxCallsTransferred(t *testing.T) {
-	s, release, overflows := limitedServer(t, 1, nil)
+	s, release := limitedServer(t, 1, nil)
 	first := dialScript(t, s, connectReply(t))
 	waitFor(t, "first call handled", func() bool { return s.Active() == 1 })
 
@@ -75,7 +72,7 @@ func TestOutboundServer_OverMaxCallsTransferred(t *testing.T) {
 	if !p.eofAfter(time.Second) {
 		t.Error("socket of the call turned away still open")
 	}
-	if n := overflows.Load(); n != 1 || s.Active() != 1 {
+	if n := s.Overflows(); n != 1 || s.Active() != 1 {
 		t.Errorf("%d overflows counted, %d calls handled; want 1 and 1", n, s.Active())
 	}
 
@@ -91,7 +88,7 @@ func TestOutboundServer_OverMaxCallsTransferred(t *testing.T) {
 // TestOutboundServer_OverMaxCallsSilentPeer: a connection beyond the limit that does not answer
 // is closed after OverflowTimeout.
 func TestOutboundServer_OverMaxCallsSilentPeer(t *testing.T) {
-	s, _, _ := limitedServer(t, 1, func(s *OutboundServer) { s.OverflowTimeout = 300 * time.Millisecond })
+	s, _ := limitedServer(t, 1, func(s *OutboundServer) { s.OverflowTimeout = 300 * time.Millisecond })
 	dialScript(t, s, connectReply(t))
 	waitFor(t, "first call handled", func() bool { return s.Active() == 1 })
 	p := rawPeer(t, s)
@@ -106,7 +103,7 @@ func TestOutboundServer_OverMaxCallsSilentPeer(t *testing.T) {
 // replies, one more is sent the transfer and closed at once, without waiting for anything: a
 // flood beyond the limit costs at most OverflowSlots goroutines and sockets.
 func TestOutboundServer_OverflowSlotsBounded(t *testing.T) {
-	s, _, overflows := limitedServer(t, 1, nil)
+	s, _ := limitedServer(t, 1, nil)
 	dialScript(t, s, connectReply(t))
 	waitFor(t, "first call handled", func() bool { return s.Active() == 1 })
 	for range OverflowSlots {
@@ -121,7 +118,7 @@ func TestOutboundServer_OverflowSlotsBounded(t *testing.T) {
 	if !extra.eofAfter(time.Second) || time.Since(began) > 200*time.Millisecond {
 		t.Fatalf("a call beyond every slot closed after %s, want at once", time.Since(began))
 	}
-	if n := overflows.Load(); n != OverflowSlots+1 {
+	if n := s.Overflows(); n != OverflowSlots+1 {
 		t.Errorf("%d overflows counted, want %d", n, OverflowSlots+1)
 	}
 	waitFor(t, "slots freed after OverflowTimeout", func() bool { return len(s.slots) == 0 })

@@ -104,7 +104,7 @@ func (d *daemon) Open(ctx context.Context) (err error) {
 	d.flow.MaxCallDuration = d.cfg.MaxCallDuration
 	d.outbound = esl.NewOutboundServer(d.cfg.ESLListen, d.flow.Handle, d.log)
 	d.outbound.IDs = ids
-	d.outbound.MaxCalls, d.outbound.OverflowTransfer, d.outbound.OnOverflow = maxCalls, d.cfg.Transfer, d.metrics.overflowCall
+	d.outbound.MaxCalls, d.outbound.OverflowTransfer = maxCalls, d.cfg.Transfer
 
 	if err := d.openRetention(ctx); err != nil {
 		return err

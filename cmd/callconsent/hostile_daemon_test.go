@@ -88,17 +88,16 @@ func (d *binDaemon) status() *daemonStatus {
 	return &st
 }
 
-// metric is a value from status's Prometheus text; -1 when absent.
+// metric is a sample of status's Prometheus text; -1 when absent.
 func (d *binDaemon) metric(name string) int64 {
-	if st := d.status(); st != nil {
-		for _, line := range strings.Split(st.Metrics, "\n") {
-			if v, ok := strings.CutPrefix(line, name+" "); ok {
-				n, _ := strconv.ParseInt(v, 10, 64)
-				return n
-			}
+	out, _ := d.cli("status") // exit 4 or 5 still prints the metrics
+	for _, line := range strings.Split(out, "\n") {
+		if v, ok := strings.CutPrefix(line, name+" "); ok {
+			n, _ := strconv.ParseFloat(v, 64)
+			return int64(n)
 		}
 	}
-	d.t.Errorf("status has no %s", name)
+	d.t.Errorf("status has no %s:\n%s", name, out)
 	return -1
 }
 

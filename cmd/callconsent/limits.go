@@ -143,7 +143,6 @@ func (d *daemon) maxCalls() (int, error) {
 	}
 	n, err := d.cfg.callLimit(limit)
 	if err == nil {
-		d.metrics.setMaxCalls(n)
 		d.log.Info("call limit", "max_calls", n, "open_files", limit, "kept_for_other_files", keptFiles)
 	}
 	return n, err

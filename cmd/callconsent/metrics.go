@@ -19,9 +19,6 @@ type metrics struct {
 	// refusedPeers counts control connections not authenticated because FreeSWITCH's port
 	// belonged to an account not allowed (an alarm: someone else listened on it).
 	refusedPeers uint64
-	// overLimit counts calls turned away unrecorded because max-calls were handled at once;
-	// maxCalls is that limit.
-	overLimit, maxCalls uint64
 }
 
 func newMetrics() *metrics {
@@ -52,18 +49,6 @@ func (m *metrics) refusedESLPeer() {
 	m.mu.Unlock()
 }
 
-func (m *metrics) overflowCall() {
-	m.mu.Lock()
-	m.overLimit++
-	m.mu.Unlock()
-}
-
-func (m *metrics) setMaxCalls(n int) {
-	m.mu.Lock()
-	m.maxCalls = uint64(n)
-	m.mu.Unlock()
-}
-
 // writeText writes the counters in Prometheus' text exposition format, plus the gauges given.
 func (m *metrics) writeText(w io.Writer, gauges map[string]float64) {
 	m.mu.Lock()
@@ -80,10 +65,6 @@ func (m *metrics) writeText(w io.Writer, gauges map[string]float64) {
 	fmt.Fprintf(w, "callconsent_calls_refused_total %d\n", m.refused)
 	fmt.Fprintln(w, "# TYPE callconsent_esl_peer_refusals_total counter")
 	fmt.Fprintf(w, "callconsent_esl_peer_refusals_total %d\n", m.refusedPeers)
-	fmt.Fprintln(w, "# TYPE callconsent_calls_over_limit_total counter")
-	fmt.Fprintf(w, "callconsent_calls_over_limit_total %d\n", m.overLimit)
-	fmt.Fprintln(w, "# TYPE callconsent_max_calls gauge")
-	fmt.Fprintf(w, "callconsent_max_calls %d\n", m.maxCalls)
 	for _, name := range sortedKeys(gauges) {
 		fmt.Fprintf(w, "# TYPE callconsent_%s gauge\ncallconsent_%s %g\n", name, name, gauges[name])
 	}
