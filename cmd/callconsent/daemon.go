@@ -101,10 +101,8 @@ func (d *daemon) Open(ctx context.Context) (err error) {
 	d.reconciler = &consent.Reconciler{Store: d.store.DB, Control: d.control, Live: d.live, Now: time.Now, Logger: d.log.With("system", "reconcile")}
 	d.control.OnConnect = d.reconcile
 	d.flow = d.newFlow()
-	d.flow.MaxCallDuration = d.cfg.MaxCallDuration
 	d.outbound = esl.NewOutboundServer(d.cfg.ESLListen, d.flow.Handle, d.log)
 	d.outbound.IDs = ids
-	d.outbound.MaxCalls, d.outbound.OverflowTransfer = maxCalls, d.cfg.Transfer
 
 	if err := d.openRetention(ctx); err != nil {
 		return err
@@ -113,6 +111,8 @@ func (d *daemon) Open(ctx context.Context) (err error) {
 		return fmt.Errorf("control connection: %w", err)
 	}
 	d.closers = append(d.closers, d.control.Close)
+	d.flow.MaxCallDuration = d.cfg.MaxCallDuration
+	d.outbound.MaxCalls, d.outbound.OverflowTransfer = maxCalls, d.cfg.Transfer
 	if err := d.outbound.Open(ctx); err != nil {
 		return fmt.Errorf("listen for FreeSWITCH on %s: %w", d.cfg.ESLListen, err)
 	}
