@@ -100,7 +100,7 @@ var settings = []setting{
 		},
 	},
 	maxCallsSetting,
-	durationSetting("max-call-duration", "ceiling of a call's life: a call still up then is let go of, its recording stopped (10m..24h)", func(c *Config) *time.Duration { return &c.MaxCallDuration }),
+	maxCallDurationSetting,
 	pathSetting("control-socket", "unix socket `path` of the running daemon", func(c *Config) *string { return &c.ControlSocket }),
 	{
 		key: "log-level", typ: "level", usage: "log level: debug, info, warn or error",

@@ -60,6 +60,21 @@ var maxCallsSetting = setting{
 	},
 }
 
+// maxCallDurationSetting is max-call-duration, a duration in hours or minutes.
+var maxCallDurationSetting = setting{
+	key: "max-call-duration", typ: "duration",
+	usage: "ceiling of a call's life: a call still up then is let go of, its recording stopped (10m..24h)",
+	get:   func(c *Config) string { return fmtDuration(c.MaxCallDuration) },
+	set: func(c *Config, v string) error {
+		d, err := time.ParseDuration(v)
+		if err != nil {
+			return errors.New("is not a duration (use hours or minutes, e.g. 4h or 90m)")
+		}
+		c.MaxCallDuration = d
+		return nil
+	},
+}
+
 // validateCallLimits checks max-calls and max-call-duration by themselves; run checks max-calls
 // against the open-file limit (callLimit) and max-call-duration against the notices.
 func (c *Config) validateCallLimits() error {
