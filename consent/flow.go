@@ -55,6 +55,11 @@ type Flow struct {
 	OnDecision  func(d Decision)       // optional metric hook
 	OnRecording func(s RecordingState) // optional metric hook
 	OnRefused   func()                 // optional metric hook: a call FreeSWITCH does not know
+
+	// MaxCallDuration is the ceiling of a call's whole life, counted from its hand-over: a call
+	// still up then is let go of (its recording stopped, its rows finalised), so that no peer
+	// holds a call's goroutines and rows open for ever. 0 means no ceiling.
+	MaxCallDuration time.Duration
 }
 
 // Handle drives one call from hand-over to hang-up. It never returns early in a way that
@@ -70,6 +75,11 @@ func (f *Flow) Handle(ctx context.Context, ch Channel) {
 		return
 	}
 	defer f.Live.Remove(uuid)
+	if f.MaxCallDuration > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, f.MaxCallDuration)
+		defer cancel()
+	}
 
 	notice := f.notice(ch.Variable(LanguageVariable))
 	call := &Call{

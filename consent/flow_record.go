@@ -90,10 +90,20 @@ func (f *Flow) setState(ctx context.Context, rec *Recording, to RecordingState, 
 
 // end follows the call to its hang-up, stamps its end and finalises the recording from the
 // file on disk. If the daemon stops or the channel is lost first, the rows stay as they are
-// and reconcile finishes them once the call is gone.
+// and reconcile finishes them once the call is gone. A call that reaches MaxCallDuration (ctx's
+// deadline) is let go of: its recording is stopped, since a withdrawal could no longer reach
+// it, and its rows are finalised as if it had ended then.
 func (f *Flow) end(ctx context.Context, ch Channel, call *Call, rec *Recording, log *slog.Logger) {
 	_, err := ch.WaitEnd(ctx)
-	if err != nil {
+	switch {
+	case err == nil:
+	case errors.Is(ctx.Err(), context.DeadlineExceeded):
+		log.Warn("call reached max-call-duration: letting go of it, recording stopped, rows finalised",
+			"max_call_duration", f.MaxCallDuration.String())
+		if rec != nil && rec.State.Live() {
+			f.stop(ctx, rec, log)
+		}
+	default:
 		log.Warn("call end not seen; leaving it to reconcile", "err", err)
 		return
 	}

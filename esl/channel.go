@@ -30,11 +30,10 @@ type channel struct {
 	hungUp         bool
 	hangupComplete bool
 	hangupCause    string
-	runs           map[string]*run // Application-UUID of our executes -> how it ran
-	current        *run            // our execute that started and has not completed
-	termsSet       bool            // we changed playback_terminators: restore it before transfer
-	recordStarted  map[string]bool
-	recordStops    map[string]*consent.RecordStop
+	runs           map[string]*run      // Application-UUID of our executes -> how it ran
+	current        *run                 // our execute that started and has not completed
+	termsSet       bool                 // we changed playback_terminators: restore it before transfer
+	recordings     map[string]*recState // by path: only those of our own record_session
 	lastRecording  string
 
 	closeOnce sync.Once
@@ -44,12 +43,11 @@ var _ consent.Channel = (*channel)(nil)
 
 func newChannel(opts *OutboundServer, log *slog.Logger) *channel {
 	return &channel{
-		opts:          opts,
-		log:           log,
-		changed:       make(chan struct{}),
-		runs:          map[string]*run{},
-		recordStarted: map[string]bool{},
-		recordStops:   map[string]*consent.RecordStop{},
+		opts:       opts,
+		log:        log,
+		changed:    make(chan struct{}),
+		runs:       map[string]*run{},
+		recordings: map[string]*recState{},
 	}
 }
 
@@ -91,17 +89,9 @@ func (ch *channel) handleEvent(e event) {
 				ch.current = nil
 			}
 		}
-	case "RECORD_START":
-		path := e.get("Record-File-Path")
-		ch.recordStarted[path] = true
-		ch.lastRecording = path // even a start confirmed too late is a recording WaitEnd reports
-	case "RECORD_STOP":
-		path := e.get("Record-File-Path")
-		ch.recordStops[path] = &consent.RecordStop{
-			Path:       path,
-			DurationMS: atoi64(e.get("variable_record_ms")),
-			Bytes:      atoi64(e.get("variable_record_file_size")),
-			Cause:      e.get("Record-Completion-Cause"),
+	case "RECORD_START", "RECORD_STOP":
+		if !ch.recordEventLocked(name, e) && ch.hungUp == wasHungUp {
+			return // another path's: nobody waits for it
 		}
 	default:
 		if ch.hungUp == wasHungUp {
@@ -225,34 +215,52 @@ func (ch *channel) forget(id string) {
 }
 
 // execute runs app and waits for its EXECUTE_COMPLETE or the hangup, whichever comes first.
-// The run it returns is a copy, safe to read without the lock.
-func (ch *channel) execute(ctx context.Context, app, arg string) (run, error) {
+// The run it returns is a copy, safe to read without the lock. An app that completes at once
+// (answer, flush_dtmf, transfer) is given limit: a peer that leaves it running longer, while it
+// may well answer every liveness probe, is not a FreeSWITCH that serves this call, and the
+// socket is closed (FreeSWITCH's dialplan fallback then takes the call on). A limit of 0 leaves
+// the wait to ctx: a playback lasts as long as its audio.
+func (ch *channel) execute(ctx context.Context, app, arg string, limit time.Duration) (run, error) {
 	id, err := ch.sendExecute(ctx, app, arg)
 	if err != nil {
 		return run{}, ch.translate(app, err)
 	}
 	defer ch.forget(id)
+	var timeout <-chan time.Time
+	if limit > 0 {
+		t := time.NewTimer(limit)
+		defer t.Stop()
+		timeout = t.C
+	}
 	var r run
-	err = ch.wait(ctx, nil, func() bool { r = *ch.runs[id]; return r.done != nil || ch.hungUp })
+	err = ch.wait(ctx, timeout, func() bool { r = *ch.runs[id]; return r.done != nil || ch.hungUp })
 	switch {
 	case err == nil && r.done != nil && r.done.get("Answer-State") != "hangup":
 		// The app finished while the call was up; a hangup right after does not undo it.
 		return r, nil
 	case err == nil:
 		err = consent.ErrHungUp
+	case errors.Is(err, errWaitTimeout):
+		ch.log.Warn("esl application not completed in time: closing the call's socket", logKeyUUID, ch.uuid, "app", app, "limit", limit)
+		ch.c.fail(fmt.Errorf("%w: %s", errAppTimeout, app))
+		err = fmt.Errorf("%w: %w", errConnGone, errAppTimeout)
 	}
 	return r, ch.translate(app, err)
 }
 
+// errAppTimeout closes a connection whose peer did not complete an application that completes
+// at once, within OutboundServer.AppTimeout.
+var errAppTimeout = errors.New("esl: application not completed in time")
+
 // Answer implements consent.Channel.
 func (ch *channel) Answer(ctx context.Context) error {
-	_, err := ch.execute(ctx, "answer", "")
+	_, err := ch.execute(ctx, "answer", "", ch.opts.appTimeout())
 	return err
 }
 
 // FlushDTMF implements consent.Channel.
 func (ch *channel) FlushDTMF(ctx context.Context) error {
-	_, err := ch.execute(ctx, "flush_dtmf", "")
+	_, err := ch.execute(ctx, "flush_dtmf", "", ch.opts.appTimeout())
 	return err
 }
 
@@ -275,7 +283,7 @@ func (ch *channel) Transfer(ctx context.Context, target string) error {
 			defer ch.forget(id) // set completes at once: the transfer runs right after it
 		}
 	}
-	_, err := ch.execute(ctx, "transfer", target)
+	_, err := ch.execute(ctx, "transfer", target, ch.opts.appTimeout())
 	return err
 }
 

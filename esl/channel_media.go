@@ -35,7 +35,7 @@ func (ch *channel) Prompt(ctx context.Context, p consent.Prompt) (consent.Prompt
 	}
 	ms := p.Timeout.Milliseconds()
 	arg := fmt.Sprintf("1 1 %d %d # %s %s %s %s %d", p.Tries, ms, file, invalid, p.Variable, p.Regexp, ms)
-	r, err := ch.execute(ctx, "play_and_get_digits", arg)
+	r, err := ch.execute(ctx, "play_and_get_digits", arg, 0)
 	if err != nil {
 		return consent.PromptResult{}, err
 	}
@@ -92,7 +92,7 @@ func (ch *channel) Play(ctx context.Context, p consent.Playback) (consent.Played
 	ch.mu.Lock()
 	ch.termsSet = true
 	ch.mu.Unlock()
-	r, err := ch.execute(ctx, "playback", arg)
+	r, err := ch.execute(ctx, "playback", arg, 0)
 	if err != nil {
 		return consent.Played{}, err
 	}
@@ -107,12 +107,48 @@ func (ch *channel) Play(ctx context.Context, p consent.Playback) (consent.Played
 	return out, nil
 }
 
+// recState is what FreeSWITCH reported of a recording this channel started. Only the paths of
+// our own record_session are tracked: RECORD_* events for any other path are a peer's noise and
+// cost nothing (they once filled a map each, without bound: a million RECORD_STOPs with
+// distinct paths grew the daemon from 13 MB to 805 MB).
+type recState struct {
+	started bool
+	stop    *consent.RecordStop
+}
+
+// recordEventLocked applies a RECORD_START or RECORD_STOP to the recording of its path, if it
+// is one of ours, and reports whether it was.
+func (ch *channel) recordEventLocked(name string, e event) bool {
+	path := e.get("Record-File-Path")
+	r := ch.recordings[path]
+	if r == nil {
+		return false
+	}
+	if name == "RECORD_START" {
+		r.started = true
+		ch.lastRecording = path // even a start confirmed too late is a recording WaitEnd reports
+		return true
+	}
+	r.stop = &consent.RecordStop{
+		Path:       path,
+		DurationMS: atoi64(e.get("variable_record_ms")),
+		Bytes:      atoi64(e.get("variable_record_file_size")),
+		Cause:      e.get("Record-Completion-Cause"),
+	}
+	return true
+}
+
 // StartRecording implements consent.Channel: record_session, then RECORD_START for exactly this
 // path, the one confirmation FreeSWITCH gives (a failed start is only logged on its side).
 func (ch *channel) StartRecording(ctx context.Context, path string, timeout time.Duration) error {
 	if err := checkArg("recording path", path, false); err != nil {
 		return consent.Errorf(consent.EINVALID, "%v", err)
 	}
+	ch.mu.Lock()
+	if ch.recordings[path] == nil {
+		ch.recordings[path] = &recState{}
+	}
+	ch.mu.Unlock()
 	id, err := ch.sendExecute(ctx, "record_session", path+" {RECORD_STEREO=true,RECORD_MIN_SEC=1}")
 	if err != nil {
 		// Once the command may have reached FreeSWITCH (ctx ended or its deadline passed while
@@ -126,9 +162,9 @@ func (ch *channel) StartRecording(ctx context.Context, path string, timeout time
 	defer ch.forget(id)
 	timer := time.NewTimer(timeout)
 	defer timer.Stop()
-	err = ch.wait(ctx, timer.C, func() bool { return ch.recordStarted[path] || ch.hungUp })
+	err = ch.wait(ctx, timer.C, func() bool { return ch.recordings[path].started || ch.hungUp })
 	ch.mu.Lock()
-	started := ch.recordStarted[path]
+	started := ch.recordings[path].started
 	ch.mu.Unlock()
 	switch {
 	case started:
@@ -172,13 +208,13 @@ func (ch *channel) WaitEnd(ctx context.Context) (consent.CallEnd, error) {
 	defer timer.Stop()
 	// Whatever ends the grace (timeout, connection end, ctx) we report what we have.
 	_ = ch.wait(ctx, timer.C, func() bool {
-		return ch.lastRecording == "" || ch.recordStops[ch.lastRecording] != nil
+		return ch.lastRecording == "" || ch.recordings[ch.lastRecording].stop != nil
 	})
 	ch.mu.Lock()
 	defer ch.mu.Unlock()
 	end := consent.CallEnd{HangupCause: ch.hangupCause}
 	if ch.lastRecording != "" {
-		end.Record = ch.recordStops[ch.lastRecording]
+		end.Record = ch.recordings[ch.lastRecording].stop
 	}
 	return end, nil
 }

@@ -31,6 +31,31 @@ var errNotSent = errors.New("esl: command not sent")
 // errDisconnected means FreeSWITCH said goodbye (disconnect notice other than linger).
 var errDisconnected = errors.New("esl: disconnected by freeswitch")
 
+// maxOwed bounds the replies a connection may owe to commands whose caller gave up: a peer
+// that leaves that many unanswered is not answering, and the connection is closed.
+const maxOwed = 4
+
+// pending is a command waiting for its reply.
+type pending struct {
+	slot chan frame // buffered: the reader never blocks on it
+	api  bool       // an api command, answered with api/response
+}
+
+// answers reports whether f can be the reply to the command. FreeSWITCH answers an api command
+// with api/response, or with a command/reply -ERR when it refuses to run it (permission denied,
+// not authenticated), and every other command with command/reply: anything else is a reply to
+// some other command, and the connection is out of step.
+func (p *pending) answers(f frame) bool {
+	switch ct := f.contentType(); {
+	case ct == typeAPI:
+		return p.api
+	case ct == typeReply && p.api:
+		return strings.HasPrefix(f.replyText(), "-ERR")
+	default:
+		return ct == typeReply
+	}
+}
+
 // conn is one ESL connection with a single ordered reader. Replies go to the one command in
 // flight, events are handed to onEvent in arrival order on the reader goroutine, so a listener
 // never sees events reordered (eslgo runs each listener call in its own goroutine, bug 5).
@@ -45,8 +70,8 @@ type conn struct {
 	cmdMu sync.Mutex // one command at a time (eslgo bugs 1 and 4)
 
 	mu      sync.Mutex
-	waiting chan frame // reply slot of the command in flight; nil when none
-	skip    int        // replies still owed to commands whose caller gave up
+	waiting *pending // the command in flight; nil when none
+	owed    []bool   // replies still owed to commands whose caller gave up, oldest first: api or not
 
 	lastRecv  atomic.Int64 // unix nanoseconds of the last frame read, for liveness checks
 	done      chan struct{}
@@ -121,14 +146,15 @@ func (c *conn) dispatch(f frame) error {
 	case typeReply, typeAPI:
 		return c.deliverReply(f)
 	case typeEvent:
+		if c.onEvent == nil {
+			return nil // the control connection: HEARTBEAT only, which counts as a sign of life
+		}
 		e, err := parseEvent(f.body)
 		if err != nil { // one bad event does not desync the stream: drop it, keep reading
 			c.log.Warn("esl dropped malformed event", logKeyErr, err)
 			return nil
 		}
-		if c.onEvent != nil {
-			c.onEvent(e)
-		}
+		c.onEvent(e)
 	case typeAuth:
 		select {
 		case c.authReq <- struct{}{}:
@@ -151,35 +177,44 @@ func (c *conn) dispatch(f frame) error {
 	return nil
 }
 
+// deliverReply hands a reply to the command it answers. Replies come in command order, so
+// those owed to abandoned commands come first; a reply that cannot be the answer it is due as
+// (its kind differs), or that no command waits for, means the peer is out of step with us (or
+// lying), and the connection is closed rather than a reply given to the wrong command.
 func (c *conn) deliverReply(f frame) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	switch { // replies come in command order: those owed to abandoned commands come first
-	case c.skip > 0:
-		c.skip--
+	switch {
+	case len(c.owed) > 0:
+		if p := (pending{api: c.owed[0]}); !p.answers(f) {
+			return fmt.Errorf("esl: %s where the reply to an abandoned %s was due", f.contentType(), kindOf(&p))
+		}
+		c.owed = c.owed[1:]
 	case c.waiting != nil:
-		c.waiting <- f // buffered, never blocks
+		if !c.waiting.answers(f) {
+			return fmt.Errorf("esl: %s in reply to an %s", f.contentType(), kindOf(c.waiting))
+		}
+		c.waiting.slot <- f
 		c.waiting = nil
 	default:
-		return fmt.Errorf("esl: reply without a command")
+		return fmt.Errorf("esl: %s without a command", f.contentType())
 	}
 	return nil
+}
+
+func kindOf(p *pending) string {
+	if p.api {
+		return "api command"
+	}
+	return "other command"
 }
 
 // send writes one command and waits for its reply, at most timeout (or until ctx ends). A
 // missing reply closes the connection. A ctx already done when the command's turn comes means
 // nothing is written at all (the error wraps errNotSent and ctx.Err()): a daemon shutting down
-// must not start on FreeSWITCH what it will not be there to finish. eslgo's builders use CRLF;
-// the wire we captured from FreeSWITCH uses LF, so we normalise (our arguments never contain CR
-// or LF, see checkArg).
+// must not start on FreeSWITCH what it will not be there to finish.
 func (c *conn) send(ctx context.Context, timeout time.Duration, cmd command.Command) (frame, error) {
-	// eslgo's API builder leaves a trailing space after an argument-less command.
-	first, rest, _ := strings.Cut(strings.ReplaceAll(cmd.BuildMessage(), "\r\n", "\n"), "\n")
-	msg := strings.TrimRight(first, " ")
-	if rest != "" {
-		msg += "\n" + rest
-	}
-	msg += "\n\n"
+	msg := wireMessage(cmd)
 	c.cmdMu.Lock()
 	defer c.cmdMu.Unlock()
 	if err := c.cause(); err != nil {
@@ -193,9 +228,9 @@ func (c *conn) send(ctx context.Context, timeout time.Duration, cmd command.Comm
 	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
 		deadline, ctxBound = d, true
 	}
-	slot := make(chan frame, 1)
+	p := &pending{slot: make(chan frame, 1), api: strings.HasPrefix(msg, "api ")}
 	c.mu.Lock()
-	c.waiting = slot
+	c.waiting = p
 	c.mu.Unlock()
 
 	_ = c.nc.SetWriteDeadline(deadline)
@@ -206,36 +241,43 @@ func (c *conn) send(ctx context.Context, timeout time.Duration, cmd command.Comm
 	timer := time.NewTimer(time.Until(deadline))
 	defer timer.Stop()
 	select {
-	case f := <-slot:
+	case f := <-p.slot:
 		return f, nil
 	case <-c.done:
 		select { // the reply may have come just before the end: it still counts
-		case f := <-slot:
+		case f := <-p.slot:
 			return f, nil
 		default:
 		}
 		return frame{}, fmt.Errorf("%w: %v", errConnGone, c.err)
 	case <-timer.C:
 		if ctxBound {
-			c.abandon(slot)
+			c.abandon(p)
 			return frame{}, context.DeadlineExceeded
 		}
 		c.fail(errReplyTimeout)
 		return frame{}, fmt.Errorf("%w: %v", errConnGone, errReplyTimeout)
 	case <-ctx.Done():
-		c.abandon(slot)
+		c.abandon(p)
 		return frame{}, ctx.Err()
 	}
 }
 
 // abandon gives up on a reply that has not arrived yet; the reader then discards it when it
-// comes, so it cannot be taken for the answer to the next command.
-func (c *conn) abandon(slot chan frame) {
+// comes, so it cannot be taken for the answer to the next command. A peer that owes more than
+// maxOwed replies is not answering: the connection is closed.
+func (c *conn) abandon(p *pending) {
 	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.waiting == slot {
-		c.waiting = nil
-		c.skip++
+	if c.waiting != p {
+		c.mu.Unlock()
+		return // the reply came meanwhile: nothing is owed
+	}
+	c.waiting = nil
+	c.owed = append(c.owed, p.api)
+	over := len(c.owed) > maxOwed
+	c.mu.Unlock()
+	if over {
+		c.fail(errReplyTimeout)
 	}
 }
 

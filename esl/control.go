@@ -14,9 +14,14 @@ import (
 	"github.com/percipia/eslgo/command"
 )
 
-// controlEvents is the explicit subscription of the control connection. eslgo's EnableEvents
-// would subscribe to "all" (bug 11), and FreeSWITCH drops a listener 500 events behind.
-var controlEvents = []string{"CHANNEL_HANGUP_COMPLETE", "RECORD_START", "RECORD_STOP", "HEARTBEAT", "BACKGROUND_JOB"}
+// controlEvents is the explicit subscription of the control connection: HEARTBEAT alone, which
+// the liveness watchdog uses (every 20 s, so no probe is needed while FreeSWITCH is well).
+// Every channel's RECORD_* and CHANNEL_HANGUP_COMPLETE used to come here and reach nothing:
+// the calls the daemon drives get them on their own sockets, and the rows of those it let go
+// of are finished by reconcile; on a busy switch they were thousands of events to parse for
+// nothing, and FreeSWITCH drops a listener 500 events behind. eslgo's EnableEvents would
+// subscribe to "all" (bug 11).
+var controlEvents = []string{"HEARTBEAT"}
 
 // Control is the inbound control connection to FreeSWITCH (consent.Control). A supervisor keeps
 // exactly one authenticated connection up: it reconnects forever with jittered exponential

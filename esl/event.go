@@ -25,28 +25,23 @@ func (e event) get(name string) string { v, _ := e.lookup(name); return decodeVa
 // has reports whether the header is present at all.
 func (e event) has(name string) bool { _, ok := e.lookup(name); return ok }
 
-// lookup returns the raw value of the first line whose key is name.
+// lookup returns the raw value of the first line whose key is name, compared without regard to
+// case as FreeSWITCH compares header names.
 func (e event) lookup(name string) (string, bool) {
-	data := e.hdr
-	if name == "" {
+	data, n := e.hdr, len(name)
+	if n == 0 {
 		return "", false
 	}
-	for off := 0; off < len(data); {
-		i := bytes.Index(data[off:], []byte(name))
-		if i < 0 {
-			return "", false
+	for len(data) > n {
+		line := data
+		if nl := bytes.IndexByte(data, '\n'); nl >= 0 {
+			line, data = data[:nl], data[nl+1:]
+		} else {
+			data = nil
 		}
-		start := off + i
-		end := start + len(name)
-		off = end
-		if start > 0 && data[start-1] != '\n' || end >= len(data) || data[end] != ':' {
-			continue // a match inside another key or a value
+		if len(line) > n && line[n] == ':' && bytes.EqualFold(line[:n], []byte(name)) {
+			return string(bytes.TrimRight(bytes.TrimLeft(line[n+1:], " "), "\r")), true
 		}
-		line := data[end+1:]
-		if nl := bytes.IndexByte(line, '\n'); nl >= 0 {
-			line = line[:nl]
-		}
-		return string(bytes.TrimRight(bytes.TrimLeft(line, " "), "\r")), true
 	}
 	return "", false
 }
@@ -84,7 +79,7 @@ func parseEvent(body []byte) (event, error) {
 	var n int
 	if v, ok := e.lookup("Content-Length"); ok {
 		var err error
-		if n, err = contentLength(header{"Content-Length": v}); err != nil {
+		if n, err = contentLength(v); err != nil {
 			return event{}, fmt.Errorf("parse event: %w", err)
 		}
 	}

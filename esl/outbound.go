@@ -8,6 +8,7 @@ import (
 	"net"
 	"runtime/debug"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/callconsent/callconsent/consent"
@@ -32,10 +33,22 @@ type OutboundServer struct {
 	// `api status`; no reply within CommandTimeout ends the channel (ErrChannelGone). Negative
 	// disables it.
 	LivenessInterval time.Duration // default 30 s
+	// AppTimeout bounds the wait for an application that completes at once (answer,
+	// flush_dtmf, transfer); without its EXECUTE_COMPLETE in time the call's socket is closed
+	// (ErrChannelGone). The playbacks of the notice are bounded by the caller's ctx.
+	AppTimeout time.Duration // default 10 s
 	// RecordStopGrace is how long WaitEnd waits for RECORD_STOP after HANGUP_COMPLETE.
 	RecordStopGrace time.Duration // default 2 s
 	// ShutdownTimeout bounds how long Close waits for running handlers.
 	ShutdownTimeout time.Duration // default 10 s
+	// MaxCalls bounds the calls handled at once; 0 means no bound. A connection beyond it is
+	// turned away at once (see overflow.go): transferred to OverflowTransfer unrecorded. Set
+	// it before Open.
+	MaxCalls int
+	// OverflowTransfer is where a call beyond MaxCalls goes (required with MaxCalls).
+	OverflowTransfer string
+	// OverflowTimeout bounds the exchange that turns a call away.
+	OverflowTimeout time.Duration // default OverflowTimeout
 	// IDs, when set, learns FreeSWITCH's spelling of every live call's UUID that is not
 	// lower case; give the same table to the Control that acts on these calls.
 	IDs *ChannelIDs
@@ -50,6 +63,11 @@ type OutboundServer struct {
 	wg     sync.WaitGroup
 	mu     sync.Mutex
 	conns  map[*conn]struct{}
+
+	active      atomic.Int64  // calls being handled: only the accept loop adds
+	overflows   atomic.Int64  // connections turned away over MaxCalls, since Open
+	slots       chan struct{} // calls being turned away, at most OverflowSlots
+	overflowLog overflowLog
 }
 
 // NewOutboundServer returns a server for addr (host:port; port 0 picks a free one).
@@ -57,12 +75,20 @@ func NewOutboundServer(addr string, handler func(ctx context.Context, ch consent
 	if logger == nil {
 		logger = slog.Default()
 	}
-	return &OutboundServer{addr: addr, handler: handler, log: logger.With(logKeySystem, "esl"), conns: map[*conn]struct{}{}}
+	return &OutboundServer{addr: addr, handler: handler, log: logger.With(logKeySystem, "esl"), conns: map[*conn]struct{}{},
+		slots: make(chan struct{}, OverflowSlots)}
 }
+
+// Active is the number of calls being handled.
+func (s *OutboundServer) Active() int { return int(s.active.Load()) }
+
+// Overflows is the number of connections turned away over MaxCalls.
+func (s *OutboundServer) Overflows() int64 { return s.overflows.Load() }
 
 func (s *OutboundServer) commandTimeout() time.Duration {
 	return orDefault(s.CommandTimeout, 5*time.Second)
 }
+func (s *OutboundServer) appTimeout() time.Duration { return orDefault(s.AppTimeout, 10*time.Second) }
 func (s *OutboundServer) recordStopGrace() time.Duration {
 	return orDefault(s.RecordStopGrace, 2*time.Second)
 }
@@ -78,6 +104,11 @@ func orDefault(d, def time.Duration) time.Duration {
 // Open binds the listener and starts accepting. Handlers get a context that only Close cancels:
 // ctx bounds the opening, and its values are kept.
 func (s *OutboundServer) Open(ctx context.Context) error {
+	if s.MaxCalls > 0 {
+		if err := checkArg("overflow transfer target", s.OverflowTransfer, true); err != nil {
+			return fmt.Errorf("%w: %v", errNoOverflowTransfer, err)
+		}
+	}
 	var lc net.ListenConfig
 	ln, err := lc.Listen(ctx, "tcp", s.addr)
 	if err != nil {
@@ -117,6 +148,7 @@ func (s *OutboundServer) Close() error {
 			return fmt.Errorf("esl outbound close: handlers still running")
 		}
 	}
+	s.overflowLog.flush(s)
 	if errors.Is(err, net.ErrClosed) {
 		err = nil
 	}
@@ -135,7 +167,8 @@ func waitTimeout(wg *sync.WaitGroup, d time.Duration) bool {
 }
 
 // acceptLoop keeps accepting until the listener is closed; other Accept errors (out of file
-// descriptors) are retried with a pause, where eslgo's loop would stop for good.
+// descriptors) are retried with a pause, where eslgo's loop would stop for good. Beyond
+// MaxCalls a connection is turned away at once.
 func (s *OutboundServer) acceptLoop() {
 	defer s.wg.Done()
 	pause := 5 * time.Millisecond
@@ -154,6 +187,11 @@ func (s *OutboundServer) acceptLoop() {
 			continue
 		}
 		pause = 5 * time.Millisecond
+		if s.MaxCalls > 0 && s.active.Load() >= int64(s.MaxCalls) {
+			s.overflow(nc)
+			continue
+		}
+		s.active.Add(1)
 		s.wg.Add(1)
 		go s.serve(nc)
 	}
@@ -161,6 +199,7 @@ func (s *OutboundServer) acceptLoop() {
 
 func (s *OutboundServer) serve(nc net.Conn) {
 	defer s.wg.Done()
+	defer s.active.Add(-1)
 	ch := newChannel(s, s.log)
 	c := newConn(nc, s.log, ch.handleEvent)
 	ch.c = c

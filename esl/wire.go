@@ -15,20 +15,32 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/percipia/eslgo/command"
 )
 
-// Bounds on what a peer may send. FreeSWITCH's largest frames are a few KiB (connect reply,
-// events); the bounds only stop a broken peer from making us allocate without limit.
+// Bounds on what a peer may send: any local account can connect to our outbound port, and
+// each bound holds once per connection, so together with the call limit (OutboundServer.MaxCalls)
+// they bound the memory a hostile peer can make us hold. They are what FreeSWITCH really sends
+// on these connections, with room to spare: in the transcripts of testdata/esl (FreeSWITCH 1.11,
+// loopback calls), the largest body is 5,357 bytes (a CHANNEL_HANGUP_COMPLETE, on both kinds of
+// connection), the largest header block 3,848 bytes in 151 lines (the connect reply), the
+// longest line 1,870 bytes (an api/response); a SIP channel adds its SDP and sip_* variables,
+// a few KiB more. A frame over a bound is a framing error: the connection closes and the call
+// takes its fail-safe.
 const (
-	maxLineBytes = 64 << 10 // one header line
+	// maxLineBytes is one header line (a long SDP variable fits).
+	maxLineBytes = 32 << 10
 	// readBufBytes is each connection's read buffer. Frame headers are short lines; a longer
 	// line is gathered piece by piece up to maxLineBytes (readLine). Thousands of calls are
 	// open at once, so the buffer is most of a call's memory.
 	readBufBytes   = 4 << 10
-	maxHeaderBytes = 1 << 20  // one header block
-	maxBodyBytes   = 16 << 20 // one Content-Length body
+	maxHeaderBytes = 64 << 10 // one header block
+	maxHeaderLines = 1024     // lines of one header block, each a map entry
+	maxBodyBytes   = 64 << 10 // one Content-Length body
 )
 
 // Content types FreeSWITCH sends.
@@ -45,14 +57,24 @@ const (
 var errFraming = errors.New("esl: malformed frame")
 
 // header is a parsed header block. Values are kept raw (URL-encoded where FreeSWITCH encodes);
-// the first occurrence of a repeated name wins (Hangup-Cause repeats in HANGUP_COMPLETE).
+// the first occurrence of a repeated name wins (Hangup-Cause repeats in HANGUP_COMPLETE). Names
+// are case-insensitive, as in FreeSWITCH's own parser (switch_event compares them with
+// strcasecmp): they are stored lower-case, so that a peer writing "content-length" frames its
+// body as FreeSWITCH would, instead of having the body read as further frames.
 type header map[string]string
 
-// raw returns the undecoded value of name.
-func (h header) raw(name string) string { return h[name] }
+// Lower-case names of the headers that frame a message.
+const (
+	hContentLength = "content-length"
+	hContentType   = "content-type"
+	hReplyText     = "reply-text"
+)
+
+// raw returns the undecoded value of name, in any case.
+func (h header) raw(name string) string { return h[strings.ToLower(name)] }
 
 // get returns the value of name, URL-decoded tolerantly.
-func (h header) get(name string) string { return decodeValue(h[name]) }
+func (h header) get(name string) string { return decodeValue(h.raw(name)) }
 
 // frame is one ESL message: a header block and an optional Content-Length body.
 type frame struct {
@@ -61,12 +83,12 @@ type frame struct {
 }
 
 // contentType is the frame's Content-Type.
-func (f frame) contentType() string { return f.h.raw("Content-Type") }
+func (f frame) contentType() string { return f.h[hContentType] }
 
 // replyText is what a command/reply or api/response says: Reply-Text (decoded, because the
 // connect reply encodes it as %2BOK%0A) or else the body.
 func (f frame) replyText() string {
-	if v, ok := f.h["Reply-Text"]; ok {
+	if v, ok := f.h[hReplyText]; ok {
 		return strings.TrimSpace(decodeValue(v))
 	}
 	return string(f.body)
@@ -74,6 +96,19 @@ func (f frame) replyText() string {
 
 // ok reports whether the reply starts with +OK.
 func (f frame) ok() bool { return strings.HasPrefix(f.replyText(), "+OK") }
+
+// wireMessage renders cmd as FreeSWITCH reads it: LF line ends (eslgo's builders use CRLF; the
+// wire we captured from FreeSWITCH uses LF, and our arguments never contain CR or LF, see
+// checkArg), no trailing space after an argument-less command (eslgo's API builder leaves one),
+// and the blank line that ends it.
+func wireMessage(cmd command.Command) string {
+	first, rest, _ := strings.Cut(strings.ReplaceAll(cmd.BuildMessage(), "\r\n", "\n"), "\n")
+	msg := strings.TrimRight(first, " ")
+	if rest != "" {
+		msg += "\n" + rest
+	}
+	return msg + "\n\n"
+}
 
 // readFrame reads one frame. It returns io.EOF only on a clean end between frames; a peer that
 // stops mid-frame gives io.ErrUnexpectedEOF, and bad framing an error wrapping errFraming.
@@ -87,7 +122,7 @@ func readFrame(r *bufio.Reader) (frame, error) {
 			continue // a stray blank line between frames carries nothing
 		}
 		f := frame{h: h}
-		n, err := contentLength(h)
+		n, err := contentLength(h[hContentLength])
 		if err != nil {
 			return frame{}, err
 		}
@@ -102,28 +137,27 @@ func readFrame(r *bufio.Reader) (frame, error) {
 	}
 }
 
-// readBody reads n bytes. Large bodies grow with the data that actually arrives, so a peer
-// announcing 16 MiB and sending nothing does not make us allocate 16 MiB.
+// readBody reads n bytes. The body grows with the data that actually arrives, a buffer at a
+// time, so a peer announcing a large body and sending nothing makes us allocate nothing.
 func readBody(r *bufio.Reader, n int) ([]byte, error) {
-	if n <= maxLineBytes {
-		body := make([]byte, n)
-		if _, err := io.ReadFull(r, body); err != nil {
+	body := make([]byte, 0, min(n, readBufBytes))
+	for len(body) < n {
+		if len(body) == cap(body) { // double, at most to n
+			body = slices.Grow(body, min(cap(body), n-len(body)))
+		}
+		m, err := r.Read(body[len(body):min(cap(body), n)])
+		body = body[:len(body)+m]
+		if err != nil && len(body) < n {
 			return nil, unexpectedEOF(err)
 		}
-		return body, nil
 	}
-	var buf bytes.Buffer
-	if _, err := io.CopyN(&buf, r, int64(n)); err != nil {
-		return nil, unexpectedEOF(err)
-	}
-	return buf.Bytes(), nil
+	return body, nil
 }
 
-// contentLength validates the Content-Length header: a negative or huge length would make
-// eslgo panic or allocate without bound (bug 6); here it is a framing error.
-func contentLength(h header) (int, error) {
-	v, ok := h["Content-Length"]
-	if !ok {
+// contentLength validates a Content-Length value ("" when absent): a negative or huge length
+// would make eslgo panic or allocate without bound (bug 6); here it is a framing error.
+func contentLength(v string) (int, error) {
+	if v == "" {
 		return 0, nil
 	}
 	n, err := strconv.Atoi(strings.TrimSpace(v))
@@ -137,7 +171,7 @@ func contentLength(h header) (int, error) {
 // ends the block (event bodies whose final blank line is missing).
 func readHeaderBlock(r *bufio.Reader, atEOFok bool) (header, error) {
 	h := header{}
-	total := 0
+	total, lines := 0, 0
 	for {
 		line, err := readLine(r)
 		switch {
@@ -164,7 +198,10 @@ func readHeaderBlock(r *bufio.Reader, atEOFok bool) (header, error) {
 		if !ok {
 			return nil, fmt.Errorf("%w: header line without colon", errFraming)
 		}
-		if _, dup := h[k]; !dup {
+		if lines++; lines > maxHeaderLines {
+			return nil, fmt.Errorf("%w: too many header lines", errFraming)
+		}
+		if k = strings.ToLower(k); !has(h, k) {
 			h[k] = v
 		}
 		if err != nil { // last line of input without a newline
@@ -203,6 +240,8 @@ func splitHeaderLine(line []byte) (string, string, bool) {
 	}
 	return string(line[:i]), string(bytes.TrimLeft(line[i+1:], " ")), true
 }
+
+func has(h header, k string) bool { _, ok := h[k]; return ok }
 
 func unexpectedEOF(err error) error {
 	if err == io.EOF {

@@ -95,6 +95,7 @@ func runConfigCheck(_ context.Context, cfg *Config, out io.Writer) error {
 		}
 	}
 	checks = append(checks, minNoticeCheck(cfg),
+		callLimitCheck(cfg),
 		passwordCheck("esl password file "+cfg.ESLPasswordFile, cfg),
 		dirCheck("recordings dir "+cfg.RecordingsDir, cfg.RecordingsDir),
 		recordingModesCheck("recordings of the last days", cfg.RecordingsDir),

@@ -51,6 +51,11 @@ type Config struct {
 	ControlSocket   string            // control-socket: unix socket of the running daemon
 	LogLevel        slog.Level        // log-level: debug, info, warn or error
 
+	// MaxCalls is max-calls: the calls handled at once; 0 (auto) sizes it from the open-file
+	// limit (see callLimit). MaxCallDuration is max-call-duration: the ceiling of a call's life.
+	MaxCalls        int
+	MaxCallDuration time.Duration
+
 	// DataDir is the --data-dir folder, "" when not given: a local trial, where run may create
 	// what a production install must provide (the notices, an ESL password).
 	DataDir string
@@ -100,6 +105,8 @@ func DefaultConfig() *Config {
 		MaxDeleteShare: 0.5,
 		ControlSocket:  "/run/callconsent/control.sock",
 		LogLevel:       slog.LevelInfo,
+
+		MaxCallDuration: DefaultMaxCallDuration,
 	}
 }
 
@@ -146,6 +153,9 @@ func (c *Config) Validate() error {
 		return invalidKey("orphan-grace", fmtDuration(c.OrphanGrace), "must be positive")
 	case !(c.MaxDeleteShare > 0 && c.MaxDeleteShare <= 1):
 		return invalidKey("max-delete-share", fmtFloat(c.MaxDeleteShare), "must be in (0,1]")
+	}
+	if err := c.validateCallLimits(); err != nil {
+		return err
 	}
 	if err := validHostPort("esl-listen", c.ESLListen, 0); err != nil {
 		return err

@@ -100,6 +100,8 @@ var settings = []setting{
 			return nil
 		},
 	},
+	maxCallsSetting,
+	maxCallDurationSetting,
 	pathSetting("control-socket", "unix socket `path` of the running daemon", func(c *Config) *string { return &c.ControlSocket }),
 	{
 		key: "log-level", typ: "level", usage: "log level: debug, info, warn or error",

@@ -78,6 +78,13 @@ func (d *daemon) Open(ctx context.Context) (err error) {
 	if err := d.cfg.CheckMinNotice(); err != nil {
 		return err
 	}
+	if err := d.cfg.CheckMaxCallDuration(); err != nil {
+		return err
+	}
+	maxCalls, err := d.maxCalls()
+	if err != nil {
+		return err
+	}
 	if err := d.cfg.ownerCheckUnsupported(); err != nil {
 		return err
 	}
@@ -120,6 +127,8 @@ func (d *daemon) Open(ctx context.Context) (err error) {
 		return fmt.Errorf("control connection: %w", err)
 	}
 	d.closers = append(d.closers, d.control.Close)
+	d.flow.MaxCallDuration = d.cfg.MaxCallDuration
+	d.outbound.MaxCalls, d.outbound.OverflowTransfer = maxCalls, d.cfg.Transfer
 	if err := d.outbound.Open(ctx); err != nil {
 		return fmt.Errorf("listen for FreeSWITCH on %s: %w", d.cfg.ESLListen, err)
 	}
@@ -128,7 +137,7 @@ func (d *daemon) Open(ctx context.Context) (err error) {
 	d.startReconcileLoop(ctx, cmp.Or(d.reconcileEvery, time.Minute))
 	d.started = time.Now().UTC()
 	d.log.Info("callconsent running", "esl_listen", d.outbound.Addr().String(), "freeswitch", d.cfg.FreeSWITCH,
-		"db", d.cfg.DB, "recordings", d.cfg.RecordingsDir)
+		"db", d.cfg.DB, "recordings", d.cfg.RecordingsDir, "max_calls", maxCalls)
 	return nil
 }
 

@@ -34,6 +34,9 @@ func (d *daemon) status() *daemonStatus {
 	if d.control.Ready() {
 		gauges["freeswitch_connected"] = 1
 	}
+	if d.outbound != nil { // calls turned away over max-calls, and max-calls itself
+		gauges["calls_over_limit_total"], gauges["max_calls"] = float64(d.outbound.Overflows()), float64(d.outbound.MaxCalls)
+	}
 	if d.sweeper != nil {
 		m := d.sweeper.Metrics()
 		gauges["sweep_runs_total"] = float64(m.Sweeps.Load())

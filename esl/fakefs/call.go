@@ -2,6 +2,7 @@ package fakefs
 
 import (
 	"net"
+	"slices"
 	"sync"
 	"time"
 )
@@ -181,6 +182,16 @@ func (c *call) socketClosed() {
 	c.sockGone = true
 	c.conn.Close()
 	if !c.hungUp && c.socketActive {
+		// FreeSWITCH's socket application, its park over, runs the messages still queued
+		// (switch_ivr_parse_all_events) before it returns: a transfer a daemon queued just
+		// before it closed (callconsent turning a call away over max-calls) still runs
+		// (esl/realfs). Without one the fake hangs up where FreeSWITCH's dialplan goes on.
+		if i := slices.IndexFunc(c.queue, func(r execReq) bool { return r.name == "transfer" }); i >= 0 && c.cur == nil {
+			r := c.queue[i]
+			c.queue = nil
+			c.exec(r)
+			return
+		}
 		c.hangup("NORMAL_CLEARING")
 	}
 	if c.hungUp {

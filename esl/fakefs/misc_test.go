@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -146,5 +147,37 @@ func TestCallContextCancel(t *testing.T) {
 	}
 	if n := s.LiveCalls(); n != 0 {
 		t.Fatalf("live calls %d", n)
+	}
+}
+
+// TestQueuedTransferRunsWhenSocketCloses: a daemon that sends connect and a transfer in one
+// write and closes at once (callconsent turning a call away over max-calls) still gets the
+// caller transferred, as FreeSWITCH runs the messages still queued when its socket
+// application's park ends (esl/realfs OverMaxCalls); without a queued transfer the call ends.
+func TestQueuedTransferRunsWhenSocketCloses(t *testing.T) {
+	for _, tc := range []struct {
+		name, send string
+		apps       []string
+	}{
+		{"transfer queued", "connect\n\n" + sendmsg("transfer", "6000 XML default", "id-1"), []string{"transfer"}},
+		{"nothing queued", "connect\n\n", nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := newTestServer(t, Config{})
+			d := newDaemon(t)
+			go func() {
+				conn, err := d.ln.Accept()
+				if err == nil {
+					conn.Write([]byte(tc.send))
+					conn.Close()
+				}
+			}()
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			res, err := s.Call(ctx, d.ln.Addr().String(), CallSpec{HangupAfterTransfer: 50 * time.Millisecond})
+			if err != nil || !slices.Equal(res.Apps, tc.apps) || res.HangupCause != "NORMAL_CLEARING" {
+				t.Fatalf("res %+v err %v; want apps %q, then a hangup", res, err, tc.apps)
+			}
+		})
 	}
 }

@@ -26,6 +26,7 @@ func TestRealFreeSWITCH(t *testing.T) {
 	})
 	t.Run("CallconsentStoppedDuringNotice", e.daemonStopped)
 	t.Run("FreeSWITCHRestart", e.freeswitchRestart)
+	t.Run("OverMaxCalls", e.overMaxCalls)
 }
 
 // wantApps are the applications FreeSWITCH runs for callconsent on a call that consents
