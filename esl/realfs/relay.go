@@ -53,8 +53,12 @@ func (r *Relay) SetTarget(target string) {
 	r.mu.Unlock()
 }
 
-// Name asks for the transcript of the call whose A-leg is aLeg, written as name-outbound.*.
+// Name asks for the transcript of the call whose A-leg is aLeg, written as name-outbound.*
+// ("" asks for none).
 func (r *Relay) Name(aLeg, name string) {
+	if name == "" {
+		return
+	}
 	r.mu.Lock()
 	r.names[aLeg] = name
 	r.mu.Unlock()
