@@ -60,6 +60,9 @@ type Flow struct {
 	// still up then is let go of (its recording stopped, its rows finalised), so that no peer
 	// holds a call's goroutines and rows open for ever. 0 means no ceiling.
 	MaxCallDuration time.Duration
+	// StepSlack is what a playback or a wait for the key may take beyond its audio and its
+	// timeout before the flow gives up on it; 30 s when zero.
+	StepSlack time.Duration
 }
 
 // Handle drives one call from hand-over to hang-up. It never returns early in a way that
@@ -156,7 +159,9 @@ func (f *Flow) ask(ctx context.Context, ch Channel, n Notice) (Decision, *Proof,
 			if try > 1 {
 				p.File = n.File
 			}
-			res, err := ch.Prompt(ctx, p)
+			sctx, cancel := f.step(ctx, n.Duration+f.Timeout)
+			res, err := ch.Prompt(sctx, p)
+			cancel()
 			if err != nil {
 				return failed(err), nil, err
 			}
@@ -186,7 +191,9 @@ const playSlack = 60 * time.Millisecond
 // file is not the audio whose hash the proof would name) is an error: the caller did not hear
 // the notice, so no choice can be taken.
 func (f *Flow) hear(ctx context.Context, ch Channel, n Notice, heard *time.Duration) (string, error) {
-	first, err := ch.Play(ctx, Playback{File: n.File, Max: f.MinNotice})
+	sctx, cancel := f.step(ctx, n.Duration)
+	first, err := ch.Play(sctx, Playback{File: n.File, Max: f.MinNotice})
+	cancel()
 	if err != nil {
 		return "", err
 	}
@@ -197,12 +204,26 @@ func (f *Flow) hear(ctx context.Context, ch Channel, n Notice, heard *time.Durat
 	if first.Duration >= n.Duration-playSlack {
 		return "", nil // the notice is shorter than MinNotice, and was played whole
 	}
-	rest, err := ch.Play(ctx, Playback{File: n.File, From: first.Next, Keys: DigitGrant + DigitDecline})
+	sctx, cancel = f.step(ctx, n.Duration)
+	rest, err := ch.Play(sctx, Playback{File: n.File, From: first.Next, Keys: DigitGrant + DigitDecline})
+	cancel()
 	if err != nil {
 		return "", err
 	}
 	*heard += rest.Duration
 	return rest.Key, nil
+}
+
+// step bounds one step of the prompt by what it can take (the notice, the wait for the key)
+// plus StepSlack: a FreeSWITCH that never completes a playback must not hold the call until
+// MaxCallDuration. A step that runs out ends the asking with decision error; the caller is
+// transferred.
+func (f *Flow) step(ctx context.Context, d time.Duration) (context.Context, context.CancelFunc) {
+	slack := f.StepSlack
+	if slack == 0 {
+		slack = 30 * time.Second
+	}
+	return context.WithTimeout(ctx, d+slack)
 }
 
 // notHeardPast is how much of a notice of length d a prompt played before a key that came

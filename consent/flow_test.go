@@ -25,6 +25,7 @@ type fakeChannel struct {
 	vars     map[string]string
 	prompts  []promptStep
 	plays    []playStep // scripted Play results; when they run out: the notice plays, no key
+	stall    bool       // Play never completes
 	played   []consent.Playback
 	onPrompt func(try int)
 	startErr error
@@ -56,9 +57,13 @@ func (c *fakeChannel) Answer(context.Context) error    { c.log.add("ch:answer");
 func (c *fakeChannel) FlushDTMF(context.Context) error { c.log.add("ch:flush"); return nil }
 func (c *fakeChannel) Close() error                    { c.log.add("ch:close"); return nil }
 
-func (c *fakeChannel) Play(_ context.Context, p consent.Playback) (consent.Played, error) {
+func (c *fakeChannel) Play(ctx context.Context, p consent.Playback) (consent.Played, error) {
 	c.played = append(c.played, p)
 	c.log.add("ch:play")
+	if c.stall { // FreeSWITCH never completes the playback
+		<-ctx.Done()
+		return consent.Played{}, ctx.Err()
+	}
 	if len(c.plays) > 0 {
 		s := c.plays[0]
 		c.plays = c.plays[1:]
@@ -383,5 +388,25 @@ func TestFlowNotConfirmedInTime(t *testing.T) {
 	}
 	if l := log.list(); slices.Contains(l, "ch:record") || !slices.Contains(l, "ch:transfer:6000 XML default") {
 		t.Errorf("events %q: want a transfer and no recording", l)
+	}
+}
+
+// A FreeSWITCH that never completes a playback holds the call only for the notice's length
+// plus StepSlack, not until MaxCallDuration: the decision is error and the caller transferred.
+func TestFlowStepDeadline(t *testing.T) {
+	log := &eventLog{}
+	store := newMemStore(log)
+	f := newFlow(t, log, store, io.Discard)
+	n := f.Notices["nb"]
+	n.Duration = 100 * time.Millisecond
+	f.Notices["nb"], f.MinNotice, f.StepSlack = n, 50*time.Millisecond, 200*time.Millisecond
+	start := time.Now()
+	f.Handle(context.Background(), &fakeChannel{t: t, log: log, stall: true})
+	if took := time.Since(start); took > 2*time.Second {
+		t.Errorf("a stalled playback held the call %s", took)
+	}
+	c, err := store.FindCall(context.Background(), testUUID)
+	if err != nil || c.Decision != consent.DecisionError || !slices.Contains(log.list(), "ch:transfer:6000 XML default") {
+		t.Errorf("call %+v (%v), events %q", c, err, log.list())
 	}
 }

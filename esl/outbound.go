@@ -45,8 +45,12 @@ type OutboundServer struct {
 	// turned away at once (see overflow.go): transferred to OverflowTransfer unrecorded. Set
 	// it before Open.
 	MaxCalls int
-	// OverflowTransfer is where a call beyond MaxCalls goes (required with MaxCalls).
+	// OverflowTransfer is where a call beyond MaxCalls goes (required with MaxCalls), and
+	// where Close sends the calls FreeSWITCH connected while it was closing.
 	OverflowTransfer string
+	// DrainWindow is how long Close keeps accepting, to turn away (transfer unrecorded) the
+	// calls FreeSWITCH has already connected, before it closes the listener; default 100 ms.
+	DrainWindow time.Duration
 	// OverflowTimeout bounds the exchange that turns a call away.
 	OverflowTimeout time.Duration // default OverflowTimeout
 	// IDs, when set, learns FreeSWITCH's spelling of every live call's UUID that is not
@@ -68,6 +72,8 @@ type OutboundServer struct {
 	overflows   atomic.Int64  // connections turned away over MaxCalls, since Open
 	slots       chan struct{} // calls being turned away, at most OverflowSlots
 	overflowLog overflowLog
+	draining    atomic.Bool   // Close has begun: every accepted call is turned away
+	acceptDone  chan struct{} // closed when the accept loop returns
 }
 
 // NewOutboundServer returns a server for addr (host:port; port 0 picks a free one).
@@ -118,6 +124,7 @@ func (s *OutboundServer) Open(ctx context.Context) error {
 	s.ctx, s.cancel = context.WithCancel(context.WithoutCancel(ctx))
 	s.log.Info("esl outbound listening", "addr", ln.Addr().String())
 	s.wg.Add(1)
+	s.acceptDone = make(chan struct{})
 	go s.acceptLoop()
 	return nil
 }
@@ -136,6 +143,7 @@ func (s *OutboundServer) Close() error {
 	if s.ln == nil {
 		return nil
 	}
+	s.drain()
 	err := s.ln.Close()
 	s.cancel()
 	if !waitTimeout(&s.wg, orDefault(s.ShutdownTimeout, 10*time.Second)) {
@@ -166,15 +174,36 @@ func waitTimeout(wg *sync.WaitGroup, d time.Duration) bool {
 	}
 }
 
+// drain turns away the calls FreeSWITCH connected while the daemon stops: closing the
+// listener would reset the connections the kernel already completed and queued for Accept,
+// and FreeSWITCH parks a channel whose socket fails before it parked it, with nothing to end
+// that park (see overflow.go). For DrainWindow the accept loop takes what is queued, and what
+// arrives meanwhile, and sends each the transfer; the listener then closes, so that later
+// calls are refused at connect and take the dialplan's fallback.
+func (s *OutboundServer) drain() {
+	dl, ok := s.ln.(interface{ SetDeadline(time.Time) error })
+	if !ok || s.OverflowTransfer == "" {
+		return
+	}
+	s.draining.Store(true)
+	_ = dl.SetDeadline(time.Now().Add(orDefault(s.DrainWindow, 100*time.Millisecond)))
+	select { // the accept loop ends at the deadline; the handlers are Close's business
+	case <-s.acceptDone:
+	case <-time.After(orDefault(s.DrainWindow, 100*time.Millisecond) + time.Second):
+	}
+}
+
 // acceptLoop keeps accepting until the listener is closed; other Accept errors (out of file
 // descriptors) are retried with a pause, where eslgo's loop would stop for good. Beyond
 // MaxCalls a connection is turned away at once.
 func (s *OutboundServer) acceptLoop() {
 	defer s.wg.Done()
+	defer close(s.acceptDone)
 	pause := 5 * time.Millisecond
 	for {
 		nc, err := s.ln.Accept()
-		if errors.Is(err, net.ErrClosed) {
+		var ne net.Error
+		if errors.Is(err, net.ErrClosed) || err != nil && s.draining.Load() && errors.As(err, &ne) && ne.Timeout() {
 			return
 		} else if err != nil {
 			s.log.Warn("esl outbound accept", logKeyErr, err)
@@ -187,7 +216,7 @@ func (s *OutboundServer) acceptLoop() {
 			continue
 		}
 		pause = 5 * time.Millisecond
-		if s.MaxCalls > 0 && s.active.Load() >= int64(s.MaxCalls) {
+		if s.draining.Load() && s.OverflowTransfer != "" || s.MaxCalls > 0 && s.active.Load() >= int64(s.MaxCalls) {
 			s.overflow(nc)
 			continue
 		}

@@ -134,3 +134,27 @@ func TestOutboundServer_MaxCallsNeedsTarget(t *testing.T) {
 		t.Fatalf("Open = %v, want errNoOverflowTransfer", err)
 	}
 }
+
+// TestOutboundServer_CloseTurnsAwayWhatFreeSWITCHConnected: a call FreeSWITCH connects while
+// the daemon stops gets connect and the transfer, as a call over the limit does, instead of a
+// reset socket (which would leave the caller parked in silence); after the drain window the
+// listener is closed and a new call is refused at connect, where the dialplan's fallback
+// takes it.
+func TestOutboundServer_CloseTurnsAwayWhatFreeSWITCHConnected(t *testing.T) {
+	s, _ := limitedServer(t, 10, func(s *OutboundServer) { s.DrainWindow = 500 * time.Millisecond })
+	addr := s.Addr().String()
+	closed := make(chan error, 1)
+	go func() { closed <- s.Close() }()
+	waitFor(t, "the drain to begin", s.draining.Load)
+	p := rawPeer(t, s)
+	expectTransferAway(p)
+	p.write(connectReply(t), okReply)
+	if !p.eofAfter(2 * time.Second) {
+		t.Error("socket of the call turned away at close still open")
+	}
+	must(t, <-closed)
+	if c, err := net.DialTimeout("tcp", addr, time.Second); err == nil {
+		c.Close()
+		t.Error("the listener still accepts after Close")
+	}
+}
