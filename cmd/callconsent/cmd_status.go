@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/callconsent/callconsent/consent"
+	"github.com/callconsent/callconsent/control"
 	"github.com/callconsent/callconsent/retention"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
@@ -62,15 +63,12 @@ wins over 4. Usable as a health check.
 }
 
 func runStatus(ctx context.Context, cfg *Config, opts statusOptions, out io.Writer) error {
-	resp, err := askDaemon(ctx, cfg.ControlSocket, ctlRequest{Op: "status"}, ctlAnswerTimeout)
-	if errors.Is(err, errNoDaemon) {
-		return fmt.Errorf("status: %w (control socket %s)", errNoDaemon, cfg.ControlSocket)
+	st, err := control.Client{Path: cfg.ControlSocket}.Status(ctx)
+	if errors.Is(err, control.ErrNoDaemon) {
+		return fmt.Errorf("status: %w (control socket %s)", control.ErrNoDaemon, cfg.ControlSocket)
 	} else if err != nil {
 		return fmt.Errorf("status: %w", err)
-	} else if resp.Status == nil {
-		return fmt.Errorf("status: the daemon gave no status: %s", resp.Error)
 	}
-	st := resp.Status
 	if opts.Output == outputJSON {
 		err = writeJSON(out, newStatusJSON(st, time.Now()))
 	} else {
@@ -132,7 +130,7 @@ type statusJSON struct {
 	Counters map[string]float64 `json:"counters"`
 }
 
-func newStatusJSON(st *daemonStatus, now time.Time) statusJSON {
+func newStatusJSON(st *control.Status, now time.Time) statusJSON {
 	v := statusJSON{FreeSWITCHConnected: st.Ready, LiveCalls: st.LiveCalls, RunningSince: st.Since.UTC(),
 		UptimeSeconds: int64(now.Sub(st.Since).Seconds()), Alarms: st.Alarms,
 		Decisions: st.Decisions, RecordingTransitions: st.RecordingTransitions, Counters: st.Counters}

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/callconsent/callconsent/consent"
+	"github.com/callconsent/callconsent/control"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 	"golang.org/x/term"
@@ -134,28 +135,18 @@ func runWithdraw(ctx context.Context, cfg *Config, opts withdrawOptions, out io.
 		}
 	}
 
-	var res consent.WithdrawResult
 	direct := "no daemon is running"
-	resp, err := askViaDaemon(ctx, cfg.ControlSocket, req)
+	res, err := control.Client{Path: cfg.ControlSocket}.Withdraw(ctx, req)
 	switch {
-	case errors.Is(err, errNotAnswering):
+	case errors.Is(err, control.ErrNotAnswering):
 		direct = "the daemon does not answer"
 		fmt.Fprintf(opts.logs, "callconsent: %v\ncallconsent: withdrawing directly instead (this way a call in progress cannot have its recording stopped)\n", err)
 		fallthrough
-	case errors.Is(err, errNoDaemon):
+	case errors.Is(err, control.ErrNoDaemon):
 		defer closeInto(&err, st)
 		res, err = withdrawDirectly(ctx, cfg, st, req)
-	case err != nil:
+	default: // the daemon's answer, or its failure to give one: res holds what it withdrew
 		st.Close()
-		return err
-	default:
-		st.Close()
-		if resp.Withdraw != nil {
-			res = *resp.Withdraw
-		}
-		if resp.Error != "" {
-			err = consent.Errorf(resp.Code, "%s", resp.Error)
-		}
 	}
 	if len(res.Calls) == 0 && err != nil {
 		return err // nothing withdrawn: the error alone says why
@@ -208,23 +199,6 @@ func callerNumber(arg string, r io.Reader) (string, error) {
 		return "", invalidf("withdraw: --caller -: no number on stdin")
 	}
 	return strings.TrimSpace(line), nil
-}
-
-// askViaDaemon has the running daemon carry out the withdrawal. It first asks for its status,
-// which a serving daemon answers within ctlAnswerTimeout: a daemon that does not is reported
-// as errNotAnswering before it was handed the withdrawal, so that the caller may safely do the
-// work itself. A daemon that answered gets ctlWorkTimeout for the withdrawal; if it is silent
-// then, it may still be at it, and the error says how to check and that repeating is harmless.
-func askViaDaemon(ctx context.Context, path string, req consent.WithdrawRequest) (ctlResponse, error) {
-	if _, err := askDaemon(ctx, path, ctlRequest{Op: "status"}, ctlAnswerTimeout); err != nil {
-		return ctlResponse{}, err
-	}
-	resp, err := askDaemon(ctx, path, ctlRequest{Op: "withdraw", Withdraw: &req}, ctlWorkTimeout)
-	if errors.Is(err, errNotAnswering) {
-		return resp, fmt.Errorf("withdraw: the daemon took the withdrawal but did not answer within %s; it may still be at work: "+
-			"check with 'callconsent calls show UUID' or 'calls list', and run the same withdraw again if needed (a repeated withdrawal changes nothing that is done)", ctlWorkTimeout)
-	}
-	return resp, err
 }
 
 // writeWithdrawText prints a withdrawal that is committed: res.Calls is not empty. direct says

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/callconsent/callconsent/consent"
+	"github.com/callconsent/callconsent/control"
 	"github.com/callconsent/callconsent/esl"
 	"github.com/callconsent/callconsent/notices"
 	"github.com/callconsent/callconsent/retention"
@@ -29,6 +30,7 @@ type daemon struct {
 	live       *consent.LiveCalls
 	flow       *consent.Flow
 	control    *esl.Control
+	ctlSocket  *control.Server // the unix control socket the CLI talks to (control_wiring.go)
 	outbound   *esl.OutboundServer
 	reconciler *consent.Reconciler
 	metrics    *metrics
@@ -45,8 +47,6 @@ type daemon struct {
 	procNet string
 	// reconcileEvery is the period of the reconcile loop; zero means a minute (tests shorten it).
 	reconcileEvery time.Duration
-	// ctl bounds the control socket; zero fields mean the defaults (ctlsock.go).
-	ctl ctlLimits
 	// panics counts the panics the loops recovered from (panics.go).
 	panics panicLog
 }
@@ -68,8 +68,7 @@ func (d *daemon) Open(ctx context.Context) (err error) {
 	if err := d.prepareTrial(); err != nil {
 		return err
 	}
-	ctl, err := d.bindControlSocket()
-	if err != nil {
+	if err := d.listenControl(); err != nil {
 		return err
 	}
 	if err := d.cfg.CheckNotices(); err != nil {
@@ -133,7 +132,9 @@ func (d *daemon) Open(ctx context.Context) (err error) {
 		return fmt.Errorf("listen for FreeSWITCH on %s: %w", d.cfg.ESLListen, err)
 	}
 	d.closers = append(d.closers, d.outbound.Close)
-	d.serveControlSocket(ctx, ctl)
+	if err := d.serveControl(ctx); err != nil {
+		return err
+	}
 	d.startReconcileLoop(ctx, cmp.Or(d.reconcileEvery, time.Minute))
 	d.started = time.Now().UTC()
 	d.log.Info("callconsent running", "esl_listen", d.outbound.Addr().String(), "freeswitch", d.cfg.FreeSWITCH,

@@ -64,7 +64,7 @@ func TestDaemon_RefusesForeignESLPeer(t *testing.T) {
 	}
 	d, fs, logs := startOwnerDaemon(t)
 	waitUntil(t, "two refusals", func() bool {
-		return strings.Contains(d.status().Metrics, "callconsent_esl_peer_refusals_total 2")
+		return strings.Contains(d.Status().Metrics, "callconsent_esl_peer_refusals_total 2")
 	})
 	if d.control.Ready() {
 		t.Error("control connection up with a refused peer")
@@ -92,8 +92,8 @@ func TestDaemon_RefusesForeignESLPeer(t *testing.T) {
 func TestDaemon_OwnerCheckOff(t *testing.T) {
 	d, fs, _ := startOwnerDaemon(t, "--freeswitch-owner-check=false")
 	waitUntil(t, "control connection ready", d.control.Ready)
-	if !strings.Contains(d.status().Metrics, "callconsent_esl_peer_refusals_total 0") {
-		t.Errorf("refusals counted with the check off:\n%s", d.status().Metrics)
+	if !strings.Contains(d.Status().Metrics, "callconsent_esl_peer_refusals_total 0") {
+		t.Errorf("refusals counted with the check off:\n%s", d.Status().Metrics)
 	}
 	if fs.InboundConns() == 0 {
 		t.Error("no authenticated control connection at the fake")

@@ -12,6 +12,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/callconsent/callconsent/control"
 )
 
 // binDaemon is `callconsent run`, the built binary, in a trial folder.
@@ -79,9 +81,9 @@ func (d *binDaemon) cli(args ...string) (string, error) {
 }
 
 // status is `status --output json`, nil when the daemon did not answer.
-func (d *binDaemon) status() *daemonStatus {
+func (d *binDaemon) status() *control.Status {
 	out, _ := d.cli("status", "--output", "json")
-	var st daemonStatus
+	var st control.Status
 	if json.Unmarshal([]byte(out), &st) != nil {
 		return nil
 	}

@@ -2,32 +2,14 @@ package main
 
 import (
 	"bytes"
-	"time"
 
+	"github.com/callconsent/callconsent/control"
 	"github.com/callconsent/callconsent/retention"
 )
 
-// daemonStatus is what `callconsent status` shows: health for the IT team (R-SEC-4). Counts
-// only; nothing about a caller.
-type daemonStatus struct {
-	Ready     bool      `json:"freeswitch_connected"`
-	LiveCalls int       `json:"live_calls"`
-	Since     time.Time `json:"running_since"`
-	// Alarms are the retention alarms that are active: what keeps deletions the policy requires
-	// from happening (a stuck file, a guard holding a sweep back, a missing folder), and
-	// recovered panics (alarmKindPanic), which stay until a restart. Never nil.
-	Alarms  []retention.Alarm `json:"alarms"`
-	Metrics string            `json:"metrics"` // Prometheus text format
-	// Decisions, RecordingTransitions and Counters are Metrics by name, for status --output
-	// json: decisions by decision, recording transitions by state, and every other counter and
-	// gauge by its Prometheus name without the callconsent_ prefix. nil from a daemon older
-	// than these fields.
-	Decisions            map[string]uint64  `json:"decisions,omitempty"`
-	RecordingTransitions map[string]uint64  `json:"recording_transitions,omitempty"`
-	Counters             map[string]float64 `json:"counters,omitempty"`
-}
-
-func (d *daemon) status() *daemonStatus {
+// Status is the daemon's health for `callconsent status` (R-SEC-4), from the counters of
+// every component; the control socket answers it.
+func (d *daemon) Status() *control.Status {
 	var buf bytes.Buffer
 	gauges := map[string]float64{"live_calls": float64(d.live.Len()), "freeswitch_connected": 0}
 	alarms := []retention.Alarm{}
@@ -69,6 +51,6 @@ func (d *daemon) status() *daemonStatus {
 	for name, v := range d.panics.counts() {
 		counters[name] = v
 	}
-	return &daemonStatus{Ready: d.control.Ready(), LiveCalls: d.live.Len(), Since: d.started, Alarms: alarms, Metrics: buf.String(),
+	return &control.Status{Ready: d.control.Ready(), LiveCalls: d.live.Len(), Since: d.started, Alarms: alarms, Metrics: buf.String(),
 		Decisions: decisions, RecordingTransitions: recordings, Counters: counters}
 }

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/callconsent/callconsent/consent"
+	"github.com/callconsent/callconsent/control"
 	"github.com/callconsent/callconsent/esl/fakefs"
 )
 
@@ -32,7 +33,7 @@ func TestStatus(t *testing.T) {
 		t.Errorf("status without FreeSWITCH: %v, want conflict", err)
 	}
 	h.d.Close()
-	if err := runStatus(h.ctx, h.cfg, statusOptions{}, &out); !errors.Is(err, errNoDaemon) {
+	if err := runStatus(h.ctx, h.cfg, statusOptions{}, &out); !errors.Is(err, control.ErrNoDaemon) {
 		t.Errorf("status without a daemon: %v", err)
 	}
 }
@@ -70,7 +71,7 @@ func TestStatus_JSON(t *testing.T) {
 		t.Fatalf("status JSON:\n%s", out.String())
 	}
 	// Every sample of the Prometheus text, by name (and label), in the JSON.
-	metrics := h.d.status().Metrics
+	metrics := h.d.Status().Metrics
 	for _, line := range strings.Split(strings.TrimSpace(metrics), "\n") {
 		if strings.HasPrefix(line, "#") {
 			continue
