@@ -10,6 +10,7 @@ import (
 
 	"github.com/callconsent/callconsent/consent"
 	"github.com/callconsent/callconsent/esl/fakefs"
+	"github.com/callconsent/callconsent/esl/fakefs/callmix"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 )
@@ -102,9 +103,9 @@ func runSimulate(ctx context.Context, cfg *Config, opts simulateOptions, out, lo
 	if err := opts.validate(); err != nil {
 		return err
 	}
-	mix, err := parseMix(opts.Mix)
+	mix, err := callmix.ParseMix(opts.Mix)
 	if err != nil {
-		return err
+		return invalidf("simulate: --mix: %v", err)
 	}
 	password, err := cfg.ESLPassword()
 	if err != nil {
@@ -132,21 +133,22 @@ func runSimulate(ctx context.Context, cfg *Config, opts simulateOptions, out, lo
 	fmt.Fprintf(logs, "callconsent connected; placing %d calls, %d at once\n", opts.Calls, opts.Concurrency)
 	bar := newProgressBar(logs, opts.Calls, "calls")
 	errs := 0
-	done := func(r simResult) {
+	done := func(r callmix.Result) {
 		bar.Add(1)
-		if r.mismatch != "" {
+		if r.Mismatch != "" {
 			errs++
 			bar.Describe(fmt.Sprintf("calls (%d handled wrongly)", errs))
 		}
 	}
 	start := time.Now()
-	results := runCalls(ctx, fs, cmp.Or(opts.Dial, cfg.ESLListen), plan(opts.Calls, mix), opts.Concurrency, opts.Talk, done)
+	load := callmix.Load{Fake: fs, Daemon: cmp.Or(opts.Dial, cfg.ESLListen), Concurrency: opts.Concurrency, Talk: opts.Talk, Done: done}
+	results := load.Run(ctx, callmix.Plan(opts.Calls, mix))
 	bar.Finish()
-	report := summarize(results, time.Since(start), opts.Concurrency)
+	report := callmix.Summarize(results, time.Since(start), opts.Concurrency)
 	if opts.Output == outputJSON {
 		err = writeJSON(out, report)
 	} else {
-		report.writeText(out)
+		report.WriteText(out)
 	}
 	if err == nil && ctx.Err() != nil {
 		// Stopped by a signal: calls cut short are no verdict on the daemon (exit 130, not 4).

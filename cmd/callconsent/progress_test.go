@@ -70,16 +70,3 @@ func TestSweepProgress(t *testing.T) {
 		t.Errorf("the bar did not count 30 of 30 files:\n%q", s)
 	}
 }
-
-// TestSimulateReport_MoreErrors: the text report says how many errors it does not list.
-func TestSimulateReport_MoreErrors(t *testing.T) {
-	r := simReport{Calls: 40, Errors: 25, ByKind: map[string]int{"consent": 40}}
-	for range 10 {
-		r.FirstErrors = append(r.FirstErrors, "x: consent caller was not recorded")
-	}
-	var out bytes.Buffer
-	r.writeText(&out)
-	if !strings.HasSuffix(out.String(), "  x: consent caller was not recorded\n  … and 15 more\n") {
-		t.Errorf("report:\n%s", out.String())
-	}
-}

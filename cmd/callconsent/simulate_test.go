@@ -7,38 +7,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/callconsent/callconsent/consent"
 	"github.com/callconsent/callconsent/esl/fakefs"
+	"github.com/callconsent/callconsent/esl/fakefs/callmix"
 )
-
-func TestParseMixAndPlan(t *testing.T) {
-	mix, err := parseMix("consent=60,decline=20,no-input=10,hangup=10")
-	if err != nil {
-		t.Fatal(err)
-	}
-	got := map[string]int{}
-	for _, k := range plan(100, mix) {
-		got[k]++
-	}
-	for k, want := range mix {
-		if got[k] != want {
-			t.Errorf("%s: %d of 100 calls, want %d", k, got[k], want)
-		}
-	}
-	// A short run keeps the mix: the first 10 calls already hold every kind.
-	first := map[string]bool{}
-	for _, k := range plan(10, mix) {
-		first[k] = true
-	}
-	if len(first) != 4 {
-		t.Errorf("first 10 calls cover %v", first)
-	}
-	for _, bad := range []string{"consent", "consent=x", "maybe=3", "consent=-1", "consent=0", ""} {
-		if _, err := parseMix(bad); consent.ErrorCode(err) != consent.EINVALID {
-			t.Errorf("parseMix(%q) = %v, want invalid", bad, err)
-		}
-	}
-}
 
 // simulate against the in-process daemon: the newcomer's path, end to end.
 func TestSimulate(t *testing.T) {
@@ -50,7 +21,7 @@ func TestSimulate(t *testing.T) {
 	if err := runSimulate(h.ctx, h.cfg, opts, &out, &logs); err != nil {
 		t.Fatalf("simulate: %v\n%s\n%s", err, out.String(), logs.String())
 	}
-	var r simReport
+	var r callmix.Report
 	if err := json.Unmarshal(out.Bytes(), &r); err != nil {
 		t.Fatal(err)
 	}

@@ -1,24 +1,29 @@
-package main
+// Package callmix places a mix of scripted callers through the fake FreeSWITCH and checks
+// every call against what the consent policy requires of the daemon: a caller is recorded
+// only after pressing 1, and every caller who stays on the line is transferred to an
+// employee. It is the verdict of `callconsent simulate`, and its report.
+package callmix
 
 import (
-	"context"
+	"errors"
 	"fmt"
 	"slices"
-	"sort"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/callconsent/callconsent/esl/fakefs"
 )
 
-// callerKinds are the scripted callers simulate can place, each with what the daemon must
-// do with it: record or not, transfer or not.
-var callerKinds = map[string]struct {
+// kind is a scripted caller and what the daemon must do with it: record or not, transfer or
+// not.
+type kind struct {
 	record, transfer bool
 	script           func(talk time.Duration) fakefs.CallSpec
-}{
+}
+
+// kinds are the callers by name; talk is how long a transferred caller talks before hanging up.
+var kinds = map[string]kind{
 	"consent": {true, true, func(talk time.Duration) fakefs.CallSpec {
 		return fakefs.CallSpec{Script: []fakefs.Step{fakefs.Press(fakefs.AtNoticeHeard, 10*time.Millisecond, "1")}, HangupAfterTransfer: talk}
 	}},
@@ -41,14 +46,25 @@ var callerKinds = map[string]struct {
 	}},
 }
 
-// parseMix reads "consent=60,decline=20,..." into weights per caller kind.
-func parseMix(s string) (map[string]int, error) {
+// Kinds are the names of the callers, sorted.
+func Kinds() []string {
+	names := make([]string, 0, len(kinds))
+	for k := range kinds {
+		names = append(names, k)
+	}
+	slices.Sort(names)
+	return names
+}
+
+// ParseMix reads "consent=60,decline=20,..." into weights per caller kind. Its error says
+// what is wrong with the value, for the caller to name the flag.
+func ParseMix(s string) (map[string]int, error) {
 	mix := map[string]int{}
 	for _, part := range strings.Split(s, ",") {
 		k, v, ok := strings.Cut(strings.TrimSpace(part), "=")
 		n, err := strconv.Atoi(v)
-		if _, known := callerKinds[k]; !ok || !known || err != nil || n < 0 {
-			return nil, invalidf("simulate: --mix: %q is not kind=weight with kind one of %s", part, strings.Join(kindNames(), ", "))
+		if _, known := kinds[k]; !ok || !known || err != nil || n < 0 {
+			return nil, fmt.Errorf("%q is not kind=weight with kind one of %s", part, strings.Join(Kinds(), ", "))
 		}
 		mix[k] += n
 	}
@@ -57,32 +73,23 @@ func parseMix(s string) (map[string]int, error) {
 		total += n
 	}
 	if total == 0 {
-		return nil, invalidf("simulate: --mix: weights add up to 0")
+		return nil, errors.New("weights add up to 0")
 	}
 	return mix, nil
 }
 
-func kindNames() []string {
-	var names []string
-	for k := range callerKinds {
-		names = append(names, k)
-	}
-	sort.Strings(names)
-	return names
-}
-
-// plan spreads n calls over the kinds in proportion to the weights, interleaved (a smooth
+// Plan spreads n calls over the kinds in proportion to the weights, interleaved (a smooth
 // weighted round-robin), so that a short run has the same mix as a long one.
-func plan(n int, mix map[string]int) []string {
-	kinds := kindNames()
+func Plan(n int, mix map[string]int) []string {
+	names := Kinds()
 	total, cur := 0, map[string]int{}
-	for _, k := range kinds {
+	for _, k := range names {
 		total += mix[k]
 	}
 	out := make([]string, 0, n)
 	for range n {
 		best := ""
-		for _, k := range kinds {
+		for _, k := range names {
 			if mix[k] == 0 {
 				continue
 			}
@@ -97,50 +104,10 @@ func plan(n int, mix map[string]int) []string {
 	return out
 }
 
-// simResult is one call as the fake FreeSWITCH saw it.
-type simResult struct {
-	kind     string
-	res      fakefs.CallResult
-	mismatch string
-}
-
-// runCalls places the planned calls with at most conc in flight; done, when set, is told of
-// each finished call, one at a time.
-func runCalls(ctx context.Context, fs *fakefs.Server, daemon string, kinds []string, conc int, talk time.Duration, done func(simResult)) []simResult {
-	out := make([]simResult, len(kinds))
-	var doneMu sync.Mutex
-	sem := make(chan struct{}, conc)
-	var wg sync.WaitGroup
-	for i, kind := range kinds {
-		select {
-		case sem <- struct{}{}:
-		case <-ctx.Done():
-			out[i] = simResult{kind: kind, mismatch: "not placed: interrupted"}
-			continue
-		}
-		wg.Add(1)
-		go func() {
-			defer func() { <-sem; wg.Done() }()
-			k := callerKinds[kind]
-			res, err := fs.Call(ctx, daemon, k.script(talk))
-			if err != nil && res.Err == nil {
-				res.Err = err
-			}
-			out[i] = simResult{kind: kind, res: res, mismatch: checkCall(kind, res)}
-			if done != nil {
-				doneMu.Lock()
-				done(out[i])
-				doneMu.Unlock()
-			}
-		}()
-	}
-	wg.Wait()
-	return out
-}
-
-// check compares what the daemon did with what the caller's choice requires.
-func checkCall(kind string, res fakefs.CallResult) string {
-	k := callerKinds[kind]
+// Check compares what the daemon did with a call with what the caller's choice requires: ""
+// when it did right, else what went wrong.
+func Check(kind string, res fakefs.CallResult) string {
+	k := kinds[kind]
 	recorded := slices.Contains(res.Apps, "record_session")
 	switch {
 	case res.Err != nil:

@@ -1,14 +1,17 @@
-package main
+package callmix
 
 import (
 	"fmt"
 	"io"
+	"maps"
+	"slices"
 	"sort"
 	"time"
 )
 
-// simReport is simulate's summary; also its JSON output.
-type simReport struct {
+// Report is the summary of a run; also `simulate --output json`, whose field names are a
+// contract for scripts.
+type Report struct {
 	Calls       int            `json:"calls"`
 	Seconds     float64        `json:"seconds"`
 	CallsPerSec float64        `json:"calls_per_second"`
@@ -27,30 +30,34 @@ type simReport struct {
 	LatencyN     int     `json:"digit_to_record_samples"`
 }
 
-func summarize(results []simResult, elapsed time.Duration, conc int) simReport {
-	r := simReport{Calls: len(results), Seconds: elapsed.Seconds(), Concurrency: conc, ByKind: map[string]int{}}
+// maxListedErrors is how many mismatches a Report lists; Errors counts them all.
+const maxListedErrors = 10
+
+// Summarize reports on the results of a run that took elapsed with conc calls at once.
+func Summarize(results []Result, elapsed time.Duration, conc int) Report {
+	r := Report{Calls: len(results), Seconds: elapsed.Seconds(), Concurrency: conc, ByKind: map[string]int{}}
 	r.CallsPerSec = float64(r.Calls) / r.Seconds
 	var lat []time.Duration
 	for _, s := range results {
-		r.ByKind[s.kind]++
-		for _, rec := range s.res.Recordings {
+		r.ByKind[s.Kind]++
+		for _, rec := range s.Call.Recordings {
 			r.Recordings++
 			r.Bytes += rec.FileSize
 		}
-		for _, a := range s.res.Apps {
+		for _, a := range s.Call.Apps {
 			if a == "transfer" {
 				r.Transfers++
 				break
 			}
 		}
-		if s.mismatch != "" {
+		if s.Mismatch != "" {
 			r.Errors++
-			if len(r.FirstErrors) < 10 {
-				r.FirstErrors = append(r.FirstErrors, s.res.UUID+": "+s.mismatch)
+			if len(r.FirstErrors) < maxListedErrors {
+				r.FirstErrors = append(r.FirstErrors, s.Call.UUID+": "+s.Mismatch)
 			}
 		}
-		if !s.res.DigitAccepted.IsZero() && !s.res.RecordSessionAt.IsZero() {
-			lat = append(lat, s.res.RecordSessionAt.Sub(s.res.DigitAccepted))
+		if !s.Call.DigitAccepted.IsZero() && !s.Call.RecordSessionAt.IsZero() {
+			lat = append(lat, s.Call.RecordSessionAt.Sub(s.Call.DigitAccepted))
 		}
 	}
 	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
@@ -64,10 +71,12 @@ func summarize(results []simResult, elapsed time.Duration, conc int) simReport {
 	return r
 }
 
-func (r simReport) writeText(w io.Writer) {
+// WriteText writes the report for a person: calls by kind, recordings, transfers, latency, and
+// the first errors with how many more there were.
+func (r Report) WriteText(w io.Writer) {
 	fmt.Fprintf(w, "calls:        %d in %.1f s (%.1f calls/s), concurrency %d\n", r.Calls, r.Seconds, r.CallsPerSec, r.Concurrency)
 	fmt.Fprintf(w, "by caller:   ")
-	for _, k := range sortedKeys(r.ByKind) {
+	for _, k := range slices.Sorted(maps.Keys(r.ByKind)) {
 		fmt.Fprintf(w, " %s=%d", k, r.ByKind[k])
 	}
 	fmt.Fprintf(w, "\nrecordings:   %d written (%d bytes)\ntransfers:    %d\n", r.Recordings, r.Bytes, r.Transfers)
