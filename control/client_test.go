@@ -52,8 +52,10 @@ func TestClient_BacklogFull(t *testing.T) {
 	}
 }
 
-// TestClient_AnswerBounded: an answer larger than maxAnswer without a newline is refused, not
-// read into memory without end.
+// TestClient_AnswerBounded: an answer larger than maxAnswer without a newline is refused
+// once maxAnswer bytes are read, not read into memory without end. The peer sends four times
+// maxAnswer and then holds the connection open: a client without the bound would read it all
+// and wait for more until its deadline.
 func TestClient_AnswerBounded(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "control.sock")
 	ln, err := net.Listen("unix", path)
@@ -72,15 +74,17 @@ func TestClient_AnswerBounded(t *testing.T) {
 		for i := range chunk {
 			chunk[i] = 'x'
 		}
-		for range maxAnswer/len(chunk) + 2 {
+		for range 4 * maxAnswer / len(chunk) {
 			if _, err := c.Write(chunk); err != nil {
-				return
+				return // the client gave up on the answer
 			}
 		}
+		c.Read(make([]byte, 1)) // until the client closes
 	}()
+	start := time.Now()
 	_, err = Client{Path: path}.Ask(context.Background(), Request{Op: OpStatus}, answerTimeout)
 	if err == nil || errors.Is(err, ErrNotAnswering) || !strings.Contains(err.Error(), "no answer from the daemon") {
-		t.Fatalf("Ask with an endless answer: %v", err)
+		t.Fatalf("Ask with an endless answer: %v after %s", err, time.Since(start))
 	}
 }
 
