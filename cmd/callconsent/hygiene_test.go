@@ -59,3 +59,17 @@ func isELF(t *testing.T, path string) bool {
 	}
 	return bytes.Equal(magic, []byte("\x7fELF"))
 }
+
+// TestBinaryDoesNotImportTesting: production code must not link the testing package (its
+// flags, its hooks); failpoints live behind the failpoints build tag instead.
+func TestBinaryDoesNotImportTesting(t *testing.T) {
+	out, err := exec.Command("go", "list", "-deps", ".").CombinedOutput()
+	if err != nil {
+		t.Fatalf("go list -deps: %v\n%s", err, out)
+	}
+	for _, pkg := range strings.Fields(string(out)) {
+		if pkg == "testing" || strings.HasPrefix(pkg, "testing/") {
+			t.Errorf("callconsent imports %s; see which package pulls it in with: go list -deps -f '{{.ImportPath}}: {{.Imports}}' ./cmd/callconsent | grep testing", pkg)
+		}
+	}
+}
