@@ -201,6 +201,11 @@ func TestRunCallsShow(t *testing.T) {
 				t.Errorf("output lacks %q:\n%s", want, out.String())
 			}
 		}
+		// The employee is not captured (FreeSWITCH's transfer does not say who answered): no
+		// line may suggest otherwise.
+		if strings.Contains(out.String(), "agent") {
+			t.Errorf("output shows an agent, which is never captured:\n%s", out.String())
+		}
 	})
 	t.Run("Withdrawn", func(t *testing.T) {
 		var out bytes.Buffer
@@ -219,6 +224,9 @@ func TestRunCallsShow(t *testing.T) {
 		var c callJSON
 		if err := json.Unmarshal(out.Bytes(), &c); err != nil {
 			t.Fatal(err)
+		}
+		if strings.Contains(out.String(), "agent") {
+			t.Errorf("JSON has an agent field, which is never captured: %s", out.String())
 		}
 		if c.Decision != "no-input" || c.CallerPseudonym != consent.AnonymousPseudonym || c.WithdrawnAt == nil || c.Proof.Tries != 3 ||
 			c.Proof.HeardMS != 72_340 || c.WithdrawalReason == "" {

@@ -66,7 +66,7 @@ func pseudonym(tb testing.TB) string {
 // MustCreateCall stores a pending call started at startedAt.
 func MustCreateCall(tb testing.TB, db *sqlite.DB, caller string, startedAt time.Time) *consent.Call {
 	tb.Helper()
-	c := &consent.Call{UUID: newUUID(tb), CallerPseudonym: caller, AgentPseudonym: pseudonym(tb), Language: "nb", StartedAt: startedAt}
+	c := &consent.Call{UUID: newUUID(tb), CallerPseudonym: caller, Language: "nb", StartedAt: startedAt}
 	if err := db.CreateCall(context.Background(), c); err != nil {
 		tb.Fatal(err)
 	}
