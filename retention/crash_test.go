@@ -14,6 +14,7 @@ import (
 
 	"github.com/callconsent/callconsent/consent"
 	"github.com/callconsent/callconsent/consent/sqlite"
+	"github.com/callconsent/callconsent/recordings"
 	"github.com/callconsent/callconsent/retention"
 )
 
@@ -116,7 +117,7 @@ func TestCrashSafety(t *testing.T) {
 			}
 			ud := e.uuid()
 			e.call(ud, "+4733333333", recent, consent.DecisionDeclined)
-			declined := consent.RecordingPath(e.dir, ud, recent)
+			declined := recordings.Path(e.dir, ud, recent)
 			e.file(declined, 7, recent)
 			orphan := filepath.Join(e.dir, "2025", "12", "29", "orphan.wav")
 			e.file(orphan, 8, t0.Add(-2*day))

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/callconsent/callconsent/consent"
+	"github.com/callconsent/callconsent/recordings"
 )
 
 const (
@@ -70,7 +71,7 @@ func seedCalls(t *testing.T, cfg *Config) string {
 		must(db.EndCall(ctx, c.uuid, start.Add(5*time.Minute)))
 	}
 	rec := &consent.Recording{CallUUID: uuidGranted, State: consent.RecordingPending, StartedAt: day.Add(9*time.Hour + 21*time.Second),
-		Path: consent.RecordingPath(cfg.RecordingsDir, uuidGranted, day)}
+		Path: recordings.Path(cfg.RecordingsDir, uuidGranted, day)}
 	must(db.CreateRecording(ctx, rec))
 	must(db.UpdateRecording(ctx, uuidGranted, consent.RecordingRecording, consent.RecordingUpdate{}))
 	must(db.UpdateRecording(ctx, uuidGranted, consent.RecordingComplete, consent.RecordingUpdate{
