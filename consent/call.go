@@ -6,11 +6,11 @@ import (
 )
 
 // Call is one inbound call handed to callconsent by FreeSWITCH. It holds no direct identifier:
-// the caller and the agent are stored as keyed pseudonyms only (R-PSEUDO-1, R-PSEUDO-2).
+// the caller is stored as a keyed pseudonym only (R-PSEUDO-1). The employee who takes the call
+// is not captured: FreeSWITCH's transfer does not tell us, and no transcript shows where it would.
 type Call struct {
 	UUID            string    // FreeSWITCH channel UUID (the leg handed to our socket)
 	CallerPseudonym string    // HMAC of the normalised caller number, see Pseudonymizer
-	AgentPseudonym  string    // pseudonym of the employee; empty until known
 	Language        string    // language of the notice played
 	StartedAt       time.Time // when callconsent took the call (UTC)
 	Decision        Decision  // pending until decided

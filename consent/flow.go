@@ -44,12 +44,11 @@ type Flow struct {
 	// consent is informed): keys pressed earlier are discarded and the notice goes on. At most
 	// every notice's Duration.
 	MinNotice   time.Duration
-	Transfer    string        // employee target, e.g. "6000 XML default"
-	Recordings  string        // recordings folder (absolute)
-	StartWait   time.Duration // how long to wait for RECORD_START; 3 s when zero
-	StoreWait   time.Duration // bound on one store write; 5 s when zero
+	Transfer    string         // employee target, e.g. "6000 XML default"
+	Recordings  RecordingFiles // the recordings folder; required
+	StartWait   time.Duration  // how long to wait for RECORD_START; 3 s when zero
+	StoreWait   time.Duration  // bound on one store write; 5 s when zero
 	Live        *LiveCalls
-	MakeDir     func(dir string) error // creates a recording's day folder; nil: FreeSWITCH does
 	Now         func() time.Time
 	Logger      *slog.Logger
 	OnDecision  func(d Decision)       // optional metric hook

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"log/slog"
-	"path/filepath"
 	"time"
 )
 
@@ -13,17 +12,15 @@ import (
 // the grant is then stored without a recording, and nothing is recorded.
 func (f *Flow) prepareRecording(uuid string, log *slog.Logger) *Recording {
 	now := f.Now().UTC()
-	rec := &Recording{CallUUID: uuid, Path: RecordingPath(f.Recordings, uuid, now), State: RecordingPending, StartedAt: now}
+	rec := &Recording{CallUUID: uuid, Path: f.Recordings.RecordingPath(uuid, now), State: RecordingPending, StartedAt: now}
 	if !f.Live.BeginRecording(uuid, rec.Path) {
 		log.Info("consent withdrawn before the recording started; not recording")
 		return nil
 	}
-	if f.MakeDir != nil {
-		// FreeSWITCH would create it 0750, leaving us unable to delete: make it ourselves.
-		if err := f.MakeDir(filepath.Dir(rec.Path)); err != nil {
-			log.Error("create recording folder failed; not recording", "err", err)
-			return nil
-		}
+	// FreeSWITCH would create it 0750, leaving us unable to delete: make it ourselves.
+	if err := f.Recordings.MakeFolder(rec.Path); err != nil {
+		log.Error("create recording folder failed; not recording", "err", err)
+		return nil
 	}
 	return rec
 }
@@ -117,10 +114,9 @@ func (f *Flow) end(ctx context.Context, ch Channel, call *Call, rec *Recording, 
 }
 
 // finalise sets a stopped recording to complete or failed according to the file on disk, and
-// makes the file private first (TightenRecording).
+// makes the file private first (RecordingFiles.Finalise).
 func (f *Flow) finalise(ctx context.Context, rec *Recording, ended time.Time, log *slog.Logger) {
-	tighten(rec.Path, log)
-	to, u := Finalise(rec.Path, ended)
+	to, u := f.Recordings.Finalise(rec.Path, ended, log)
 	if to == RecordingComplete && rec.State == RecordingPending {
 		// Hung up before RECORD_START was seen, yet a valid file exists: it did start.
 		if !f.setState(ctx, rec, RecordingRecording, RecordingUpdate{}, log) {
@@ -130,17 +126,4 @@ func (f *Flow) finalise(ctx context.Context, rec *Recording, ended time.Time, lo
 	if f.setState(ctx, rec, to, u, log) && to == RecordingFailed {
 		log.Warn("recording failed: file missing, empty or unreadable")
 	}
-}
-
-// Finalise decides the final state of a stopped recording from its file: complete with its
-// size and duration when it is a readable WAV with audio, failed when it is missing, empty or
-// its header is cut off.
-func Finalise(path string, ended time.Time) (RecordingState, RecordingUpdate) {
-	info, err := InspectWAV(path)
-	u := RecordingUpdate{EndedAt: ended, Bytes: info.Bytes}
-	if err != nil || info.DataBytes == 0 {
-		return RecordingFailed, u
-	}
-	u.DurationMS = info.DurationMS
-	return RecordingComplete, u
 }

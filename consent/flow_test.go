@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"github.com/callconsent/callconsent/consent"
+	"github.com/callconsent/callconsent/recordings"
+	"github.com/callconsent/callconsent/recordings/recordingstest"
 )
 
 const testUUID = "260cc426-4b20-4054-b379-5ba800345a1c"
@@ -105,7 +107,7 @@ func (c *fakeChannel) StartRecording(_ context.Context, path string, _ time.Dura
 	}
 	if c.wav {
 		os.MkdirAll(filepath.Dir(path), 0o700)
-		writeWAV(c.t, path, 2, 32000, -1)
+		recordingstest.WriteWAV(c.t, path, 2, 32000, -1)
 	}
 	return nil
 }
@@ -156,7 +158,7 @@ func newFlow(t *testing.T, log *eventLog, store consent.Store, logs io.Writer) *
 		Timeout:    time.Second,
 		MinNotice:  2 * time.Second,
 		Transfer:   "6000 XML default",
-		Recordings: t.TempDir(),
+		Recordings: recordings.NewFolder(t.TempDir()),
 		Live:       consent.NewLiveCalls(),
 		Now:        func() time.Time { return now },
 		Logger:     slog.New(slog.NewTextHandler(logs, nil)),

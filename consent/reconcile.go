@@ -15,11 +15,12 @@ import (
 // reconcile learns that FreeSWITCH no longer has them. It runs at start and after every control
 // reconnect, and every minute.
 type Reconciler struct {
-	Store   Store
-	Control Control
-	Live    *LiveCalls
-	Now     func() time.Time
-	Logger  *slog.Logger
+	Store      Store
+	Control    Control
+	Recordings RecordingFiles // the recordings folder, whose files decide a recording's end
+	Live       *LiveCalls
+	Now        func() time.Time
+	Logger     *slog.Logger
 	// OnPanic, when set, is told of a panic recovered while one row was reconciled: that row is
 	// left as it was (and tried again next run), the others go on. The daemon counts it as an
 	// alarm.
@@ -167,8 +168,7 @@ func (r *Reconciler) row(ctx context.Context, what, uuid string, fn func() error
 
 func (r *Reconciler) finalise(ctx context.Context, rec *Recording) error {
 	now := r.Now().UTC()
-	tighten(rec.Path, r.Logger.With("call", rec.CallUUID))
-	to, u := Finalise(rec.Path, now)
+	to, u := r.Recordings.Finalise(rec.Path, now, r.Logger.With("call", rec.CallUUID))
 	if to == RecordingComplete && rec.State == RecordingPending {
 		if err := r.Store.UpdateRecording(ctx, rec.CallUUID, RecordingRecording, RecordingUpdate{}); err != nil {
 			return err

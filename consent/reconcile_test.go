@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/callconsent/callconsent/consent"
+	"github.com/callconsent/callconsent/recordings"
+	"github.com/callconsent/callconsent/recordings/recordingstest"
 )
 
 type existsControl struct {
@@ -46,16 +48,17 @@ func TestReconciler(t *testing.T) {
 			store.UpdateRecording(ctx, id, consent.RecordingRecording, consent.RecordingUpdate{})
 		}
 		if name != "missing" {
-			writeWAV(t, path, 2, 8000, -1)
+			recordingstest.WriteWAV(t, path, 2, 8000, -1)
 			os.Chmod(path, 0o644) // as FreeSWITCH leaves it
 		}
 	}
 	r := &consent.Reconciler{
-		Store:   store,
-		Control: existsControl{live: map[string]bool{ids["stilllive"]: true}},
-		Live:    consent.NewLiveCalls(),
-		Now:     func() time.Time { return now },
-		Logger:  slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Store:      store,
+		Control:    existsControl{live: map[string]bool{ids["stilllive"]: true}},
+		Recordings: recordings.NewFolder(dir),
+		Live:       consent.NewLiveCalls(),
+		Now:        func() time.Time { return now },
+		Logger:     slog.New(slog.NewTextHandler(io.Discard, nil)),
 	}
 	res, err := r.Run(ctx)
 	if err != nil {
@@ -107,7 +110,7 @@ func recordedCall(t *testing.T, store consent.Store, dir, id string, now time.Ti
 		t.Fatal(err)
 	}
 	store.UpdateRecording(ctx, id, consent.RecordingRecording, consent.RecordingUpdate{})
-	writeWAV(t, path, 2, 8000, -1)
+	recordingstest.WriteWAV(t, path, 2, 8000, -1)
 }
 
 // A panic while one row is reconciled leaves that row for the next run and finishes the
@@ -125,12 +128,13 @@ func TestReconciler_PanicInOneRow(t *testing.T) {
 	var logs bytes.Buffer
 	var panics []*consent.PanicError
 	r := &consent.Reconciler{
-		Store:   panickyStore{mem, bad},
-		Control: existsControl{},
-		Live:    consent.NewLiveCalls(),
-		Now:     func() time.Time { return now },
-		Logger:  slog.New(slog.NewTextHandler(&logs, nil)),
-		OnPanic: func(p *consent.PanicError) { panics = append(panics, p) },
+		Store:      panickyStore{mem, bad},
+		Control:    existsControl{},
+		Recordings: recordings.NewFolder(dir),
+		Live:       consent.NewLiveCalls(),
+		Now:        func() time.Time { return now },
+		Logger:     slog.New(slog.NewTextHandler(&logs, nil)),
+		OnPanic:    func(p *consent.PanicError) { panics = append(panics, p) },
 	}
 	res, err := r.Run(ctx)
 	if err != nil {

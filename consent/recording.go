@@ -1,7 +1,7 @@
 package consent
 
 import (
-	"path/filepath"
+	"log/slog"
 	"time"
 )
 
@@ -30,11 +30,19 @@ type Recording struct {
 	Bytes      int64
 }
 
-// RecordingPath returns where the recording of a call started at t is written:
-// <dir>/<YYYY>/<MM>/<DD>/<uuid>.wav, dated in UTC so the layout never depends on the host's zone.
-func RecordingPath(dir, callUUID string, t time.Time) string {
-	t = t.UTC()
-	return filepath.Join(dir, t.Format("2006"), t.Format("01"), t.Format("02"), callUUID+".wav")
+// RecordingFiles is the recordings folder as the flow and the reconciler need it. The domain
+// touches no recording file itself: the recordings package implements this on the real folder,
+// and the daemon wires it in.
+type RecordingFiles interface {
+	// RecordingPath returns where the recording of a call started at t is written: an absolute
+	// path below the recordings folder.
+	RecordingPath(callUUID string, t time.Time) string
+	// MakeFolder creates the folder of the recording at path, for FreeSWITCH to write it in.
+	MakeFolder(path string) error
+	// Finalise makes the stopped recording at path private and decides its final state from the
+	// file: complete with its size and duration, or failed when it is missing or unusable.
+	// Problems with the file's mode are logged to log.
+	Finalise(path string, ended time.Time, log *slog.Logger) (RecordingState, RecordingUpdate)
 }
 
 // RecordingUpdate carries the fields set by a state transition. Zero fields are left unchanged.

@@ -14,6 +14,7 @@ import (
 
 	"github.com/callconsent/callconsent/consent"
 	"github.com/callconsent/callconsent/consent/sqlite"
+	"github.com/callconsent/callconsent/recordings"
 	"github.com/callconsent/callconsent/retention"
 )
 
@@ -45,11 +46,52 @@ func TestHelperProcess(t *testing.T) {
 	os.Exit(3) // reaching here means the failpoint did not fire
 }
 
+// failpointBinary returns a test binary of this package built with the failpoints tag: this
+// one if it was, else one built now (the failpoints are not in a build without the tag).
+func failpointBinary(t *testing.T) string {
+	t.Helper()
+	if retention.FailpointsBuilt {
+		return os.Args[0]
+	}
+	if testing.Short() {
+		t.Skip("builds a test binary with -tags " + retention.FailpointTag)
+	}
+	bin := filepath.Join(t.TempDir(), "retention.test")
+	if out, err := exec.Command("go", "test", "-c", "-tags", retention.FailpointTag, "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("go test -c -tags %s: %v\n%s", retention.FailpointTag, err, out)
+	}
+	return bin
+}
+
+// helperSweep runs bin's TestHelperProcess on e's database and folder, a failpoint armed.
+func helperSweep(e *env, bin, fp string) ([]byte, error) {
+	cmd := exec.Command(bin, "-test.run=^TestHelperProcess$")
+	cmd.Env = append(os.Environ(), retention.FailpointEnv+"="+fp, "RETENTION_HELPER=1",
+		"RETENTION_DB="+e.db.Path(), "RETENTION_DIR="+e.dir, "RETENTION_NOW="+e.clock.Now().Format(time.RFC3339Nano))
+	return cmd.CombinedOutput()
+}
+
+// A build without the failpoints tag ignores FailpointEnv: the sweep runs to its end.
+func TestFailpointsNeedTheTag(t *testing.T) {
+	if retention.FailpointsBuilt {
+		t.Skip("this test binary has the failpoints")
+	}
+	e := newEnv(t, retention.DefaultPolicy())
+	e.recording(e.uuid(), "+4711111111", t0, consent.RecordingComplete, 10)
+	e.clock.Advance(91 * day)
+	out, err := helperSweep(e, os.Args[0], retention.FailAfterMark)
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != 3 {
+		t.Fatalf("helper: %v, want exit 3 (swept to the end, no failpoint)\n%s", err, out)
+	}
+}
+
 // TestCrashSafety kills a sweeping process at each step of the deletion protocol, then runs
 // Open (which recovers) and one sweep in this process: no file that was due survives, no row is
 // left deleting, no intent is left, and every deleted file has exactly one tombstone
 // (R-RETAIN-3, R-RETAIN-4).
 func TestCrashSafety(t *testing.T) {
+	bin := failpointBinary(t)
 	for _, tc := range []struct {
 		fp       string
 		withdraw bool // a withdrawn row: the helper's Open recovers it, and dies in that batch of one
@@ -75,7 +117,7 @@ func TestCrashSafety(t *testing.T) {
 			}
 			ud := e.uuid()
 			e.call(ud, "+4733333333", recent, consent.DecisionDeclined)
-			declined := consent.RecordingPath(e.dir, ud, recent)
+			declined := recordings.Path(e.dir, ud, recent)
 			e.file(declined, 7, recent)
 			orphan := filepath.Join(e.dir, "2025", "12", "29", "orphan.wav")
 			e.file(orphan, 8, t0.Add(-2*day))
@@ -89,10 +131,7 @@ func TestCrashSafety(t *testing.T) {
 				}
 			}
 
-			cmd := exec.Command(os.Args[0], "-test.run=^TestHelperProcess$")
-			cmd.Env = append(os.Environ(), retention.FailpointEnv+"="+fp, "RETENTION_HELPER=1",
-				"RETENTION_DB="+e.db.Path(), "RETENTION_DIR="+e.dir, "RETENTION_NOW="+e.clock.Now().Format(time.RFC3339Nano))
-			out, err := cmd.CombinedOutput()
+			out, err := helperSweep(e, bin, fp)
 			var ee *exec.ExitError
 			if !errors.As(err, &ee) || ee.Sys().(syscall.WaitStatus).Signal() != syscall.SIGKILL {
 				t.Fatalf("helper was not killed at %s: %v\n%s", fp, err, out)

@@ -1,26 +1,16 @@
 package retention
 
-import (
-	"os"
-	"syscall"
-	"testing"
-)
-
 // FailpointEnv names the environment variable that makes a sweeping process kill itself with
 // SIGKILL at one step of the deletion protocol. It exists for the crash tests, which prove that
 // a crash at any step leaves nothing behind once the next sweep has run (R-RETAIN-4). SIGKILL,
 // not os.Exit: no deferred function, no buffered write may run, as in a real power cut. It is
-// honoured only in test binaries (testing.Testing), so a stray variable in a unit file cannot
-// make the daemon kill itself.
+// honoured only by builds with the failpoints tag (failpoint_on.go), which the crash tests make
+// for themselves: the daemon and the CLI as shipped have no failpoints, so a stray variable in
+// a unit file cannot make them kill themselves.
 const FailpointEnv = "CALLCONSENT_FAILPOINT"
 
-// armedFailpoint returns the failpoint named in the environment, in test binaries only.
-func armedFailpoint() string {
-	if !testing.Testing() {
-		return ""
-	}
-	return os.Getenv(FailpointEnv)
-}
+// FailpointTag is the build tag that compiles the failpoints in: go build -tags failpoints.
+const FailpointTag = "failpoints"
 
 // Failpoints, the steps of one batch after which the process can be killed.
 const (
@@ -28,12 +18,3 @@ const (
 	FailAfterUnlink = "after-unlink"        // first file of the batch unlinked, the rest not
 	FailAfterFsync  = "after-fsync"         // all unlinked and durable, no tombstone yet
 )
-
-// fail kills the process if the failpoint name is armed.
-func (s *Sweeper) fail(name string) {
-	if s.failpoint != "" && s.failpoint == name {
-		s.log.Warn("failpoint reached; killing the process", "failpoint", name)
-		syscall.Kill(os.Getpid(), syscall.SIGKILL)
-		select {} // the signal is on its way; never return into the protocol
-	}
-}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/callconsent/callconsent/consent"
 	"github.com/callconsent/callconsent/consent/sqlite"
+	"github.com/callconsent/callconsent/recordings"
 	"github.com/callconsent/callconsent/retention"
 )
 
@@ -139,7 +140,7 @@ func (e *env) call(uuid, number string, at time.Time, d consent.Decision) {
 func (e *env) recording(uuid, number string, at time.Time, to consent.RecordingState, size int) string {
 	e.t.Helper()
 	e.call(uuid, number, at, consent.DecisionGranted)
-	path := consent.RecordingPath(e.dir, uuid, at)
+	path := recordings.Path(e.dir, uuid, at)
 	if err := e.db.CreateRecording(e.ctx, &consent.Recording{CallUUID: uuid, Path: path, StartedAt: at}); err != nil {
 		e.t.Fatal(err)
 	}

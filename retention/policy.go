@@ -19,10 +19,10 @@ package retention
 import (
 	"path/filepath"
 	"sort"
-	"strings"
 	"time"
 
 	"github.com/callconsent/callconsent/consent"
+	"github.com/callconsent/callconsent/recordings"
 )
 
 // Policy says what is due. The zero value is not useful; start from DefaultPolicy.
@@ -75,12 +75,8 @@ type Row struct {
 	Withdrawn bool                   `json:"withdrawn,omitempty"`
 }
 
-// File is a file found in a date folder of the recordings folder.
-type File struct {
-	Path    string    `json:"path"` // absolute: recordings folder joined with the layout
-	Bytes   int64     `json:"bytes"`
-	ModTime time.Time `json:"mtime"` // used only for orphans, which have no start time
-}
+// File is a file found in a date folder of the recordings folder (recordings.Walker).
+type File = recordings.File
 
 // Inventory is what Due decides on: the rows that may be due, the calls that files name, the
 // files found, and the deletions marked by an earlier sweep that did not finish.
@@ -207,7 +203,7 @@ func rowReason(r Row, cutoff time.Time) (consent.DeletionReason, bool) {
 
 // fileAction judges a file that no recording row explains, by the call its name points to.
 func fileAction(f File, byUUID map[string]*Row, graceCut time.Time) (Action, bool) {
-	uuid := uuidOf(f.Path)
+	uuid := recordings.CallUUID(f.Path)
 	a := Action{CallUUID: uuid, Path: f.Path, Bytes: f.Bytes}
 	switch c := byUUID[uuid]; {
 	case c != nil && c.Decision != consent.DecisionGranted:
@@ -227,13 +223,4 @@ func fileAction(f File, byUUID map[string]*Row, graceCut time.Time) (Action, boo
 		return Action{}, false // young: FreeSWITCH may still be writing a file we learn of later
 	}
 	return a, true
-}
-
-// uuidOf returns the call UUID a recording file is named after, or "".
-func uuidOf(path string) string {
-	u := strings.TrimSuffix(filepath.Base(path), ".wav")
-	if !consent.ValidUUID(u) {
-		return ""
-	}
-	return u
 }

@@ -2,10 +2,12 @@ package retention
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
 	"github.com/callconsent/callconsent/consent"
+	"github.com/callconsent/callconsent/recordings"
 )
 
 // Options change one sweep.
@@ -84,7 +86,7 @@ func (s *Sweeper) Sweep(ctx context.Context, o Options) (rep Report, err error) 
 	if !o.DryRun && guard == nil {
 		defer func() {
 			if ctx.Err() == nil {
-				rep.FoldersRemoved = s.walker.removeEmpty(walked.Old)
+				rep.FoldersRemoved = s.walker.RemoveEmpty(walked.Old)
 			}
 		}()
 	}
@@ -177,25 +179,28 @@ func (s *Sweeper) afterSweep(ctx context.Context, now time.Time, mono time.Durat
 // inventory reads the rows that may be due, walks the folders wholly before the cutoff (all
 // date folders on an orphan scan), and looks up the calls named by files that no due row
 // explains, so Due can tell audio without a grant from an orphan from a young recording.
-func (s *Sweeper) inventory(ctx context.Context, cutoff time.Time, recent bool) (Inventory, walkResult, error) {
+func (s *Sweeper) inventory(ctx context.Context, cutoff time.Time, recent bool) (Inventory, recordings.Walk, error) {
 	inv, err := s.dueRows(ctx, cutoff)
 	if err != nil {
-		return inv, walkResult{}, err
+		return inv, recordings.Walk{}, err
 	}
 	known := make(map[string]bool, len(inv.Rows))
 	for _, r := range inv.Rows {
 		known[r.Path] = true
 	}
-	walked, err := s.walker.walk(ctx, cutoff, recent, func(p string) bool { return known[p] })
+	walked, err := s.walker.Walk(ctx, cutoff, recent, func(p string) bool { return known[p] })
 	if err != nil {
 		s.metrics.GuardDir.Add(1)
+		if errors.Is(err, recordings.ErrUnreadable) {
+			err = dirError(s.dir, err)
+		}
 		return inv, walked, err
 	}
 	inv.Files = walked.Files
 	var unknown []string
 	for _, f := range walked.Files {
 		if !known[f.Path] {
-			if u := uuidOf(f.Path); u != "" {
+			if u := recordings.CallUUID(f.Path); u != "" {
 				unknown = append(unknown, u)
 			}
 		}

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/callconsent/callconsent/consent"
+	"github.com/callconsent/callconsent/recordings"
 )
 
 // maxClockJump is how far the wall clock may run ahead of the monotonic clock between two
@@ -38,7 +39,7 @@ type Sweeper struct {
 
 	mu         sync.Mutex
 	root       *os.Root
-	walker     *walker
+	walker     *recordings.Walker
 	readOnly   bool      // opened by OpenReadOnly: dry runs only
 	lastWall   time.Time // wall and monotonic time of the last unguarded sweep of this process
 	lastMono   time.Duration
@@ -122,8 +123,8 @@ func (s *Sweeper) openRoot() error {
 		s.metrics.GuardDir.Add(1)
 		return dirError(s.dir, err)
 	}
-	w := &walker{root: root, dir: s.dir, log: s.log}
-	if _, err := w.readDir("."); err != nil {
+	w := recordings.NewWalker(root, s.dir, s.log)
+	if _, err := w.ReadDir("."); err != nil {
 		root.Close()
 		s.metrics.GuardDir.Add(1)
 		return dirError(s.dir, err)

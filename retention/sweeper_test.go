@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/callconsent/callconsent/consent"
+	"github.com/callconsent/callconsent/recordings"
 	"github.com/callconsent/callconsent/retention"
 )
 
@@ -23,9 +24,9 @@ func TestSweep_Reasons(t *testing.T) {
 	withdrawn := e.recording(uWithdrawn, "+4733333333", recent, consent.RecordingComplete, 300)
 	failed := e.recording(uFailed, "+4744444444", recent.Add(time.Hour), consent.RecordingFailed, 40)
 	e.call(uDeclined, "+4755555555", recent, consent.DecisionDeclined)
-	declined := consent.RecordingPath(e.dir, uDeclined, recent)
+	declined := recordings.Path(e.dir, uDeclined, recent)
 	e.file(declined, 50, recent)
-	orphan := consent.RecordingPath(e.dir, uOrphan, t0.Add(31*day))
+	orphan := recordings.Path(e.dir, uOrphan, t0.Add(31*day))
 	e.file(orphan, 60, t0.Add(31*day))
 	stray := filepath.Join(e.dir, "2025", "12", "31", "stray.wav")
 	e.file(stray, 70, t0.Add(-day))
@@ -117,7 +118,7 @@ func TestSweep_OrphanScan(t *testing.T) {
 	e := newEnv(t, p)
 	e.clock.Advance(10 * day)
 	e.sweep(retention.Options{}) // the first sweep scans, and remembers when
-	orphan := consent.RecordingPath(e.dir, e.uuid(), e.clock.Now().Add(-2*day))
+	orphan := recordings.Path(e.dir, e.uuid(), e.clock.Now().Add(-2*day))
 	e.file(orphan, 1, e.clock.Now().Add(-2*day))
 
 	e.clock.Advance(time.Hour)
@@ -127,7 +128,7 @@ func TestSweep_OrphanScan(t *testing.T) {
 	if rep := e.sweep(retention.Options{OrphanScan: true}); !rep.OrphanScan || exists(t, orphan) {
 		t.Fatalf("orphan scan on request did not delete the orphan: %+v", rep)
 	}
-	orphan2 := consent.RecordingPath(e.dir, e.uuid(), e.clock.Now().Add(-2*day))
+	orphan2 := recordings.Path(e.dir, e.uuid(), e.clock.Now().Add(-2*day))
 	e.file(orphan2, 1, e.clock.Now().Add(-2*day))
 	e.clock.Advance(p.OrphanScanEvery)
 	if rep := e.sweep(retention.Options{}); !rep.OrphanScan || exists(t, orphan2) {

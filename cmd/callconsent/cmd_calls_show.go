@@ -75,7 +75,6 @@ func writeCallText(out io.Writer, c *consent.Call) error {
 	line := func(k, v string) { fmt.Fprintf(tw, "%s:\t%s\n", k, v) }
 	line("uuid", c.UUID)
 	line("caller pseudonym", dash(c.CallerPseudonym))
-	line("agent pseudonym", dash(c.AgentPseudonym))
 	line("language", dash(c.Language))
 	line("started (UTC)", tableTime(c.StartedAt))
 	line("ended (UTC)", tableTime(c.EndedAt))

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/callconsent/callconsent/consent"
+	"github.com/callconsent/callconsent/recordings"
 )
 
 const (
@@ -70,7 +71,7 @@ func seedCalls(t *testing.T, cfg *Config) string {
 		must(db.EndCall(ctx, c.uuid, start.Add(5*time.Minute)))
 	}
 	rec := &consent.Recording{CallUUID: uuidGranted, State: consent.RecordingPending, StartedAt: day.Add(9*time.Hour + 21*time.Second),
-		Path: consent.RecordingPath(cfg.RecordingsDir, uuidGranted, day)}
+		Path: recordings.Path(cfg.RecordingsDir, uuidGranted, day)}
 	must(db.CreateRecording(ctx, rec))
 	must(db.UpdateRecording(ctx, uuidGranted, consent.RecordingRecording, consent.RecordingUpdate{}))
 	must(db.UpdateRecording(ctx, uuidGranted, consent.RecordingComplete, consent.RecordingUpdate{
@@ -201,6 +202,11 @@ func TestRunCallsShow(t *testing.T) {
 				t.Errorf("output lacks %q:\n%s", want, out.String())
 			}
 		}
+		// The employee is not captured (FreeSWITCH's transfer does not say who answered): no
+		// line may suggest otherwise.
+		if strings.Contains(out.String(), "agent") {
+			t.Errorf("output shows an agent, which is never captured:\n%s", out.String())
+		}
 	})
 	t.Run("Withdrawn", func(t *testing.T) {
 		var out bytes.Buffer
@@ -219,6 +225,9 @@ func TestRunCallsShow(t *testing.T) {
 		var c callJSON
 		if err := json.Unmarshal(out.Bytes(), &c); err != nil {
 			t.Fatal(err)
+		}
+		if strings.Contains(out.String(), "agent") {
+			t.Errorf("JSON has an agent field, which is never captured: %s", out.String())
 		}
 		if c.Decision != "no-input" || c.CallerPseudonym != consent.AnonymousPseudonym || c.WithdrawnAt == nil || c.Proof.Tries != 3 ||
 			c.Proof.HeardMS != 72_340 || c.WithdrawalReason == "" {

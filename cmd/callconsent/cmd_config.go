@@ -7,11 +7,10 @@ import (
 	"io"
 	"io/fs"
 	"os"
-	"path"
-	"path/filepath"
 	"strings"
 	"time"
 
+	"github.com/callconsent/callconsent/recordings"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 )
@@ -227,83 +226,14 @@ const (
 // another mode belongs to FreeSWITCH's account, which alone may change it. Unreadable parts are
 // skipped: the folder check above fails on what matters there.
 func recordingModesCheck(name, dir string) check {
-	days := newestDayFolders(dir, modeScanDays)
-	var folders, files, scanned int
-	var example string
-	note := func(rel string, fi fs.FileInfo) {
-		if example == "" {
-			example = fmt.Sprintf("%s mode %04o", rel, fi.Mode().Perm())
-		}
-	}
-	seen := map[string]bool{}
-	for _, day := range days {
-		for _, f := range []string{day[:4], day[:7], day} { // YYYY, YYYY/MM, YYYY/MM/DD
-			if seen[f] {
-				continue
-			}
-			seen[f] = true
-			if fi, err := os.Lstat(filepath.Join(dir, f)); err == nil && fi.Mode().Perm()&0o007 != 0 {
-				folders++
-				note(f, fi)
-			}
-		}
-		entries, _ := os.ReadDir(filepath.Join(dir, day))
-		for _, e := range entries {
-			if scanned++; scanned > modeScanEntries {
-				break
-			}
-			fi, err := e.Info()
-			if err != nil || !fi.Mode().IsRegular() || !strings.HasSuffix(e.Name(), ".wav") {
-				continue
-			}
-			if fi.Mode().Perm()&0o007 != 0 {
-				files++
-				note(day+"/"+e.Name(), fi)
-			}
-		}
-	}
+	open := recordings.ScanModes(dir, modeScanDays, modeScanEntries)
 	switch {
-	case len(days) == 0:
+	case open.Days == 0:
 		return check{name: name, info: "no dated folders yet"}
-	case folders == 0 && files == 0:
-		return check{name: name, info: fmt.Sprintf("%d day folder(s), none open to others", len(days))}
+	case open.Folders == 0 && open.Files == 0:
+		return check{name: name, info: fmt.Sprintf("%d day folder(s), none open to others", open.Days)}
 	}
 	return check{name: name, warn: fmt.Sprintf("%d folder(s) and %d recording(s) give others access (e.g. %s): "+
 		"chmod o-rwx them; the daemon makes each finished recording 0600, but not one FreeSWITCH's account owns: "+
-		"run FreeSWITCH with UMask=0027", folders, files, example)}
-}
-
-// newestDayFolders returns up to n day folders below dir ("YYYY/MM/DD"), newest first.
-func newestDayFolders(dir string, n int) []string {
-	var out []string
-	var walk func(rel string, depth int)
-	walk = func(rel string, depth int) {
-		entries, _ := os.ReadDir(filepath.Join(dir, rel))
-		for i := len(entries) - 1; i >= 0 && len(out) < n; i-- { // ReadDir sorts by name
-			e := entries[i]
-			if !e.IsDir() || !isDigits(e.Name(), []int{4, 2, 2}[depth]) {
-				continue
-			}
-			if depth == 2 {
-				out = append(out, path.Join(rel, e.Name()))
-			} else {
-				walk(path.Join(rel, e.Name()), depth+1)
-			}
-		}
-	}
-	walk("", 0)
-	return out
-}
-
-// isDigits reports whether s is n decimal digits.
-func isDigits(s string, n int) bool {
-	if len(s) != n {
-		return false
-	}
-	for _, c := range s {
-		if c < '0' || c > '9' {
-			return false
-		}
-	}
-	return true
+		"run FreeSWITCH with UMask=0027", open.Folders, open.Files, open.Example)}
 }

@@ -4,13 +4,14 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
-	"encoding/binary"
 	"net"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/callconsent/callconsent/recordings/recordingstest"
 )
 
 // freePort returns a loopback address nothing listens on (a port the kernel just handed out).
@@ -71,8 +72,8 @@ func TestRunCommand_RefusesUnplayableNotice(t *testing.T) {
 		"Text":   {[]byte("Denne samtalen kan bli tatt opp. Trykk 1 for ja, 2 for nei.\n"), "not a WAV file"},
 		"Random": {random, "not a WAV file"},
 		// A real WAV, but not what FreeSWITCH plays natively: config check fails it too.
-		"EightBit": {wavFile(8, 800), "PCM 8000 Hz mono 8-bit, 100ms: want 16-bit PCM"},
-		"NoAudio":  {wavFile(16, 0), "no audio"},
+		"EightBit": {recordingstest.WAV(1, 8000, 8, 800, -1), "PCM 8000 Hz mono 8-bit, 100ms: want 16-bit PCM"},
+		"NoAudio":  {recordingstest.WAV(1, 8000, 16, 0, -1), "no audio"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			dir := t.TempDir()
@@ -102,24 +103,4 @@ func TestRunCommand_RefusesUnplayableNotice(t *testing.T) {
 			t.Errorf("stderr %q does not name the invalid-choice prompt", stderr)
 		}
 	})
-}
-
-// wavFile returns a mono 8000 Hz PCM WAV file of the given sample size with dataBytes of silence.
-func wavFile(bits uint16, dataBytes uint32) []byte {
-	var b bytes.Buffer
-	le := func(v any) { binary.Write(&b, binary.LittleEndian, v) }
-	b.WriteString("RIFF")
-	le(uint32(36 + dataBytes))
-	b.WriteString("WAVEfmt ")
-	le(uint32(16))
-	le(uint16(1))                     // PCM
-	le(uint16(1))                     // mono
-	le(uint32(8000))                  // sample rate
-	le(uint32(8000 * uint32(bits/8))) // byte rate
-	le(uint16(bits / 8))              // block align
-	le(bits)
-	b.WriteString("data")
-	le(dataBytes)
-	b.Write(make([]byte, dataBytes))
-	return b.Bytes()
 }

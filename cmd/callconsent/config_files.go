@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/callconsent/callconsent/consent"
+	"github.com/callconsent/callconsent/recordings"
 )
 
 // absPaths makes every path absolute and resolves relative notice files against notices-dir.
@@ -51,8 +52,8 @@ func (c *Config) hashNotices() {
 	for lang, n := range c.Notices {
 		n.SHA256, n.Err = fileSHA256(n.File)
 		n.Duration = 0
-		if info, err := consent.InspectWAV(n.File); err == nil {
-			n.Duration = time.Duration(info.DurationMS) * time.Millisecond
+		if info, err := recordings.InspectWAV(n.File); err == nil && info.Format == recordings.PCM {
+			n.Duration = info.Duration.Truncate(time.Millisecond)
 		}
 		c.Notices[lang] = n
 	}

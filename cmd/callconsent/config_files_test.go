@@ -5,7 +5,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -65,25 +64,6 @@ func TestDefaultNotices_MatchShipped(t *testing.T) {
 		if want := sums[filepath.Base(n.File)]; n.SHA256 != want || want == "" {
 			t.Errorf("%s: sha256 %s, SHA256SUMS says %q", lang, n.SHA256, want)
 		}
-	}
-}
-
-func TestReadWAVInfo(t *testing.T) {
-	w, err := readWAVInfo(filepath.Join(repoNotices, "invalid-en.wav"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if w.Format != 1 || w.Channels != 1 || w.SampleRate != 8000 || w.Bits != 16 || w.Duration < time.Second {
-		t.Fatalf("info = %+v", w)
-	}
-	if got := w.String(); !strings.HasPrefix(got, "PCM 8000 Hz mono 16-bit, ") {
-		t.Errorf("String() = %q", got)
-	}
-
-	notWAV := filepath.Join(t.TempDir(), "x.wav")
-	os.WriteFile(notWAV, []byte("ID3 this is an mp3, honestly"), 0o600)
-	if _, err := readWAVInfo(notWAV); err != errNotWAV {
-		t.Errorf("err = %v, want errNotWAV", err)
 	}
 }
 

@@ -16,6 +16,7 @@ import (
 	"github.com/callconsent/callconsent/control"
 	"github.com/callconsent/callconsent/esl"
 	"github.com/callconsent/callconsent/notices"
+	"github.com/callconsent/callconsent/recordings"
 	"github.com/callconsent/callconsent/retention"
 )
 
@@ -37,7 +38,7 @@ type daemon struct {
 	sweeper    *retention.Sweeper
 	withdrawer *consent.Withdrawer
 	started    time.Time
-	dayDirs    dayDirs
+	recordings *recordings.Folder
 	closers    []func() error // in reverse order of opening
 
 	// wrapStore, when set (tests), wraps the store the flow and reconcile write through, to
@@ -109,8 +110,9 @@ func (d *daemon) Open(ctx context.Context) (err error) {
 	d.control = esl.NewControl(d.cfg.FreeSWITCH, password, d.log)
 	d.control.IDs = ids
 	d.control.Owner, d.control.OnRefused = d.cfg.eslOwnerCheck(d.log, d.procNet), d.metrics.refusedESLPeer
-	d.reconciler = &consent.Reconciler{Store: d.writeStore(), Control: d.control, Live: d.live, Now: time.Now,
-		Logger: d.log.With("system", "reconcile"), OnPanic: d.counted(loopReconcile)}
+	d.recordings = recordings.NewFolder(d.cfg.RecordingsDir)
+	d.reconciler = &consent.Reconciler{Store: d.writeStore(), Control: d.control, Recordings: d.recordings, Live: d.live,
+		Now: time.Now, Logger: d.log.With("system", "reconcile"), OnPanic: d.counted(loopReconcile)}
 	d.control.OnConnect = d.reconcile
 	d.flow = d.newFlow()
 	d.outbound = esl.NewOutboundServer(d.cfg.ESLListen, d.handleCall, d.log)
@@ -168,9 +170,8 @@ func (d *daemon) newFlow() *consent.Flow {
 		Timeout:     d.cfg.DigitTimeout,
 		MinNotice:   d.cfg.MinNotice,
 		Transfer:    d.cfg.Transfer,
-		Recordings:  d.cfg.RecordingsDir,
+		Recordings:  d.recordings,
 		Live:        d.live,
-		MakeDir:     func(dir string) error { return d.dayDirs.make(d.cfg.RecordingsDir, dir) },
 		Now:         time.Now,
 		Logger:      d.log.With("system", "flow"),
 		OnDecision:  d.metrics.decision,

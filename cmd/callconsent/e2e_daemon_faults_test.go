@@ -15,6 +15,7 @@ import (
 
 	"github.com/callconsent/callconsent/consent"
 	"github.com/callconsent/callconsent/esl/fakefs"
+	"github.com/callconsent/callconsent/recordings"
 )
 
 // restart closes the harness's daemon and opens another on the same folder, configuration
@@ -122,7 +123,7 @@ func leaveRows(t *testing.T, h *harness) leftovers {
 		}
 	}
 	for _, id := range []string{l.recording, l.crafted} {
-		path := consent.RecordingPath(h.cfg.RecordingsDir, id, at)
+		path := recordings.Path(h.cfg.RecordingsDir, id, at)
 		os.MkdirAll(filepath.Dir(path), 0o700)
 		rec := &consent.Recording{CallUUID: id, Path: path, State: consent.RecordingPending, StartedAt: at}
 		if err := st.DB.Grant(ctx, id, &consent.Proof{Digit: "1", Tries: 1}, rec); err != nil {

@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"encoding/binary"
 	"os"
 	"path/filepath"
 	"strings"
@@ -13,6 +12,7 @@ import (
 
 	"github.com/callconsent/callconsent/consent"
 	"github.com/callconsent/callconsent/esl/fakefs"
+	"github.com/callconsent/callconsent/recordings/recordingstest"
 	"log/slog"
 )
 
@@ -99,24 +99,10 @@ func testNoticeFlags(t testing.TB, d time.Duration) []string {
 	return flags
 }
 
-// writeSilentWAV writes d of 8 kHz mono 16-bit PCM silence.
+// writeSilentWAV writes d of 8 kHz mono 16-bit PCM silence, mode 0644 as FreeSWITCH leaves it.
 func writeSilentWAV(t testing.TB, path string, d time.Duration) {
 	t.Helper()
-	n := uint32(d.Seconds() * 8000 * 2)
-	h := make([]byte, 44, 44+int(n))
-	copy(h, "RIFF")
-	binary.LittleEndian.PutUint32(h[4:], 36+n)
-	copy(h[8:], "WAVEfmt ")
-	binary.LittleEndian.PutUint32(h[16:], 16)
-	binary.LittleEndian.PutUint16(h[20:], 1)
-	binary.LittleEndian.PutUint16(h[22:], 1)
-	binary.LittleEndian.PutUint32(h[24:], 8000)
-	binary.LittleEndian.PutUint32(h[28:], 16000)
-	binary.LittleEndian.PutUint16(h[32:], 2)
-	binary.LittleEndian.PutUint16(h[34:], 16)
-	copy(h[36:], "data")
-	binary.LittleEndian.PutUint32(h[40:], n)
-	if err := os.WriteFile(path, append(h, make([]byte, n)...), 0o644); err != nil {
+	if err := os.WriteFile(path, recordingstest.WAV(1, 8000, 16, int(d.Seconds()*8000*2), -1), 0o644); err != nil {
 		t.Fatal(err)
 	}
 }

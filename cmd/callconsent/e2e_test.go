@@ -9,6 +9,7 @@ import (
 
 	"github.com/callconsent/callconsent/consent"
 	"github.com/callconsent/callconsent/esl/fakefs"
+	"github.com/callconsent/callconsent/recordings"
 )
 
 // appsOf returns the applications the daemon executed on a call, in order.
@@ -99,16 +100,16 @@ func TestE2E_Scenarios(t *testing.T) {
 			if c.Recording == nil || c.Recording.State != tt.rec {
 				t.Fatalf("recording %+v, want %s", c.Recording, tt.rec)
 			}
-			want := consent.RecordingPath(h.cfg.RecordingsDir, res.UUID, c.Recording.StartedAt)
+			want := recordings.Path(h.cfg.RecordingsDir, res.UUID, c.Recording.StartedAt)
 			if c.Recording.Path != want {
 				t.Errorf("path %s, want %s", c.Recording.Path, want)
 			}
 			if tt.rec == consent.RecordingComplete {
-				info, err := consent.InspectWAV(c.Recording.Path)
+				info, err := recordings.InspectWAV(c.Recording.Path)
 				if err != nil || info.Channels != 2 || info.SampleRate != 8000 || info.DataBytes == 0 {
 					t.Errorf("wav %+v, err %v", info, err)
 				}
-				if c.Recording.Bytes != info.Bytes || c.Recording.DurationMS != info.DurationMS {
+				if c.Recording.Bytes != info.Bytes || c.Recording.DurationMS != info.Duration.Milliseconds() {
 					t.Errorf("row %+v does not match file %+v", c.Recording, info)
 				}
 				assertGrantBeforeRecord(t, h, res.UUID)

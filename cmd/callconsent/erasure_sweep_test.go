@@ -14,6 +14,7 @@ import (
 
 	"github.com/callconsent/callconsent/consent"
 	"github.com/callconsent/callconsent/esl/fakefs"
+	"github.com/callconsent/callconsent/recordings"
 	"github.com/callconsent/callconsent/retention"
 )
 
@@ -45,7 +46,7 @@ func seedRecordings(t *testing.T, cfg *Config, n int, at time.Time) []string {
 	var paths []string
 	for i := range n {
 		u := fmt.Sprintf("5eed0000-0000-4000-8000-%012d", at.Unix()%1e6*1000+int64(i))
-		path := consent.RecordingPath(cfg.RecordingsDir, u, at)
+		path := recordings.Path(cfg.RecordingsDir, u, at)
 		steps := []func() error{
 			func() error {
 				return st.DB.CreateCall(ctx, &consent.Call{UUID: u, CallerPseudonym: st.Pseudonyms.Pseudonym("+4791234567"), StartedAt: at})

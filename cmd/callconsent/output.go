@@ -25,7 +25,6 @@ func writeJSON(w io.Writer, v any) error {
 type callJSON struct {
 	UUID            string     `json:"uuid"`
 	CallerPseudonym string     `json:"caller_pseudonym"`
-	AgentPseudonym  string     `json:"agent_pseudonym,omitempty"`
 	Language        string     `json:"language"`
 	StartedAt       *time.Time `json:"started_at"`
 	EndedAt         *time.Time `json:"ended_at,omitempty"`
@@ -64,7 +63,6 @@ func newCallJSON(c *consent.Call) callJSON {
 	v := callJSON{
 		UUID:             c.UUID,
 		CallerPseudonym:  c.CallerPseudonym,
-		AgentPseudonym:   c.AgentPseudonym,
 		Language:         c.Language,
 		StartedAt:        jsonTime(c.StartedAt),
 		EndedAt:          jsonTime(c.EndedAt),

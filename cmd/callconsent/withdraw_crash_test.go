@@ -21,10 +21,15 @@ import (
 
 // A withdrawal killed (SIGKILL) at each step of the deletion protocol leaves nothing behind once
 // the daemon or the next sweep starts (R-RETAIN-4): the file is gone, the row is deleted and
-// has exactly one tombstone, and no row is left in deleting.
+// has exactly one tombstone, and no row is left in deleting. The killed process is the
+// callconsent binary built with the failpoints tag, withdrawing directly (no daemon runs).
 func TestWithdrawCrashSafe(t *testing.T) {
-	if os.Getenv("CALLCONSENT_TEST_WITHDRAW_HELPER") != "" {
-		t.Skip("helper process")
+	if testing.Short() {
+		t.Skip("builds the binary with -tags " + retention.FailpointTag)
+	}
+	bin := filepath.Join(t.TempDir(), "callconsent")
+	if out, err := exec.Command("go", "build", "-tags", retention.FailpointTag, "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("go build -tags %s: %v\n%s", retention.FailpointTag, err, out)
 	}
 	h := startHarness(t, fakefs.Config{})
 	failpoints := []string{retention.FailAfterMark, retention.FailAfterUnlink, retention.FailAfterFsync}
@@ -34,18 +39,21 @@ func TestWithdrawCrashSafe(t *testing.T) {
 		calls[fp] = h.finalCall(res.UUID)
 	}
 	h.d.Close() // the CLI deletes directly, in a process we can kill
+	cfgFile := filepath.Join(t.TempDir(), "callconsent.yaml")
+	if err := os.WriteFile(cfgFile, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
 
 	for _, fp := range failpoints {
 		c := calls[fp]
-		cmd := exec.Command(os.Args[0], "-test.run=^TestWithdrawHelperProcess$")
-		cmd.Env = append(os.Environ(), "CALLCONSENT_TEST_WITHDRAW_HELPER="+h.dir, "CALLCONSENT_TEST_WITHDRAW_CALL="+c.UUID,
-			retention.FailpointEnv+"="+fp)
+		cmd := exec.Command(bin, "--config", cfgFile, "--data-dir", h.dir, "withdraw", "--call", c.UUID, "--reason", "crash test")
+		cmd.Env = append(os.Environ(), retention.FailpointEnv+"="+fp)
 		var out bytes.Buffer
 		cmd.Stdout, cmd.Stderr = &out, &out
 		err := cmd.Run()
 		var exit *exec.ExitError
 		if !errors.As(err, &exit) || exit.Sys().(syscall.WaitStatus).Signal() != syscall.SIGKILL {
-			t.Fatalf("%s: helper was not killed at the failpoint: %v\n%s", fp, err, out.String())
+			t.Fatalf("%s: withdraw was not killed at the failpoint: %v\n%s", fp, err, out.String())
 		}
 		restartAndCheck(t, h.cfg, c.UUID, fp)
 	}
@@ -92,19 +100,4 @@ func restartAndCheck(t *testing.T, cfg *Config, uuid, fp string) {
 	if left, err := st.DB.FindRecordings(ctx, consent.RecordingFilter{States: []consent.RecordingState{consent.RecordingDeleting}}); err != nil || len(left) != 0 {
 		t.Errorf("%s: rows left in deleting: %d (err %v)", fp, len(left), err)
 	}
-}
-
-// TestWithdrawHelperProcess is the killed process of TestWithdrawCrashSafe.
-func TestWithdrawHelperProcess(t *testing.T) {
-	dir := os.Getenv("CALLCONSENT_TEST_WITHDRAW_HELPER")
-	if dir == "" {
-		t.Skip("runs only as a helper process")
-	}
-	cfg, err := LoadConfig(filepath.Join(dir, "absent.yaml"), false, testFlags(t, "--data-dir", dir))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out bytes.Buffer
-	err = runWithdraw(context.Background(), cfg, withdrawOptions{Call: os.Getenv("CALLCONSENT_TEST_WITHDRAW_CALL"), Reason: "crash test"}, &out)
-	t.Fatalf("withdraw returned instead of being killed at the failpoint: %v\n%s", err, out.String())
 }

@@ -21,15 +21,15 @@ func (db *DB) CreateCall(ctx context.Context, c *consent.Call) error {
 		return consent.Errorf(consent.EINVALID, "a new call starts pending, not %s", c.Decision)
 	} else if err := checkPseudonym("caller", c.CallerPseudonym); err != nil {
 		return err
-	} else if err := checkPseudonym("agent", c.AgentPseudonym); err != nil {
-		return err
 	}
 
 	err := db.update(ctx, func(tx *Tx) error {
+		// agent_pseudonym (migration 001) keeps its default '': nothing captures the employee
+		// yet. Dropping the column would cost a table rebuild for no gain.
 		_, err := tx.ExecContext(ctx, `
-			INSERT INTO calls (uuid, caller_pseudonym, agent_pseudonym, language, started_at, decision)
-			VALUES (?, ?, ?, ?, ?, 'pending')`,
-			c.UUID, c.CallerPseudonym, c.AgentPseudonym, c.Language, formatTime(c.StartedAt))
+			INSERT INTO calls (uuid, caller_pseudonym, language, started_at, decision)
+			VALUES (?, ?, ?, ?, 'pending')`,
+			c.UUID, c.CallerPseudonym, c.Language, formatTime(c.StartedAt))
 		return err
 	})
 	if consent.ErrorCode(err) == consent.ECONFLICT {

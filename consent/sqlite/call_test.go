@@ -54,15 +54,10 @@ func TestDB_CreateCall(t *testing.T) {
 	// ErrPhoneNumber: a raw number where a pseudonym belongs is refused, and not echoed.
 	t.Run("ErrPhoneNumber", func(t *testing.T) {
 		db := MustOpenDB(t)
-		for _, c := range []*consent.Call{
-			{UUID: newUUID(t), CallerPseudonym: "+47 912 34 567", StartedAt: now},
-			{UUID: newUUID(t), CallerPseudonym: pseudonym(t), AgentPseudonym: "6001", StartedAt: now},
-		} {
-			err := db.CreateCall(ctx, c)
-			wantCode(t, err, consent.EINVALID)
-			if msg := err.Error(); containsAny(msg, "912", "6001") {
-				t.Fatalf("error echoes the number: %v", err)
-			}
+		err := db.CreateCall(ctx, &consent.Call{UUID: newUUID(t), CallerPseudonym: "+47 912 34 567", StartedAt: now})
+		wantCode(t, err, consent.EINVALID)
+		if msg := err.Error(); containsAny(msg, "912") {
+			t.Fatalf("error echoes the number: %v", err)
 		}
 	})
 }

@@ -25,7 +25,7 @@ func (db *DB) FindCall(ctx context.Context, callUUID string) (*consent.Call, err
 // callColumns and recordingColumns are selected in the order scanCall and scanRecording read
 // them.
 const (
-	callColumns = `c.uuid, c.caller_pseudonym, c.agent_pseudonym, c.language, c.started_at,
+	callColumns = `c.uuid, c.caller_pseudonym, c.language, c.started_at,
 		c.decision, c.decided_at, c.digit, c.tries, c.notice_version, c.notice_sha256,
 		c.proof_language, c.heard_ms, c.ended_at, c.withdrawn_at, c.withdrawal_reason`
 	recordingColumns = `r.call_uuid, r.path, r.state, r.started_at, r.ended_at, r.duration_ms, r.bytes`
@@ -96,7 +96,7 @@ func scanCall(rows *sql.Rows) (*consent.Call, error) {
 	var digit, version, sha, lang, reason sql.NullString
 	var tries, heard sql.NullInt64
 	var r recordingRow
-	if err := rows.Scan(&c.UUID, &c.CallerPseudonym, &c.AgentPseudonym, &c.Language, &started,
+	if err := rows.Scan(&c.UUID, &c.CallerPseudonym, &c.Language, &started,
 		&c.Decision, &decidedAt, &digit, &tries, &version, &sha, &lang, &heard, &ended, &withdrawn, &reason,
 		&r.callUUID, &r.path, &r.state, &r.startedAt, &r.endedAt, &r.durationMS, &r.bytes); err != nil {
 		return nil, err

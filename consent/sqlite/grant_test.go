@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/callconsent/callconsent/consent"
+	"github.com/callconsent/callconsent/recordings"
 )
 
 func TestDB_Grant(t *testing.T) {
@@ -12,7 +13,7 @@ func TestDB_Grant(t *testing.T) {
 	t.Run("OK", func(t *testing.T) {
 		db := MustOpenDB(t)
 		c := MustCreateCall(t, db, pseudonym(t), now)
-		r := &consent.Recording{CallUUID: c.UUID, Path: consent.RecordingPath("/rec", c.UUID, now), StartedAt: now}
+		r := &consent.Recording{CallUUID: c.UUID, Path: recordings.Path("/rec", c.UUID, now), StartedAt: now}
 		if err := db.Grant(ctx, c.UUID, grantProof(now), r); err != nil {
 			t.Fatal(err)
 		}

@@ -158,7 +158,7 @@ func TestDB_Durability(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := &consent.Call{UUID: c.UUID, CallerPseudonym: c.CallerPseudonym, AgentPseudonym: c.AgentPseudonym,
+	want := &consent.Call{UUID: c.UUID, CallerPseudonym: c.CallerPseudonym,
 		Language: "nb", StartedAt: now, Decision: consent.DecisionGranted, Proof: proof, EndedAt: now.Add(5 * time.Minute)}
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("after re-open:\n got %+v proof %+v\nwant %+v proof %+v", got, got.Proof, want, want.Proof)

@@ -8,6 +8,7 @@ import (
 
 	"github.com/callconsent/callconsent/consent"
 	"github.com/callconsent/callconsent/consent/sqlite"
+	"github.com/callconsent/callconsent/recordings"
 )
 
 func TestDB_CreateRecording(t *testing.T) {
@@ -223,5 +224,5 @@ func mustFindCall(tb testing.TB, db *sqlite.DB, callUUID string) *consent.Call {
 }
 
 func newRecording(c *consent.Call) *consent.Recording {
-	return &consent.Recording{CallUUID: c.UUID, Path: consent.RecordingPath("/rec", c.UUID, c.StartedAt), StartedAt: c.StartedAt}
+	return &consent.Recording{CallUUID: c.UUID, Path: recordings.Path("/rec", c.UUID, c.StartedAt), StartedAt: c.StartedAt}
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/callconsent/callconsent/consent"
 	"github.com/callconsent/callconsent/consent/sqlite"
+	"github.com/callconsent/callconsent/recordings"
 )
 
 // now is the fixed clock of most tests; times are stored with nanoseconds, so a fraction
@@ -66,7 +67,7 @@ func pseudonym(tb testing.TB) string {
 // MustCreateCall stores a pending call started at startedAt.
 func MustCreateCall(tb testing.TB, db *sqlite.DB, caller string, startedAt time.Time) *consent.Call {
 	tb.Helper()
-	c := &consent.Call{UUID: newUUID(tb), CallerPseudonym: caller, AgentPseudonym: pseudonym(tb), Language: "nb", StartedAt: startedAt}
+	c := &consent.Call{UUID: newUUID(tb), CallerPseudonym: caller, Language: "nb", StartedAt: startedAt}
 	if err := db.CreateCall(context.Background(), c); err != nil {
 		tb.Fatal(err)
 	}
@@ -92,7 +93,7 @@ func MustGrantedCall(tb testing.TB, db *sqlite.DB, startedAt time.Time) *consent
 // MustRecording stores a pending recording for a granted call.
 func MustRecording(tb testing.TB, db *sqlite.DB, c *consent.Call) *consent.Recording {
 	tb.Helper()
-	r := &consent.Recording{CallUUID: c.UUID, Path: consent.RecordingPath("/var/lib/callconsent/rec", c.UUID, c.StartedAt), StartedAt: c.StartedAt.Add(30 * time.Second)}
+	r := &consent.Recording{CallUUID: c.UUID, Path: recordings.Path("/var/lib/callconsent/rec", c.UUID, c.StartedAt), StartedAt: c.StartedAt.Add(30 * time.Second)}
 	if err := db.CreateRecording(context.Background(), r); err != nil {
 		tb.Fatal(err)
 	}

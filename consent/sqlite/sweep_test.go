@@ -10,6 +10,7 @@ import (
 
 	"github.com/callconsent/callconsent/consent"
 	"github.com/callconsent/callconsent/consent/sqlite"
+	"github.com/callconsent/callconsent/recordings"
 )
 
 // sweepRecording stores a granted call started at at with a recording moved to state to
@@ -21,7 +22,7 @@ func sweepRecording(t *testing.T, db *sqlite.DB, at time.Time, to consent.Record
 	if err := db.DecideCall(ctx, c.UUID, consent.DecisionGranted, grantProof(at)); err != nil {
 		t.Fatal(err)
 	}
-	path := consent.RecordingPath("/rec", c.UUID, at)
+	path := recordings.Path("/rec", c.UUID, at)
 	if err := db.CreateRecording(ctx, &consent.Recording{CallUUID: c.UUID, Path: path, StartedAt: at}); err != nil {
 		t.Fatal(err)
 	}

@@ -1,13 +1,12 @@
 package fakefs
 
 import (
-	"encoding/binary"
-	"io"
-	"os"
 	"regexp"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/callconsent/callconsent/recordings"
 )
 
 var toneSeg = regexp.MustCompile(`%\((\d+),(\d+)`)
@@ -51,52 +50,15 @@ func (s *Server) mediaDuration(file string) time.Duration {
 	return s.cfg.DefaultMediaDuration
 }
 
-// wavFormat reads a RIFF/WAVE header: the sample rate, and the duration from the fmt byte
-// rate and the data chunk size.
+// wavFormat reads a WAV file's header (recordings.InspectWAV, the one reader of WAV headers):
+// its sample rate, and how long its audio lasts.
 func wavFormat(path string) (rate int64, d time.Duration, ok bool) {
 	if !strings.HasPrefix(path, "/") {
 		return 0, 0, false
 	}
-	f, err := os.Open(path)
+	info, err := recordings.InspectWAV(path)
 	if err != nil {
 		return 0, 0, false
 	}
-	defer f.Close()
-	var hdr [12]byte
-	if _, err := io.ReadFull(f, hdr[:]); err != nil || string(hdr[0:4]) != "RIFF" || string(hdr[8:12]) != "WAVE" {
-		return 0, 0, false
-	}
-	var byteRate, sampleRate uint32
-	for i := 0; i < 32; i++ { // walk a bounded number of chunks
-		var ch [8]byte
-		if _, err := io.ReadFull(f, ch[:]); err != nil {
-			return 0, 0, false
-		}
-		size := binary.LittleEndian.Uint32(ch[4:])
-		switch string(ch[:4]) {
-		case "fmt ":
-			var fmtb [16]byte
-			if size < 16 {
-				return 0, 0, false
-			}
-			if _, err := io.ReadFull(f, fmtb[:]); err != nil {
-				return 0, 0, false
-			}
-			sampleRate = binary.LittleEndian.Uint32(fmtb[4:])
-			byteRate = binary.LittleEndian.Uint32(fmtb[8:])
-			if _, err := f.Seek(int64(size-16+size%2), io.SeekCurrent); err != nil {
-				return 0, 0, false
-			}
-		case "data":
-			if byteRate == 0 || sampleRate == 0 {
-				return 0, 0, false
-			}
-			return int64(sampleRate), time.Duration(float64(size) / float64(byteRate) * float64(time.Second)), true
-		default:
-			if _, err := f.Seek(int64(size+size%2), io.SeekCurrent); err != nil {
-				return 0, 0, false
-			}
-		}
-	}
-	return 0, 0, false
+	return int64(info.SampleRate), info.Duration, true
 }

@@ -20,8 +20,8 @@ import (
 	"sync"
 	"time"
 
-	"github.com/callconsent/callconsent/consent"
 	"github.com/callconsent/callconsent/consent/sqlite" // also registers the sqlite3 driver
+	"github.com/callconsent/callconsent/recordings"
 )
 
 func main() {
@@ -103,7 +103,7 @@ func insertRows(dbPath, recDir string, starts []time.Time) error {
 		if _, err := calls.Exec(u, fmt.Sprintf("%064x", i), at, at, end); err != nil {
 			return err
 		}
-		if _, err := recs.Exec(u, consent.RecordingPath(recDir, u, t), at, end); err != nil {
+		if _, err := recs.Exec(u, recordings.Path(recDir, u, t), at, end); err != nil {
 			return err
 		}
 	}
@@ -115,7 +115,7 @@ func insertRows(dbPath, recDir string, starts []time.Time) error {
 func writeFiles(recDir string, starts []time.Time) error {
 	dirs := map[string]bool{}
 	for i, t := range starts {
-		d := filepath.Dir(consent.RecordingPath(recDir, uuid(i), t))
+		d := filepath.Dir(recordings.Path(recDir, uuid(i), t))
 		if !dirs[d] {
 			if err := os.MkdirAll(d, 0o700); err != nil {
 				return err
@@ -130,7 +130,7 @@ func writeFiles(recDir string, starts []time.Time) error {
 		go func() {
 			defer wg.Done()
 			for i := w; i < len(starts); i += 4 {
-				p := consent.RecordingPath(recDir, uuid(i), starts[i])
+				p := recordings.Path(recDir, uuid(i), starts[i])
 				f, err := os.Create(p)
 				if err == nil {
 					err = f.Close()

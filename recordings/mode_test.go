@@ -1,4 +1,4 @@
-package consent_test
+package recordings_test
 
 import (
 	"errors"
@@ -9,19 +9,20 @@ import (
 	"syscall"
 	"testing"
 
-	"github.com/callconsent/callconsent/consent"
+	"github.com/callconsent/callconsent/recordings"
+	"github.com/callconsent/callconsent/recordings/recordingstest"
 )
 
 // A finished recording becomes 0600 (R-SEC-5) whatever mode FreeSWITCH gave it; a symbolic
 // link or a FIFO in its place is refused, and what a link points to keeps its mode.
-func TestTightenRecording(t *testing.T) {
+func TestMakePrivate(t *testing.T) {
 	dir := t.TempDir()
 	t.Run("OK", func(t *testing.T) {
 		p := filepath.Join(dir, "rec.wav")
-		writeWAV(t, p, 2, 800, -1)
+		recordingstest.WriteWAV(t, p, 2, 800, -1)
 		os.Chmod(p, 0o644)
-		if mode, err := consent.TightenRecording(p); err != nil || mode != 0o600 {
-			t.Fatalf("TightenRecording = %04o, %v", mode, err)
+		if mode, err := recordings.MakePrivate(p); err != nil || mode != 0o600 {
+			t.Fatalf("MakePrivate = %04o, %v", mode, err)
 		}
 		if fi, _ := os.Stat(p); fi.Mode().Perm() != 0o600 {
 			t.Errorf("mode %04o, want 0600", fi.Mode().Perm())
@@ -32,7 +33,7 @@ func TestTightenRecording(t *testing.T) {
 		os.WriteFile(target, []byte("x"), 0o644)
 		os.Chmod(target, 0o644)
 		os.Symlink(target, link)
-		if _, err := consent.TightenRecording(link); err == nil {
+		if _, err := recordings.MakePrivate(link); err == nil {
 			t.Error("a symbolic link was accepted")
 		}
 		if fi, _ := os.Stat(target); fi.Mode().Perm() != 0o644 {
@@ -44,12 +45,12 @@ func TestTightenRecording(t *testing.T) {
 		if err := syscall.Mkfifo(p, 0o644); err != nil {
 			t.Skip(err)
 		}
-		if _, err := consent.TightenRecording(p); err == nil { // and it did not block on the open
+		if _, err := recordings.MakePrivate(p); err == nil { // and it did not block on the open
 			t.Error("a FIFO was accepted")
 		}
 	})
 	t.Run("ErrMissing", func(t *testing.T) {
-		if _, err := consent.TightenRecording(filepath.Join(dir, "gone.wav")); !errors.Is(err, fs.ErrNotExist) {
+		if _, err := recordings.MakePrivate(filepath.Join(dir, "gone.wav")); !errors.Is(err, fs.ErrNotExist) {
 			t.Errorf("missing file: %v", err)
 		}
 	})
@@ -64,13 +65,13 @@ func TestTightenRecording(t *testing.T) {
 			os.Chmod(d, 0o755)
 		}
 		p := filepath.Join(shared, "fs.wav")
-		writeWAV(t, p, 2, 800, -1)
+		recordingstest.WriteWAV(t, p, 2, 800, -1)
 		os.Chmod(p, 0o644)
-		bin := filepath.Join(shared, "consent.test") // the go-build folder is private too
+		bin := filepath.Join(shared, "recordings.test") // the go-build folder is private too
 		if b, err := os.ReadFile(os.Args[0]); err != nil || os.WriteFile(bin, b, 0o755) != nil {
 			t.Fatalf("copy the test binary: %v", err)
 		}
-		cmd := exec.Command(bin, "-test.run=^TestTightenHelper$")
+		cmd := exec.Command(bin, "-test.run=^TestMakePrivateHelper$")
 		cmd.Env = append(os.Environ(), "CALLCONSENT_TEST_TIGHTEN="+p)
 		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
 		if out, err := cmd.CombinedOutput(); err != nil {
@@ -82,13 +83,13 @@ func TestTightenRecording(t *testing.T) {
 	})
 }
 
-// TestTightenHelper runs as another account for TestTightenRecording/ErrNotOwner.
-func TestTightenHelper(t *testing.T) {
+// TestMakePrivateHelper runs as another account for TestMakePrivate/ErrNotOwner.
+func TestMakePrivateHelper(t *testing.T) {
 	p := os.Getenv("CALLCONSENT_TEST_TIGHTEN")
 	if p == "" {
 		t.Skip("runs only as a helper process")
 	}
-	if mode, err := consent.TightenRecording(p); !errors.Is(err, consent.ErrNotOwner) || mode != 0o644 {
-		t.Fatalf("TightenRecording of another account's file = %04o, %v; want 0644, ErrNotOwner", mode, err)
+	if mode, err := recordings.MakePrivate(p); !errors.Is(err, recordings.ErrNotOwner) || mode != 0o644 {
+		t.Fatalf("MakePrivate of another account's file = %04o, %v; want 0644, ErrNotOwner", mode, err)
 	}
 }

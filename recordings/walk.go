@@ -1,4 +1,4 @@
-package retention
+package recordings
 
 import (
 	"context"
@@ -9,46 +9,64 @@ import (
 	"os"
 	"path"
 	"path/filepath"
-	"strconv"
 	"syscall"
 	"time"
 )
 
-// walker reads the recordings folder through an os.Root, one level of the known layout
-// <YYYY>/<MM>/<DD>/<uuid>.wav at a time. It never descends into a symlink and never reads a
-// folder it does not need: filepath.WalkDir over a million files would make every sweep O(all).
-type walker struct {
+// Walker reads the recordings folder through an os.Root, one level of the layout
+// <YYYY>/<MM>/<DD>/<uuid>.wav at a time, for retention: which files are old enough to be due,
+// and which are orphans. It never descends into a symlink and never reads a folder it does not
+// need: filepath.WalkDir over a million files would make every sweep O(all).
+type Walker struct {
 	root *os.Root
 	dir  string // absolute and clean: the prefix of every path it reports
 	log  *slog.Logger
 }
 
-// walkResult is what one walk found.
-type walkResult struct {
+// NewWalker returns a Walker of the recordings folder dir (absolute and clean), opened as root
+// by the caller, who closes it.
+func NewWalker(root *os.Root, dir string, log *slog.Logger) *Walker {
+	return &Walker{root: root, dir: dir, log: log}
+}
+
+// File is a file found in a day folder of the recordings folder.
+type File struct {
+	Path    string    `json:"path"` // absolute: recordings folder joined with the layout
+	Bytes   int64     `json:"bytes"`
+	ModTime time.Time `json:"mtime"` // used only for orphans, which have no start time
+}
+
+// Walk is what one walk found.
+type Walk struct {
 	Files  []File
 	Old    []string // folders wholly before the cutoff, deepest first: removed when empty
 	Errors int      // folders that could not be read, symlinks not followed
 }
 
+// ErrUnreadable marks the error of a walk that could not read the recordings folder itself:
+// it saw nothing, which must never pass for an empty folder.
+var ErrUnreadable = errors.New("recordings folder unreadable")
+
 // span is the time a dated folder covers, [start, end).
 type span struct{ start, end time.Time }
 
-// walk lists the files of the date folders that lie wholly before cutoff, or of all date
+// Walk lists the files of the date folders that lie wholly before cutoff, or of all date
 // folders when recent is set. known reports files the caller has a row for already: those are
-// not stat'ed, which keeps the walk of expired folders at one ReadDir per folder.
-func (w *walker) walk(ctx context.Context, cutoff time.Time, recent bool, known func(string) bool) (walkResult, error) {
-	var res walkResult
-	years, err := w.readDir(".")
+// not stat'ed, which keeps the walk of expired folders at one ReadDir per folder. Folders below
+// the top that cannot be read are logged and counted; the top level is the recordings folder
+// itself, and an error reading it (ErrUnreadable) means nothing can be swept.
+func (w *Walker) Walk(ctx context.Context, cutoff time.Time, recent bool, known func(string) bool) (Walk, error) {
+	var res Walk
+	years, err := w.ReadDir(".")
 	if err != nil {
-		// The top level is the recordings folder itself: unreadable means nothing can be swept.
-		return res, fmt.Errorf("%w: %v", ErrRecordingsDir, err)
+		return res, fmt.Errorf("%w: %w", ErrUnreadable, err)
 	}
 	// Enter a folder if some day in it may be old, or if the orphan scan wants everything.
 	enter := func(s span) bool { return recent || !s.start.Add(24*time.Hour).After(cutoff) }
 	old := func(s span) bool { return !s.end.After(cutoff) }
 
 	for _, y := range years {
-		yn, ok := w.level(y, "", 4, 1970, 9999, &res)
+		yn, ok := w.level(y, "", levels[0], &res)
 		if !ok {
 			continue
 		}
@@ -56,14 +74,14 @@ func (w *walker) walk(ctx context.Context, cutoff time.Time, recent bool, known 
 		if !enter(ys) {
 			continue
 		}
-		months, err := w.readDir(y.Name())
+		months, err := w.ReadDir(y.Name())
 		if err != nil {
 			w.log.Error("read recordings year folder failed", "folder", y.Name(), "err", err)
 			res.Errors++
 			continue
 		}
 		for _, m := range months {
-			mn, ok := w.level(m, y.Name(), 2, 1, 12, &res)
+			mn, ok := w.level(m, y.Name(), levels[1], &res)
 			if !ok {
 				continue
 			}
@@ -88,15 +106,15 @@ func (w *walker) walk(ctx context.Context, cutoff time.Time, recent bool, known 
 }
 
 // walkMonth lists the day folders of one month and the files of those it needs.
-func (w *walker) walkMonth(mrel string, yn, mn int, recent bool, cutoff time.Time, known func(string) bool, res *walkResult) {
-	days, err := w.readDir(mrel)
+func (w *Walker) walkMonth(mrel string, yn, mn int, recent bool, cutoff time.Time, known func(string) bool, res *Walk) {
+	days, err := w.ReadDir(mrel)
 	if err != nil {
 		w.log.Error("read recordings month folder failed", "folder", mrel, "err", err)
 		res.Errors++
 		return
 	}
 	for _, d := range days {
-		dn, ok := w.level(d, mrel, 2, 1, 31, res)
+		dn, ok := w.level(d, mrel, levels[2], res)
 		if !ok || date(yn, mn, dn).Month() != time.Month(mn) { // 02/30 is not a date
 			continue
 		}
@@ -105,7 +123,7 @@ func (w *walker) walkMonth(mrel string, yn, mn int, recent bool, cutoff time.Tim
 		if !isOld && !recent {
 			continue
 		}
-		files, err := w.readDir(drel)
+		files, err := w.ReadDir(drel)
 		if err != nil {
 			w.log.Error("read recordings day folder failed", "folder", drel, "err", err)
 			res.Errors++
@@ -137,26 +155,27 @@ func (w *walker) walkMonth(mrel string, yn, mn int, recent bool, cutoff time.Tim
 	}
 }
 
-// level parses a dated folder name of the given width and range. Anything else in the
-// layout (stray files, lost+found, symlinks) is skipped; a symlink is an error because someone
-// made the layout point elsewhere, and following it could delete outside the folder.
-func (w *walker) level(e fs.DirEntry, parent string, width, lo, hi int, res *walkResult) (int, bool) {
+// level parses a dated folder name of level l. Anything else in the layout (stray files,
+// lost+found, symlinks) is skipped; a symlink is an error because someone made the layout point
+// elsewhere, and following it could delete outside the folder.
+func (w *Walker) level(e fs.DirEntry, parent string, l level, res *Walk) (int, bool) {
 	rel := path.Join(parent, e.Name())
 	if e.Type()&fs.ModeSymlink != 0 {
 		w.log.Error("symlink in the recordings folder not followed", "entry", rel)
 		res.Errors++
 		return 0, false
 	}
-	n, err := strconv.Atoi(e.Name())
-	if !e.IsDir() || len(e.Name()) != width || err != nil || n < lo || n > hi {
+	n, ok := l.parse(e.Name())
+	if !e.IsDir() || !ok {
 		w.log.Debug("entry outside the recordings layout skipped", "entry", rel)
 		return 0, false
 	}
 	return n, true
 }
 
-// readDir lists a folder below the root, in name order.
-func (w *walker) readDir(rel string) ([]fs.DirEntry, error) {
+// ReadDir lists a folder below the root, in directory order (not sorted: a day folder may
+// hold thousands of files, and no caller needs an order).
+func (w *Walker) ReadDir(rel string) ([]fs.DirEntry, error) {
 	f, err := w.root.Open(rel)
 	if err != nil {
 		return nil, err
@@ -165,10 +184,11 @@ func (w *walker) readDir(rel string) ([]fs.DirEntry, error) {
 	return f.ReadDir(-1)
 }
 
-// removeEmpty removes the old folders that the sweep emptied, deepest first, so that the next
-// sweep does not read them again. A folder that is not empty stays; nothing else is an error
-// worth more than a log line, because the next sweep tries again.
-func (w *walker) removeEmpty(old []string) int {
+// RemoveEmpty removes the old folders (Walk.Old) that a sweep emptied, deepest first, so that
+// the next sweep does not read them again. A folder that is not empty stays; nothing else is an
+// error worth more than a log line, because the next sweep tries again. It returns how many it
+// removed.
+func (w *Walker) RemoveEmpty(old []string) int {
 	n := 0
 	for _, rel := range old {
 		err := w.root.Remove(rel)
@@ -182,5 +202,3 @@ func (w *walker) removeEmpty(old []string) int {
 	}
 	return n
 }
-
-func date(y, m, d int) time.Time { return time.Date(y, time.Month(m), d, 0, 0, 0, 0, time.UTC) }

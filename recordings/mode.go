@@ -1,4 +1,4 @@
-package consent
+package recordings
 
 import (
 	"errors"
@@ -17,12 +17,12 @@ const PrivateMode fs.FileMode = 0o600
 // us: FreeSWITCH runs as its own user and wrote it.
 var ErrNotOwner = errors.New("owned by another account")
 
-// TightenRecording gives the finished recording at path PrivateMode and returns its mode
+// MakePrivate gives the finished recording at path PrivateMode and returns its mode
 // afterwards. The file is opened without following a symbolic link and changed through the open
 // file, so a link planted in the recordings folder cannot make us change the mode of what it
 // points to; anything but a regular file is refused. A file another account owns keeps its mode:
 // ErrNotOwner, with that mode, so the caller can tell whether others can read it.
-func TightenRecording(path string) (fs.FileMode, error) {
+func MakePrivate(path string) (fs.FileMode, error) {
 	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NOFOLLOW|syscall.O_NONBLOCK, 0)
 	if errors.Is(err, syscall.ELOOP) {
 		return 0, fmt.Errorf("%s is a symbolic link, not a recording", path)
@@ -48,12 +48,12 @@ func TightenRecording(path string) (fs.FileMode, error) {
 	return PrivateMode, nil
 }
 
-// tighten is TightenRecording with what the log needs to say. A missing file (withdrawn and
+// tighten is MakePrivate with what the log needs to say. A missing file (withdrawn and
 // deleted meanwhile, or never written) is nothing to tighten. A file FreeSWITCH owns that only
 // its group can read is as private as a shared recordings folder allows; one that others can
 // read is a warning with what to change.
 func tighten(path string, log *slog.Logger) {
-	mode, err := TightenRecording(path)
+	mode, err := MakePrivate(path)
 	switch {
 	case err == nil, errors.Is(err, fs.ErrNotExist):
 	case errors.Is(err, ErrNotOwner) && mode&0o007 == 0:
