@@ -54,6 +54,8 @@ type alarms struct {
 	stuck  map[string]Stuck  // by stored path
 	now    func() time.Time  // the sweeper's wall clock
 	count  func(newly int64) // counts newly raised alarms in the metrics
+	// countStuck counts a file newly stuck in the metrics.
+	countStuck func()
 }
 
 // raise makes the alarm of kind active with message, keeping the time it was first raised.
@@ -91,6 +93,9 @@ func (a *alarms) stuckFile(st Stuck) Stuck {
 	} else {
 		st.Since = a.now().UTC()
 		a.count(1)
+		if a.countStuck != nil {
+			a.countStuck()
+		}
 	}
 	a.stuck[st.stored] = st
 	return st

@@ -115,6 +115,7 @@ func (s *Sweeper) deleteBatch(ctx context.Context, batch []Action, now time.Time
 			folders[dir] = f
 		}
 		err := f.err
+		unlinkStart := time.Now()
 		if err == nil && f.root != nil {
 			// The row's size is stale for a recording stopped early (a live withdrawal): the
 			// tombstone records what was actually removed.
@@ -134,6 +135,9 @@ func (s *Sweeper) deleteBatch(ctx context.Context, batch []Action, now time.Time
 			s.stuck(byPath[t.Path], rel, err, rep)
 			failed[i] = true
 			continue
+		}
+		if s.OnUnlink != nil && f.root != nil {
+			s.OnUnlink(time.Since(unlinkStart))
 		}
 		f.files = append(f.files, i)
 		if i == 0 {
@@ -180,6 +184,9 @@ func (s *Sweeper) deleteBatch(ctx context.Context, batch []Action, now time.Time
 		}
 		if a.Alarm == AlarmNotGranted {
 			s.metrics.NotGranted.Add(1)
+		}
+		if a.Reason == consent.ReasonOrphan {
+			s.metrics.Orphans.Add(1)
 		}
 	}
 }

@@ -16,6 +16,8 @@ type Metrics struct {
 	Bytes      atomic.Int64 // bytes deleted
 	Errors     atomic.Int64 // files that could not be deleted, folders that could not be read
 	NotGranted atomic.Int64 // audio of calls without a grant found and deleted
+	Orphans    atomic.Int64 // files without a recording row found and deleted
+	Stuck      atomic.Int64 // files that newly could not be deleted (an alarm each)
 	Alarms     atomic.Int64 // actions with an alarm, not-granted included, and alarms raised
 
 	GuardDir            atomic.Int64 // recordings folder missing or unreadable

@@ -102,6 +102,9 @@ func TestSweeper_StuckFile(t *testing.T) {
 			if n := sw.Metrics().Alarms.Load(); n != 1 {
 				t.Errorf("alarms counted %d times, want once for one stuck file", n)
 			}
+			if n := sw.Metrics().Stuck.Load(); n != 1 {
+				t.Errorf("stuck files counted %d times, want once for one file stuck over two sweeps", n)
+			}
 
 			repair()
 			if rep, err := sw.Sweep(e.ctx, retention.Options{}); err != nil || len(rep.Stuck) != 0 {

@@ -36,6 +36,9 @@ type Sweeper struct {
 	// of the last sweep that lies in the future holds new deletions back for one Interval,
 	// then it is discarded with an alarm. Defaults to the interval of DefaultSchedule.
 	Interval time.Duration
+	// OnUnlink, when set, is told how long each file's deletion took: its stat and unlink in
+	// its folder, not the batch's commits. Set it before Open; it must not block.
+	OnUnlink func(time.Duration)
 
 	mu         sync.Mutex
 	root       *os.Root
@@ -66,6 +69,7 @@ func NewSweeper(store Store, dir string, p Policy, now func() time.Time, logger 
 	}
 	s.alarms.now = now
 	s.alarms.count = func(n int64) { s.metrics.Alarms.Add(n) }
+	s.alarms.countStuck = func() { s.metrics.Stuck.Add(1) }
 	return s
 }
 
@@ -177,6 +181,20 @@ func (s *Sweeper) Close() error {
 
 // Metrics returns the sweeper's counters, for export by the daemon.
 func (s *Sweeper) Metrics() *Metrics { return &s.metrics }
+
+// LastSweep returns the stored time of the last sweep that acted (not held back by a guard),
+// by this process or another (the sweep command); zero when there was none.
+func (s *Sweeper) LastSweep(ctx context.Context) (time.Time, error) {
+	v, err := s.store.SweepState(ctx, stateLastSweep)
+	if err != nil || v == "" {
+		return time.Time{}, err
+	}
+	t, err := time.Parse(time.RFC3339Nano, v)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("stored time of last sweep %q: %w", v, err)
+	}
+	return t, nil
+}
 
 // Recover finishes every deletion that is committed but not done: recordings in deleting
 // (a withdrawal, or a sweep stopped by a crash) and intents for files without a row. It needs
