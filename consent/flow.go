@@ -54,6 +54,9 @@ type Flow struct {
 	OnDecision  func(d Decision)       // optional metric hook
 	OnRecording func(s RecordingState) // optional metric hook
 	OnRefused   func()                 // optional metric hook: a call FreeSWITCH does not know
+	// OnDigitToRecord, optional, is told how long it took from the caller's consent key to
+	// record_session being sent: the grant's commit and the recording's preparation.
+	OnDigitToRecord func(time.Duration)
 
 	// MaxCallDuration is the ceiling of a call's whole life, counted from its hand-over: a call
 	// still up then is let go of (its recording stopped, its rows finalised), so that no peer
@@ -126,7 +129,7 @@ func (f *Flow) Handle(ctx context.Context, ch Channel) {
 		return
 	}
 	if rec != nil {
-		f.record(ctx, ch, rec, log)
+		f.record(ctx, ch, rec, proof.DecidedAt, log)
 	}
 	f.transfer(ctx, ch, log)
 	f.end(ctx, ch, call, rec, log)

@@ -27,8 +27,8 @@ func (f *Flow) prepareRecording(uuid string, log *slog.Logger) *Recording {
 
 // record starts the recording of a call whose grant and recording row are committed (Grant):
 // a crash at any point leaves a row that reconcile or the sweeper can finish, never a file
-// without its row.
-func (f *Flow) record(ctx context.Context, ch Channel, rec *Recording, log *slog.Logger) {
+// without its row. keyAt is when the caller's key was taken.
+func (f *Flow) record(ctx context.Context, ch Channel, rec *Recording, keyAt time.Time, log *slog.Logger) {
 	if f.Live.Withdrawn(rec.CallUUID) {
 		// Withdrawn between the claim and the commit: the withdrawal moved the row on.
 		log.Info("consent withdrawn before the recording started; not recording")
@@ -37,6 +37,9 @@ func (f *Flow) record(ctx context.Context, ch Channel, rec *Recording, log *slog
 	wait := f.StartWait
 	if wait == 0 {
 		wait = 3 * time.Second
+	}
+	if f.OnDigitToRecord != nil {
+		f.OnDigitToRecord(f.Now().Sub(keyAt))
 	}
 	err := ch.StartRecording(ctx, rec.Path, wait)
 	switch {

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -60,7 +61,10 @@ func NewServer(addr string, reg *Registry, ready *Readiness, logger *slog.Logger
 // Open listens and starts serving in a goroutine that Close waits for.
 func (s *Server) Open(ctx context.Context) error {
 	ln, err := (&net.ListenConfig{}).Listen(ctx, "tcp", s.addr)
-	if err != nil {
+	if errors.Is(err, syscall.EADDRINUSE) {
+		return fmt.Errorf("metrics: listen on %s: %w: another process holds the port and could answer scrapes "+
+			"in callconsent's name; stop it, or set metrics-listen to another port (\"\" turns the listener off)", s.addr, err)
+	} else if err != nil {
 		return fmt.Errorf("metrics: listen on %s: %w", s.addr, err)
 	}
 	maxConns := s.MaxConns

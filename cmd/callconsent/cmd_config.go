@@ -47,6 +47,7 @@ func newConfigCheckCommand(g *globalOptions) *cobra.Command {
     (format shown); run refuses to start on the same problems,
   - the ESL addresses are on loopback, or allow-remote-esl says what that costs,
   - the accounts of freeswitch-users exist, or freeswitch-owner-check is off,
+  - where /metrics, /healthz and /readyz listen (metrics-listen), and what off loopback costs,
   - the ESL password file is readable (the password is never printed),
   - the recordings folder exists and is not open to others; a WARN line names the dated
     folders and recordings of the last days that others could open (the daemon makes each
@@ -85,7 +86,7 @@ func runConfigCheck(_ context.Context, cfg *Config, out io.Writer) error {
 	if src == "" {
 		src = "none, built-in defaults apply"
 	}
-	checks := []check{{name: "config", info: src}, eslAddrCheck(cfg), ownerCheckLine(cfg)}
+	checks := []check{{name: "config", info: src}, eslAddrCheck(cfg), ownerCheckLine(cfg), metricsCheck(cfg)}
 	for _, lang := range cfg.NoticeLangs() {
 		n := cfg.Notices[lang]
 		checks = append(checks, wavCheck(fmt.Sprintf("notice %s %s (version %s)", lang, n.File, n.Version), n.File))

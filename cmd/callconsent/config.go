@@ -50,6 +50,12 @@ type Config struct {
 	MaxDeleteShare  float64           // max-delete-share: a sweep refuses to delete a larger share
 	ControlSocket   string            // control-socket: unix socket of the running daemon
 	LogLevel        slog.Level        // log-level: debug, info, warn or error
+	LogFormat       string            // log-format: text or json (one JSON object a line)
+
+	// MetricsListen is metrics-listen: host:port of /metrics, /healthz and /readyz; "" turns
+	// the listener off. AllowRemoteMetrics (allow-remote-metrics) lets it leave loopback.
+	MetricsListen      string
+	AllowRemoteMetrics bool
 
 	// MaxCalls is max-calls: the calls handled at once; 0 (auto) sizes it from the open-file
 	// limit (see callLimit). MaxCallDuration is max-call-duration: the ceiling of a call's life.
@@ -105,6 +111,8 @@ func DefaultConfig() *Config {
 		MaxDeleteShare: 0.5,
 		ControlSocket:  "/run/callconsent/control.sock",
 		LogLevel:       slog.LevelInfo,
+		LogFormat:      LogFormatText,
+		MetricsListen:  "127.0.0.1:9464",
 
 		MaxCallDuration: DefaultMaxCallDuration,
 	}
@@ -164,6 +172,9 @@ func (c *Config) Validate() error {
 		return err
 	}
 	if err := c.validateESLAddrs(); err != nil {
+		return err
+	}
+	if err := c.validateObservability(); err != nil {
 		return err
 	}
 	if _, err := cron.ParseStandard(c.SweepSchedule); err != nil {

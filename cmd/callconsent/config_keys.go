@@ -103,6 +103,8 @@ var settings = []setting{
 	maxCallsSetting,
 	maxCallDurationSetting,
 	pathSetting("control-socket", "unix socket `path` of the running daemon", func(c *Config) *string { return &c.ControlSocket }),
+	stringSetting("metrics-listen", "host:port", "listen address of /metrics, /healthz and /readyz (loopback unless allow-remote-metrics; \"\" turns it off)", func(c *Config) *string { return &c.MetricsListen }),
+	boolSetting("allow-remote-metrics", "allow metrics-listen off loopback (no authentication: anyone who reaches the port reads it)", func(c *Config) *bool { return &c.AllowRemoteMetrics }),
 	{
 		key: "log-level", typ: "level", usage: "log level: debug, info, warn or error",
 		get: func(c *Config) string { return levelName(c.LogLevel) },
@@ -110,6 +112,17 @@ var settings = []setting{
 			if err := c.LogLevel.UnmarshalText([]byte(v)); err != nil {
 				return fmt.Errorf("is not a log level (debug, info, warn, error)")
 			}
+			return nil
+		},
+	},
+	{
+		key: "log-format", typ: "format", usage: "log format: text (key=value) or json (one object a line, for journald or Loki)",
+		get: func(c *Config) string { return c.LogFormat },
+		set: func(c *Config, v string) error {
+			if v != LogFormatText && v != LogFormatJSON {
+				return fmt.Errorf("is not a log format (text, json)")
+			}
+			c.LogFormat = v
 			return nil
 		},
 	},

@@ -150,7 +150,14 @@ func applyDataDir(c *Config, dir string, set map[string]bool) {
 			lookupSetting(key).set(c, filepath.Join(dir, name))
 		}
 	}
+	if !set["metrics-listen"] {
+		// Trials and tests side by side must not fight over one port: a free one, logged at start.
+		c.MetricsListen = trialMetricsListen
+	}
 }
+
+// trialMetricsListen is metrics-listen under --data-dir when not set: a free loopback port.
+const trialMetricsListen = "127.0.0.1:0"
 
 // decodeConfig applies the keys of a YAML file. It walks the node tree itself rather than
 // decoding into a struct so that every error names the key and the value as written.

@@ -52,10 +52,9 @@ func TestControlSocket_PanicRecovered(t *testing.T) {
 		t.Errorf("answer %+v, %v", resp, err)
 	}
 	ctlPing(t, d, 5*time.Second)
-	var metrics strings.Builder
-	d.panics.writeText(&metrics)
-	if !strings.Contains(metrics.String(), `callconsent_panics_recovered_total{loop="control-socket"} 1`) {
-		t.Errorf("panic not counted:\n%s", metrics.String())
+	if text, _ := d.metrics.Text(); !strings.Contains(text, `callconsent_panics_recovered_total{loop="control-socket"} 1`) ||
+		!strings.Contains(text, `callconsent_alarms_total{kind="panic-recovered"} 1`) {
+		t.Errorf("panic not counted:\n%s", text)
 	}
 	if a, ok := d.panics.alarm(); !ok || a.Kind != alarmKindPanic || a.Count != 1 || !strings.Contains(a.Message, "control-socket") {
 		t.Errorf("alarm %+v, %v", a, ok)

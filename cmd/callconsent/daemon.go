@@ -15,6 +15,7 @@ import (
 	"github.com/callconsent/callconsent/consent"
 	"github.com/callconsent/callconsent/control"
 	"github.com/callconsent/callconsent/esl"
+	"github.com/callconsent/callconsent/metrics"
 	"github.com/callconsent/callconsent/notices"
 	"github.com/callconsent/callconsent/recordings"
 	"github.com/callconsent/callconsent/retention"
@@ -34,12 +35,16 @@ type daemon struct {
 	ctlSocket  *control.Server // the unix control socket the CLI talks to (control_wiring.go)
 	outbound   *esl.OutboundServer
 	reconciler *consent.Reconciler
-	metrics    *metrics
+	metrics    *metrics.Registry // every component reports here (metrics.go)
 	sweeper    *retention.Sweeper
 	withdrawer *consent.Withdrawer
 	started    time.Time
 	recordings *recordings.Folder
 	closers    []func() error // in reverse order of opening
+
+	holdings      *holdings          // census of the recordings folder (metrics_census.go)
+	readiness     *metrics.Readiness // /readyz (metrics_ready.go)
+	metricsServer *metrics.Server    // metrics-listen; nil when off
 
 	// wrapStore, when set (tests), wraps the store the flow and reconcile write through, to
 	// observe commits or to fail.
@@ -53,7 +58,7 @@ type daemon struct {
 }
 
 func newDaemon(cfg *Config, logger *slog.Logger) *daemon {
-	return &daemon{cfg: cfg, log: logger, live: consent.NewLiveCalls(), metrics: newMetrics()}
+	return &daemon{cfg: cfg, log: logger, live: consent.NewLiveCalls(), metrics: metrics.New()}
 }
 
 // Open prepares everything that must be right before the first call is accepted (notices,
@@ -109,7 +114,7 @@ func (d *daemon) Open(ctx context.Context) (err error) {
 	ids := esl.NewChannelIDs()
 	d.control = esl.NewControl(d.cfg.FreeSWITCH, password, d.log)
 	d.control.IDs = ids
-	d.control.Owner, d.control.OnRefused = d.cfg.eslOwnerCheck(d.log, d.procNet), d.metrics.refusedESLPeer
+	d.control.Owner, d.control.OnRefused = d.cfg.eslOwnerCheck(d.log, d.procNet), d.metrics.ESLPeerRefused
 	d.recordings = recordings.NewFolder(d.cfg.RecordingsDir)
 	d.reconciler = &consent.Reconciler{Store: d.writeStore(), Control: d.control, Recordings: d.recordings, Live: d.live,
 		Now: time.Now, Logger: d.log.With("system", "reconcile"), OnPanic: d.counted(loopReconcile)}
@@ -137,10 +142,13 @@ func (d *daemon) Open(ctx context.Context) (err error) {
 	if err := d.serveControl(ctx); err != nil {
 		return err
 	}
+	if err := d.openMetrics(ctx); err != nil {
+		return err
+	}
 	d.startReconcileLoop(ctx, cmp.Or(d.reconcileEvery, time.Minute))
 	d.started = time.Now().UTC()
 	d.log.Info("callconsent running", "esl_listen", d.outbound.Addr().String(), "freeswitch", d.cfg.FreeSWITCH,
-		"db", d.cfg.DB, "recordings", d.cfg.RecordingsDir, "max_calls", maxCalls)
+		"db", d.cfg.DB, "recordings", d.cfg.RecordingsDir, "max_calls", maxCalls, "metrics", d.describeMetrics())
 	return nil
 }
 
@@ -174,9 +182,11 @@ func (d *daemon) newFlow() *consent.Flow {
 		Live:        d.live,
 		Now:         time.Now,
 		Logger:      d.log.With("system", "flow"),
-		OnDecision:  d.metrics.decision,
-		OnRecording: d.metrics.recording,
-		OnRefused:   d.metrics.refusedCall,
+		OnDecision:  d.metrics.Decision,
+		OnRecording: d.metrics.RecordingTransition,
+		OnRefused:   d.metrics.CallRefused,
+
+		OnDigitToRecord: d.metrics.DigitToRecord,
 	}
 }
 
@@ -213,13 +223,14 @@ func (d *daemon) settleLeftovers(ctx context.Context) error {
 	return nil
 }
 
-// writeStore is the store the flow and reconcile write through: the database, wrapped by
-// wrapStore in tests.
+// writeStore is the store the flow and reconcile write through: the database, its commits
+// timed for the metrics, wrapped by wrapStore in tests.
 func (d *daemon) writeStore() consent.Store {
+	var s consent.Store = timedStore{d.store.DB, d.metrics}
 	if d.wrapStore != nil {
-		return d.wrapStore(d.store.DB)
+		return d.wrapStore(s)
 	}
-	return d.store.DB
+	return s
 }
 
 // reconcile runs after every control (re)connect and every minute: what happened while we

@@ -291,9 +291,8 @@ func TestE2E_ReconcileLoopRecovers(t *testing.T) {
 		d.reconcileEvery = 50 * time.Millisecond
 	})
 	h.waitFor("three reconcile runs recovered", func() bool {
-		var b strings.Builder
-		h.d.panics.writeText(&b)
-		return strings.Contains(b.String(), `{loop="reconcile"} 3`)
+		text, _ := h.d.metrics.Text()
+		return strings.Contains(text, `{loop="reconcile"} 3`)
 	})
 	res := h.call(fakefs.CallSpec{Script: []fakefs.Step{pressAfterNotice("2")}})
 	if c := h.finalCall(res.UUID); c.Decision != consent.DecisionDeclined {

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"log/slog"
 	"slices"
 	"strings"
@@ -102,10 +101,8 @@ func TestE2E_ForgedCallIsRefused(t *testing.T) {
 	if slices.Contains(res.Apps, "record_session") {
 		t.Errorf("the forged call got record_session: %q", res.Apps)
 	}
-	var st bytes.Buffer
-	h.d.metrics.writeText(&st, nil)
-	if !strings.Contains(st.String(), "callconsent_calls_refused_total 1") {
-		t.Errorf("refusal not counted:\n%s", st.String())
+	if st, _ := h.d.metrics.Text(); !strings.Contains(st, "callconsent_calls_refused_total 1") {
+		t.Errorf("refusal not counted:\n%s", st)
 	}
 	real := h.call(fakefs.CallSpec{Script: []fakefs.Step{pressAfterNotice("2")}})
 	if c := h.finalCall(real.UUID); c.Decision != consent.DecisionDeclined {

@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"io"
 	"sync"
 	"time"
 
@@ -10,7 +9,7 @@ import (
 	"github.com/callconsent/callconsent/retention"
 )
 
-// The daemon's loops that recover from a panic per item and go on.
+// The daemon's loops that recover from a panic per item and go on (metrics.Loops).
 const (
 	loopCall      = "call"           // one call's flow
 	loopReconcile = "reconcile"      // one reconcile run, or one row of it
@@ -18,14 +17,13 @@ const (
 	loopSweep     = "sweep"          // one scheduled retention sweep
 )
 
-var panicLoops = []string{loopCall, loopControl, loopReconcile, loopSweep}
-
 // alarmKindPanic is the status alarm of recovered panics. A panic is a bug whose effect is
 // not known (a row left half-done, a file not finalised): it stays an alarm until the daemon
 // is restarted, after the cause was looked into.
 const alarmKindPanic = "recovered-panic"
 
-// panicLog counts the panics the daemon's loops recovered from, for status.
+// panicLog keeps the panics the daemon's loops recovered from, for status's alarm; the
+// registry counts them too (callconsent_panics_recovered_total by loop).
 type panicLog struct {
 	mu       sync.Mutex
 	byLoop   map[string]uint64
@@ -44,28 +42,6 @@ func (p *panicLog) add(loop string, t time.Time) {
 	}
 	p.byLoop[loop]++
 	p.last, p.lastLoop = t, loop
-}
-
-// writeText writes the counter callconsent_panics_recovered_total by loop, in Prometheus'
-// text format.
-func (p *panicLog) writeText(w io.Writer) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	fmt.Fprintln(w, "# TYPE callconsent_panics_recovered_total counter")
-	for _, l := range panicLoops {
-		fmt.Fprintf(w, "callconsent_panics_recovered_total{loop=%q} %d\n", l, p.byLoop[l])
-	}
-}
-
-// counts are writeText's samples by name without the callconsent_ prefix, for status's JSON.
-func (p *panicLog) counts() map[string]float64 {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	out := make(map[string]float64, len(panicLoops))
-	for _, l := range panicLoops {
-		out[fmt.Sprintf("panics_recovered_total{loop=%q}", l)] = float64(p.byLoop[l])
-	}
-	return out
 }
 
 // alarm returns the status alarm of the panics so far, if there were any.
@@ -89,10 +65,11 @@ func (p *panicLog) alarm() (retention.Alarm, bool) {
 // counts it. attrs name the item (a call UUID), never a caller.
 func (d *daemon) recovered(loop string, pe *consent.PanicError, attrs ...any) {
 	d.panics.add(loop, time.Now())
+	d.metrics.PanicRecovered(loop)
 	d.log.Error("alarm: panic recovered; going on", append(attrs, "loop", loop, "err", pe.Error(), "stack", string(pe.Stack))...)
 }
 
 // counted is an OnPanic hook for a component that logged the panic itself.
 func (d *daemon) counted(loop string) func(*consent.PanicError) {
-	return func(*consent.PanicError) { d.panics.add(loop, time.Now()) }
+	return func(*consent.PanicError) { d.panics.add(loop, time.Now()); d.metrics.PanicRecovered(loop) }
 }

@@ -51,14 +51,18 @@ func openSweeper(ctx context.Context, cfg *Config, db *sqlite.DB, logger *slog.L
 // openRetention starts the retention schedule inside the daemon, and the withdrawer that the
 // control socket serves.
 func (d *daemon) openRetention(ctx context.Context) error {
-	sw, err := openSweeper(ctx, d.cfg, d.store.DB, d.log)
+	sw, err := newSweeper(d.cfg, d.store.DB, d.log)
 	if err != nil {
 		return err
+	}
+	sw.OnUnlink = d.metrics.FileDeleted
+	if err := sw.Open(ctx); err != nil {
+		return fmt.Errorf("retention: %w", err)
 	}
 	d.sweeper = sw
 	d.closers = append(d.closers, sw.Close)
 	d.withdrawer = &consent.Withdrawer{Store: d.store.DB, Deleter: sw, Live: d.live, Control: d.control, Now: time.Now, Logger: d.log.With("system", "withdraw")}
-	sch := retention.NewScheduler(d.cfg.SweepSchedule, sw, d.log) // adds system=retention-cron
+	sch := retention.NewScheduler(d.cfg.SweepSchedule, observedSweeps{d}, d.log) // adds system=retention-cron
 	sch.OnPanic = d.counted(loopSweep)
 	if err := sch.Open(ctx); err != nil {
 		return fmt.Errorf("retention schedule: %w", err)

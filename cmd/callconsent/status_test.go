@@ -12,6 +12,9 @@ import (
 	"github.com/callconsent/callconsent/consent"
 	"github.com/callconsent/callconsent/control"
 	"github.com/callconsent/callconsent/esl/fakefs"
+	dto "github.com/prometheus/client_model/go"
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
 )
 
 func TestStatus(t *testing.T) {
@@ -70,30 +73,56 @@ func TestStatus_JSON(t *testing.T) {
 		st.Decisions["declined"] != 1, st.Counters["calls_refused_total"] != 0, st.Metrics != nil:
 		t.Fatalf("status JSON:\n%s", out.String())
 	}
-	// Every sample of the Prometheus text, by name (and label), in the JSON.
-	metrics := h.d.Status().Metrics
-	for _, line := range strings.Split(strings.TrimSpace(metrics), "\n") {
-		if strings.HasPrefix(line, "#") {
-			continue
-		}
-		name, value, _ := strings.Cut(line, " ")
+	// Every sample of the Prometheus text, by name (and label), in the JSON: counters and
+	// gauges as they are, histograms by their _count and _sum.
+	p := expfmt.NewTextParser(model.UTF8Validation)
+	mfs, err := p.TextToMetricFamilies(strings.NewReader(h.d.Status().Metrics))
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for name, mf := range mfs {
 		name = strings.TrimPrefix(name, "callconsent_")
-		want, err := strconv.ParseFloat(value, 64)
-		if err != nil {
-			t.Fatalf("metric line %q", line)
+		for _, m := range mf.GetMetric() {
+			var labels []string
+			for _, l := range m.GetLabel() {
+				labels = append(labels, l.GetName()+"="+strconv.Quote(l.GetValue()))
+			}
+			lt := ""
+			if len(labels) > 0 {
+				lt = "{" + strings.Join(labels, ",") + "}"
+			}
+			want := map[string]float64{}
+			switch mf.GetType() {
+			case dto.MetricType_COUNTER:
+				want[name+lt] = m.GetCounter().GetValue()
+			case dto.MetricType_GAUGE:
+				want[name+lt] = m.GetGauge().GetValue()
+			case dto.MetricType_HISTOGRAM:
+				want[name+"_count"+lt] = float64(m.GetHistogram().GetSampleCount())
+				want[name+"_sum"+lt] = m.GetHistogram().GetSampleSum()
+			default:
+				t.Errorf("%s: type %v", name, mf.GetType())
+			}
+			for key, v := range want {
+				n++
+				var got float64
+				var ok bool
+				switch {
+				case strings.HasPrefix(key, `decisions_total{decision="`):
+					got, ok = st.Decisions[strings.TrimSuffix(strings.TrimPrefix(key, `decisions_total{decision="`), `"}`)]
+				case strings.HasPrefix(key, `recording_transitions_total{state="`):
+					got, ok = st.RecordingTransitions[strings.TrimSuffix(strings.TrimPrefix(key, `recording_transitions_total{state="`), `"}`)]
+				default:
+					got, ok = st.Counters[key]
+				}
+				if !ok || got != v {
+					t.Errorf("metric %s %v: JSON has %v (present %v)", key, v, got, ok)
+				}
+			}
 		}
-		var got float64
-		var ok bool
-		switch {
-		case strings.HasPrefix(name, `decisions_total{decision="`):
-			got, ok = st.Decisions[strings.TrimSuffix(strings.TrimPrefix(name, `decisions_total{decision="`), `"}`)]
-		case strings.HasPrefix(name, `recording_transitions_total{state="`):
-			got, ok = st.RecordingTransitions[strings.TrimSuffix(strings.TrimPrefix(name, `recording_transitions_total{state="`), `"}`)]
-		default:
-			got, ok = st.Counters[name]
-		}
-		if !ok || got != want {
-			t.Errorf("metric %s %v: JSON has %v (present %v)", name, want, got, ok)
-		}
+	}
+	if n < 40 {
+		t.Errorf("only %d samples compared", n)
 	}
 }
