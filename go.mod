@@ -3,6 +3,7 @@ module github.com/callconsent/callconsent
 go 1.26.8
 
 require (
+	github.com/coreos/go-systemd/v22 v22.7.0
 	github.com/mattn/go-sqlite3 v1.14.53
 	github.com/percipia/eslgo v1.5.2
 	github.com/prometheus/client_golang v1.25.0

@@ -19,8 +19,10 @@
 #   - the notices under /usr/share/callconsent/notices, the FreeSWITCH snippets under
 #     /usr/share/callconsent/freeswitch, the README under /usr/share/doc/callconsent
 #   - the recordings folder /var/lib/freeswitch/recordings (freeswitch:callrec, mode 2770)
-#   - /etc/systemd/system/callconsent.service, daemon-reload, enable (not start)
+#   - /etc/systemd/system/callconsent.service (ExecStart pointed at /usr/local/bin), daemon-reload,
+#     enable (not start)
 # It does not touch FreeSWITCH's own configuration: see the printed next steps.
+# On Debian and Ubuntu, prefer the package (scripts/deb/build-deb.sh, README "Install").
 set -euo pipefail
 
 readonly BIN=/usr/local/bin/callconsent
@@ -194,7 +196,10 @@ fi
 
 # --- 6. systemd unit -------------------------------------------------------------------------
 note "systemd unit -> $UNIT"
-run install -m 0644 -o root -g root "$repo_dir/scripts/systemd/callconsent.service" "$UNIT"
+# The unit names the Debian package's /usr/bin/callconsent; this script installs to $BIN.
+sed "s#^ExecStart=/usr/bin/callconsent #ExecStart=$BIN #" "$repo_dir/scripts/systemd/callconsent.service" >"$tmp/callconsent.service"
+grep -q "^ExecStart=$BIN " "$tmp/callconsent.service" || die "scripts/systemd/callconsent.service: no ExecStart=/usr/bin/callconsent line to point at $BIN"
+run install -m 0644 -o root -g root "$tmp/callconsent.service" "$UNIT"
 if command -v systemctl >/dev/null 2>&1 && [[ -d /run/systemd/system || $dry_run -eq 1 ]]; then
 	run systemctl daemon-reload
 	if [[ $enable -eq 1 ]]; then

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"log/slog"
 	"os"
 	"runtime/pprof"
 
@@ -29,6 +28,9 @@ below the folder if missing; pair it with 'callconsent --data-dir DIR simulate'.
 
 The first SIGINT or SIGTERM stops taking calls and lets the running ones end their step
 (a caller still at the prompt is transferred unrecorded); a second one exits at once.
+
+Under systemd (Type=notify) it sends READY=1 once the database, the notices and its
+listeners are up, WATCHDOG=1 every half WatchdogSec while it works, and STOPPING=1.
 
 ` + exitCodesHelp,
 		Example: `  callconsent --config /etc/callconsent/callconsent.yaml run
@@ -68,13 +70,17 @@ func startCPUProfile(path string) (stop func(), err error) {
 
 // runRun runs the daemon until ctx ends.
 func runRun(ctx context.Context, cfg *Config, logs io.Writer) (err error) {
-	logger := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: cfg.LogLevel}))
+	logger := newLogger(cfg, logs)
 	d := newDaemon(cfg, logger)
 	if err := d.Open(ctx); err != nil {
 		return err
 	}
 	defer closeInto(&err, d)
-	<-ctx.Done()
+	// The store, the notices and every listener are up: systemd may start what needs us.
+	sd := newSystemdNotifier(logger)
+	sd.notify("READY=1")
+	sd.mainLoop(ctx, d.alive)
+	sd.notify("STOPPING=1")
 	logger.Info("stopping: finishing the calls in progress")
 	return nil
 }
