@@ -23,6 +23,8 @@ var subcommands = []func(g *globalOptions) *cobra.Command{
 	newWithdrawCommand,
 	newSweepCommand,
 	newStatusCommand,
+	newCompletionCommand,
+	newManCommand,
 }
 
 // exitCodesHelp is shown in the root help and referenced from every command's help.
@@ -95,7 +97,7 @@ name, and flags win over the file, which wins over the built-in defaults.
 		SilenceErrors:     true,
 		SilenceUsage:      true,
 		DisableAutoGenTag: true,
-		// Shell completion would be one more command to document and support; not needed yet.
+		// cmd_completion.go has our own completion command, with help and exit codes like the rest.
 		CompletionOptions: cobra.CompletionOptions{DisableDefaultCmd: true},
 	}
 	g.AddFlags(cmd.PersistentFlags())
