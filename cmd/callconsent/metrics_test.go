@@ -68,7 +68,10 @@ func (h *harness) scrape() (map[string]float64, map[string]*dto.MetricFamily) {
 	return samples, mfs
 }
 
-var uuidLike = regexp.MustCompile(`[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-`)
+var (
+	uuidLike   = regexp.MustCompile(`[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-`)
+	metricName = regexp.MustCompile(`callconsent_[a-z_]+[a-z]`)
+)
 
 // TestMetrics_Scrape: a daemon that took a grant and a decline, ran scheduled sweeps and met
 // an orphan (an alarm) shows all of it on /metrics, with the right types and names, parsed by
@@ -182,6 +185,24 @@ func TestMetrics_Scrape(t *testing.T) {
 	}
 	if s["process_start_time_seconds"] == 0 {
 		t.Errorf("no process metrics on /metrics")
+	}
+
+	// The alert rules and the dashboard name only metrics the daemon exports.
+	for _, file := range []string{"../../scripts/prometheus/callconsent-alerts.yml", "../../scripts/grafana/callconsent.json"} {
+		text, err := os.ReadFile(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		names := metricName.FindAllString(string(text), -1)
+		if len(names) < 10 {
+			t.Errorf("%s names only %d metrics", file, len(names))
+		}
+		for _, name := range names {
+			base := strings.TrimSuffix(strings.TrimSuffix(strings.TrimSuffix(name, "_bucket"), "_count"), "_sum")
+			if mf := mfs[base]; mf == nil || base != name && mf.GetType() != dto.MetricType_HISTOGRAM {
+				t.Errorf("%s uses %s, which the daemon does not export", file, name)
+			}
+		}
 	}
 
 	if code, body := h.httpGet("/healthz"); code != 200 || body != "ok\n" {
