@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 )
 
 // The values of log-format.
@@ -22,6 +23,9 @@ const remoteMetricsRisk = "/metrics and /readyz answer anyone who can reach the 
 func (c *Config) validateObservability() error {
 	if c.MetricsListen == "" {
 		return nil
+	}
+	if _, _, err := net.SplitHostPort(c.MetricsListen); err != nil {
+		return invalidKey("metrics-listen", c.MetricsListen, `is not host:port (e.g. 127.0.0.1:9464; "" turns the listener off)`)
 	}
 	if err := validHostPort("metrics-listen", c.MetricsListen, 0); err != nil {
 		return err

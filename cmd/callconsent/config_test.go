@@ -195,7 +195,7 @@ func TestLoadConfig_Bad(t *testing.T) {
 		"bad-orphan-grace.yaml":                  {"orphan-grace", `"-1h"`},
 		"bad-log-level.yaml":                     {"log-level", `"loud"`},
 		"bad-log-format.yaml":                    {`config: log-format: "logfmt" is not a log format (text, json)`},
-		"bad-metrics-listen.yaml":                {`config: metrics-listen: "9464" is not host:port`},
+		"bad-metrics-listen.yaml":                {`config: metrics-listen: "9464" is not host:port (e.g. 127.0.0.1:9464; "" turns the listener off)`},
 		"bad-metrics-listen-remote.yaml":         {`config: metrics-listen: "0.0.0.0:9464" is not a loopback address`, "without authentication", "allow-remote-metrics: true"},
 		"bad-allow-remote-metrics.yaml":          {`config: allow-remote-metrics: "on" is not true or false`},
 		"bad-language.yaml":                      {"language", `"de"`},
