@@ -103,8 +103,6 @@ var settings = []setting{
 	maxCallsSetting,
 	maxCallDurationSetting,
 	pathSetting("control-socket", "unix socket `path` of the running daemon", func(c *Config) *string { return &c.ControlSocket }),
-	stringSetting("metrics-listen", "host:port", "listen address of /metrics, /healthz and /readyz (loopback unless allow-remote-metrics; \"\" turns it off)", func(c *Config) *string { return &c.MetricsListen }),
-	boolSetting("allow-remote-metrics", "allow metrics-listen off loopback (no authentication: anyone who reaches the port reads it)", func(c *Config) *bool { return &c.AllowRemoteMetrics }),
 	{
 		key: "log-level", typ: "level", usage: "log level: debug, info, warn or error",
 		get: func(c *Config) string { return levelName(c.LogLevel) },
@@ -126,6 +124,8 @@ var settings = []setting{
 			return nil
 		},
 	},
+	stringSetting("metrics-listen", "host:port", "listen address of /metrics, /healthz and /readyz (loopback unless allow-remote-metrics; \"\" turns it off)", func(c *Config) *string { return &c.MetricsListen }),
+	boolSetting("allow-remote-metrics", "allow metrics-listen off loopback (no authentication: anyone who reaches the port reads it)", func(c *Config) *bool { return &c.AllowRemoteMetrics }),
 }
 
 // lookupSetting returns the setting of a key, nil for an unknown key.
