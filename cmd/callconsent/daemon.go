@@ -58,7 +58,8 @@ type daemon struct {
 }
 
 func newDaemon(cfg *Config, logger *slog.Logger) *daemon {
-	return &daemon{cfg: cfg, log: logger, live: consent.NewLiveCalls(), metrics: metrics.New()}
+	return &daemon{cfg: cfg, log: logger, live: consent.NewLiveCalls(), metrics: metrics.New(),
+		holdings: newHoldings(cfg.RecordingsDir, logger)}
 }
 
 // Open prepares everything that must be right before the first call is accepted (notices,

@@ -96,7 +96,7 @@ func (d *daemon) openMetrics(ctx context.Context) error {
 	} else if !last.IsZero() {
 		d.metrics.SweepSucceeded(last)
 	}
-	d.holdings = newHoldings(d.cfg.RecordingsDir, interval, d.log)
+	d.holdings.every = interval
 	if err := d.holdings.Open(ctx); err != nil {
 		return err
 	}
@@ -121,9 +121,7 @@ type observedSweeps struct{ d *daemon }
 func (o observedSweeps) Sweep(ctx context.Context, opts retention.Options) (retention.Report, error) {
 	rep, err := o.d.sweeper.Sweep(ctx, opts)
 	o.d.metrics.SweepDone(rep.Duration, err == nil, rep.AsOf)
-	if o.d.holdings != nil {
-		o.d.holdings.Kick()
-	}
+	o.d.holdings.Kick() // buffered: safe before the census loop runs
 	return rep, err
 }
 

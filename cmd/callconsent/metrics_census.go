@@ -30,8 +30,10 @@ type holdings struct {
 	at     time.Time // of the last census that read the folder; zero before
 }
 
-func newHoldings(dir string, every time.Duration, logger *slog.Logger) *holdings {
-	return &holdings{dir: dir, every: every, log: logger.With("system", "census"), now: time.Now, kick: make(chan struct{}, 1)}
+// newHoldings returns the census of dir, not yet running; set every (the sweep interval)
+// before Open.
+func newHoldings(dir string, logger *slog.Logger) *holdings {
+	return &holdings{dir: dir, log: logger.With("system", "census"), now: time.Now, kick: make(chan struct{}, 1)}
 }
 
 // Open starts the census loop; the first census runs at once.

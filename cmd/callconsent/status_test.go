@@ -82,6 +82,9 @@ func TestStatus_JSON(t *testing.T) {
 	}
 	n := 0
 	for name, mf := range mfs {
+		if (mf.GetType() == dto.MetricType_COUNTER) != strings.HasSuffix(name, "_total") {
+			t.Errorf("%s is a %v: counters, and only counters, end in _total", name, mf.GetType())
+		}
 		name = strings.TrimPrefix(name, "callconsent_")
 		for _, m := range mf.GetMetric() {
 			var labels []string
