@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"strings"
 	"time"
@@ -90,7 +91,11 @@ func (ns noticeSet) check(context.Context) error {
 		fi, err := os.Stat(f.path)
 		switch {
 		case err != nil:
-			errs = append(errs, fmt.Errorf("%s %s cannot be read: %w", f.name, f.path, errors.Unwrap(err)))
+			var pe *fs.PathError
+			if errors.As(err, &pe) {
+				err = pe.Err // the path is named already
+			}
+			errs = append(errs, fmt.Errorf("%s %s cannot be read: %w", f.name, f.path, err))
 		case fi.Size() != f.size || !fi.ModTime().Equal(f.mtime):
 			errs = append(errs, fmt.Errorf("%s %s changed since start: callers hear other audio than the proofs name; restart callconsent", f.name, f.path))
 		}

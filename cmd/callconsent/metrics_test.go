@@ -231,3 +231,24 @@ func TestMetrics_Scrape(t *testing.T) {
 		return code == 200
 	})
 }
+
+// TestReadiness_Notices: a notice changed on disk since start (the proofs name the old hash)
+// or gone makes the daemon unready, naming the file and what to do.
+func TestReadiness_Notices(t *testing.T) {
+	cfg := testConfig(t, testNoticeFlags(t, testNoticeLen)...)
+	d := &daemon{cfg: cfg}
+	notices := d.noticeFiles()
+	if err := notices.check(nil); err != nil {
+		t.Fatalf("unchanged notices: %v", err)
+	}
+	nb, en := cfg.Notices["nb"].File, cfg.Notices["en"].File
+	writeSilentWAV(t, nb, 2*testNoticeLen)
+	os.Remove(en)
+	err := notices.check(nil)
+	for _, want := range []string{"notice nb " + nb + " changed since start: callers hear other audio than the proofs name; restart callconsent",
+		"notice en " + en + " cannot be read: no such file or directory"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("check: %v; want %q", err, want)
+		}
+	}
+}
