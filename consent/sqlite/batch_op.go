@@ -45,17 +45,17 @@ func runSavepoint(tx *Tx, op *writeOp) error {
 		// doing nothing is better than doing it for nobody.
 		return abandoned(err)
 	}
-	if _, err := tx.Tx.Exec(`SAVEPOINT op`); err != nil {
+	if _, err := tx.tx.Exec(`SAVEPOINT op`); err != nil {
 		return formatError(fmt.Errorf("savepoint: %w", err))
 	}
 	if err := callFn(tx, op.fn); err != nil {
 		// ROLLBACK TO fails only if SQLite already rolled the whole transaction back (disk
 		// full, I/O error): then COMMIT fails too and reports it to every write of the batch.
-		tx.Tx.Exec(`ROLLBACK TO op`)
-		tx.Tx.Exec(`RELEASE op`)
+		tx.tx.Exec(`ROLLBACK TO op`)
+		tx.tx.Exec(`RELEASE op`)
 		return formatError(err)
 	}
-	if _, err := tx.Tx.Exec(`RELEASE op`); err != nil {
+	if _, err := tx.tx.Exec(`RELEASE op`); err != nil {
 		return formatError(fmt.Errorf("release savepoint: %w", err))
 	}
 	return nil

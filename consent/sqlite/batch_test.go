@@ -170,7 +170,7 @@ func TestDB_WriteCancelledWhileRunning(t *testing.T) {
 		errc <- sqlite.Update(db, ctx, func(tx *sqlite.Tx) error {
 			close(started)
 			<-proceed
-			_, err := tx.ExecContext(ctx, `INSERT INTO tombstones (path, deleted_at, reason) VALUES ('/rec/a.wav', '2025-03-14T00:00:00.000000000Z', 'orphan')`)
+			_, err := tx.Exec(`INSERT INTO tombstones (path, deleted_at, reason) VALUES ('/rec/a.wav', '2025-03-14T00:00:00.000000000Z', 'orphan')`)
 			return err
 		})
 	}()
@@ -206,7 +206,7 @@ func TestDB_WritePanics(t *testing.T) {
 	time.Sleep(50 * time.Millisecond)
 	wg.Go(func() {
 		panicErr = sqlite.Update(db, ctx, func(tx *sqlite.Tx) error {
-			if _, err := tx.ExecContext(ctx, `INSERT INTO tombstones (path, deleted_at, reason) VALUES ('/rec/half.wav', '2025-03-14T00:00:00.000000000Z', 'orphan')`); err != nil {
+			if _, err := tx.Exec(`INSERT INTO tombstones (path, deleted_at, reason) VALUES ('/rec/half.wav', '2025-03-14T00:00:00.000000000Z', 'orphan')`); err != nil {
 				return err
 			}
 			panic("boom")

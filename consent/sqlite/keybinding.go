@@ -50,11 +50,11 @@ func (db *DB) BindKey(ctx context.Context, fingerprint string) (string, error) {
 	}
 	var stored string
 	err := db.update(ctx, func(tx *Tx) error {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING`,
+		if _, err := tx.Exec(`INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING`,
 			metaKeyFingerprint, fingerprint); err != nil {
 			return err
 		}
-		return tx.QueryRowContext(ctx, `SELECT value FROM meta WHERE key = ?`, metaKeyFingerprint).Scan(&stored)
+		return tx.QueryRow(`SELECT value FROM meta WHERE key = ?`, metaKeyFingerprint).Scan(&stored)
 	})
 	if err != nil {
 		return "", fmt.Errorf("bind key: %w", err)

@@ -17,7 +17,7 @@ func (db *DB) CreateRecording(ctx context.Context, r *consent.Recording) error {
 	if err := checkNewRecording(r); err != nil {
 		return err
 	}
-	return db.update(ctx, func(tx *Tx) error { return createRecordingTx(ctx, tx, r) })
+	return db.update(ctx, func(tx *Tx) error { return createRecordingTx(tx, r) })
 }
 
 func checkNewRecording(r *consent.Recording) error {
@@ -36,10 +36,10 @@ func checkNewRecording(r *consent.Recording) error {
 	return nil
 }
 
-func createRecordingTx(ctx context.Context, tx *Tx, r *consent.Recording) error {
+func createRecordingTx(tx *Tx, r *consent.Recording) error {
 	var decision consent.Decision
 	var withdrawn sql.NullString
-	err := tx.QueryRowContext(ctx, `SELECT decision, withdrawn_at FROM calls WHERE uuid = ?`, r.CallUUID).
+	err := tx.QueryRow(`SELECT decision, withdrawn_at FROM calls WHERE uuid = ?`, r.CallUUID).
 		Scan(&decision, &withdrawn)
 	if errors.Is(err, sql.ErrNoRows) {
 		return consent.Errorf(consent.ENOTFOUND, "call %s not found", r.CallUUID)
@@ -54,7 +54,7 @@ func createRecordingTx(ctx context.Context, tx *Tx, r *consent.Recording) error 
 	if r.StartedAt.IsZero() {
 		r.StartedAt = tx.now
 	}
-	_, err = tx.ExecContext(ctx, `
+	_, err = tx.Exec(`
 		INSERT INTO recordings (call_uuid, path, state, started_at, ended_at, duration_ms, bytes)
 		VALUES (?, ?, 'pending', ?, ?, ?, ?)`,
 		r.CallUUID, r.Path, formatTime(r.StartedAt), formatTime(r.EndedAt), r.DurationMS, r.Bytes)
@@ -75,7 +75,7 @@ func (db *DB) UpdateRecording(ctx context.Context, callUUID string, to consent.R
 		return consent.Errorf(consent.EINVALID, "recording duration and size must not be negative")
 	}
 	return db.update(ctx, func(tx *Tx) error {
-		rec, err := findRecordingTx(ctx, tx, `call_uuid = ?`, callUUID)
+		rec, err := findRecordingTx(tx, `call_uuid = ?`, callUUID)
 		if err != nil {
 			return err
 		} else if rec == nil {
@@ -93,7 +93,7 @@ func (db *DB) UpdateRecording(ctx context.Context, callUUID string, to consent.R
 		if u.Bytes != 0 {
 			rec.Bytes = u.Bytes
 		}
-		_, err = tx.ExecContext(ctx, `
+		_, err = tx.Exec(`
 			UPDATE recordings SET state = ?, ended_at = ?, duration_ms = ?, bytes = ?
 			WHERE call_uuid = ?`,
 			to, formatTime(rec.EndedAt), rec.DurationMS, rec.Bytes, callUUID)
@@ -102,9 +102,9 @@ func (db *DB) UpdateRecording(ctx context.Context, callUUID string, to consent.R
 }
 
 // findRecordingTx reads one recording inside a write transaction, nil when there is none.
-func findRecordingTx(ctx context.Context, tx *Tx, where string, arg any) (*consent.Recording, error) {
+func findRecordingTx(tx *Tx, where string, arg any) (*consent.Recording, error) {
 	var r recordingRow
-	err := tx.QueryRowContext(ctx, `SELECT `+recordingColumns+` FROM recordings r WHERE `+where, arg).Scan(r.dest()...)
+	err := tx.QueryRow(`SELECT `+recordingColumns+` FROM recordings r WHERE `+where, arg).Scan(r.dest()...)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
 	} else if err != nil {

@@ -209,10 +209,14 @@ func (db *DB) Checkpoint(ctx context.Context) error {
 	return nil
 }
 
-// Tx is a write transaction with the time fixed at its start, so that every row it touches
-// carries the same instant.
+// Tx is what one write sees of the transaction it runs in, which it may share with other
+// callers' writes (group commit, batch.go). It wraps the *sql.Tx instead of embedding it, so
+// that a write can only run statements: it cannot commit or roll back the transaction for the
+// others, and no statement takes a caller's ctx, whose end would interrupt the statement and
+// make SQLite roll the whole shared transaction back (see Exec). The time is fixed at the
+// transaction's start, so that every row it touches carries the same instant.
 type Tx struct {
-	*sql.Tx
+	tx  *sql.Tx
 	now time.Time
 }
 
@@ -248,13 +252,12 @@ func (db *DB) updateDirect(ctx context.Context, fn func(tx *Tx) error) error {
 	if err != nil {
 		return formatError(fmt.Errorf("begin: %w", err))
 	}
-	tx := &Tx{Tx: sqlTx, now: db.now()}
-	defer tx.Rollback()
+	defer sqlTx.Rollback()
 
-	if err := fn(tx); err != nil {
+	if err := fn(&Tx{tx: sqlTx, now: db.now()}); err != nil {
 		return formatError(err)
 	}
-	if err := tx.Commit(); err != nil {
+	if err := sqlTx.Commit(); err != nil {
 		return formatError(fmt.Errorf("commit: %w", err))
 	}
 	return nil

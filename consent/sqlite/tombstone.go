@@ -29,9 +29,9 @@ func (db *DB) FinishDeletion(ctx context.Context, t consent.Tombstone) error {
 		var rec *consent.Recording
 		var err error
 		if t.Path != "" {
-			rec, err = findRecordingTx(ctx, tx, `path = ?`, t.Path)
+			rec, err = findRecordingTx(tx, `path = ?`, t.Path)
 		} else {
-			rec, err = findRecordingTx(ctx, tx, `call_uuid = ?`, t.CallUUID)
+			rec, err = findRecordingTx(tx, `call_uuid = ?`, t.CallUUID)
 		}
 		if err != nil {
 			return err
@@ -44,7 +44,7 @@ func (db *DB) FinishDeletion(ctx context.Context, t consent.Tombstone) error {
 			if err := consent.CheckRecordingTransition(rec.State, consent.RecordingDeleted); err != nil {
 				return err
 			}
-			if _, err := tx.ExecContext(ctx, `UPDATE recordings SET state = 'deleted' WHERE call_uuid = ?`, rec.CallUUID); err != nil {
+			if _, err := tx.Exec(`UPDATE recordings SET state = 'deleted' WHERE call_uuid = ?`, rec.CallUUID); err != nil {
 				return err
 			}
 			t.CallUUID, t.Path = rec.CallUUID, rec.Path
@@ -59,7 +59,7 @@ func (db *DB) FinishDeletion(ctx context.Context, t consent.Tombstone) error {
 		if t.CallUUID != "" {
 			callUUID = t.CallUUID
 		}
-		_, err = tx.ExecContext(ctx, `
+		_, err = tx.Exec(`
 			INSERT INTO tombstones (call_uuid, path, deleted_at, reason, bytes) VALUES (?, ?, ?, ?, ?)`,
 			callUUID, t.Path, formatTime(t.DeletedAt), t.Reason, t.Bytes)
 		return err
