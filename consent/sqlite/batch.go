@@ -17,7 +17,8 @@ const maxBatch = 128
 // its own savepoint. The fsync, which dominates a durable commit, is then paid once per batch
 // instead of once per write, while every caller still returns only after the COMMIT that
 // contains its write reached the disk. A write that fails is rolled back to its savepoint and
-// does not affect the others; a failed COMMIT fails every write of the batch.
+// does not affect the others; a failed COMMIT fails every write of the batch, and so does a
+// savepoint that fails (the transaction is then in an unknown state, and is rolled back).
 //
 // A caller whose ctx ends while its write is still queued gets an error at once and the write
 // never runs; once the write runs, the caller waits for the COMMIT, so nil always means
@@ -150,7 +151,14 @@ func (c *committer) runBatch(batch []*writeOp) {
 		if !op.start() {
 			continue // cancelled: its caller has returned, and it must stay undone
 		}
-		errs[i] = runSavepoint(tx, op)
+		var abort error
+		if errs[i], abort = runSavepoint(tx, op); abort != nil {
+			// Whatever is left of the transaction goes: no write of this batch may stay, not
+			// even one SQLite committed on its own. The ops not yet run never run.
+			sqlTx.Rollback()
+			fail(abort)
+			return
+		}
 	}
 	if err := sqlTx.Commit(); err != nil {
 		fail(formatError(fmt.Errorf("commit: %w", err)))
