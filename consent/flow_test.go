@@ -142,7 +142,7 @@ func (c fakeControl) StopRecording(_ context.Context, _, path string) error {
 func (c fakeControl) CallExists(context.Context, string) (bool, error) { return false, nil }
 func (c fakeControl) Ready() bool                                      { return true }
 
-func newFlow(t *testing.T, log *eventLog, store consent.Store, logs io.Writer) *consent.Flow {
+func newFlow(t *testing.T, log *eventLog, store consent.FlowStore, logs io.Writer) *consent.Flow {
 	p, _ := consent.NewPseudonymizer(bytes.Repeat([]byte{1}, consent.KeySize))
 	now := time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
 	return &consent.Flow{

@@ -34,15 +34,9 @@ type previewCall struct {
 	Bytes     int64      `json:"bytes,omitempty"`
 }
 
-// callFinder is what a preview reads; the read-only and the read-write store both have it.
-type callFinder interface {
-	FindCall(ctx context.Context, uuid string) (*consent.Call, error)
-	FindCalls(ctx context.Context, f consent.CallFilter) ([]*consent.Call, error)
-}
-
 // previewWithdrawal lists what req would withdraw and delete. Nothing matching is ENOTFOUND,
 // as for the withdrawal itself.
-func previewWithdrawal(ctx context.Context, db callFinder, req consent.WithdrawRequest) (withdrawPreview, error) {
+func previewWithdrawal(ctx context.Context, db consent.CallFinder, req consent.WithdrawRequest) (withdrawPreview, error) {
 	p := withdrawPreview{Calls: []previewCall{}}
 	var calls []*consent.Call
 	if req.CallUUID != "" {
@@ -150,7 +144,7 @@ var errNotConfirmed = errors.New("withdraw: not confirmed; nothing withdrawn")
 
 // confirmWithdrawal shows on a terminal what a withdrawal by caller is about to do and goes on
 // only when the operator types yes: such a withdrawal can delete many recordings at once.
-func confirmWithdrawal(ctx context.Context, db callFinder, req consent.WithdrawRequest, in io.Reader, out io.Writer) error {
+func confirmWithdrawal(ctx context.Context, db consent.CallFinder, req consent.WithdrawRequest, in io.Reader, out io.Writer) error {
 	p, err := previewWithdrawal(ctx, db, req)
 	if err != nil {
 		return err

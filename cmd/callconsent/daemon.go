@@ -43,7 +43,7 @@ type daemon struct {
 
 	// wrapStore, when set (tests), wraps the store the flow and reconcile write through, to
 	// observe commits or to fail.
-	wrapStore func(consent.Store) consent.Store
+	wrapStore func(callStore) callStore
 	// procNet, when set (tests), replaces /proc/net for the check of FreeSWITCH's port owner.
 	procNet string
 	// reconcileEvery is the period of the reconcile loop; zero means a minute (tests shorten it).
@@ -213,9 +213,15 @@ func (d *daemon) settleLeftovers(ctx context.Context) error {
 	return nil
 }
 
+// callStore is what the flow and reconcile write through.
+type callStore interface {
+	consent.FlowStore
+	consent.ReconcileStore
+}
+
 // writeStore is the store the flow and reconcile write through: the database, wrapped by
 // wrapStore in tests.
-func (d *daemon) writeStore() consent.Store {
+func (d *daemon) writeStore() callStore {
 	if d.wrapStore != nil {
 		return d.wrapStore(d.store.DB)
 	}

@@ -9,9 +9,6 @@ import (
 	"github.com/callconsent/callconsent/consent"
 )
 
-// Compile-time proof that DB keeps its key binding.
-var _ consent.KeyStore = (*DB)(nil)
-
 // metaKeyFingerprint is the meta row holding consent.Pseudonymizer.KeyFingerprint.
 const metaKeyFingerprint = "pseudonym_key_fingerprint"
 

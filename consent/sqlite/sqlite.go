@@ -1,4 +1,5 @@
-// Package sqlite implements consent.Store on a SQLite file in WAL mode. It is the only package of
+// Package sqlite implements the consent store (consent.FlowStore, ReconcileStore, WithdrawStore,
+// CallFinder, KeyStore) and retention.Store on a SQLite file in WAL mode. It is the only package of
 // callconsent that imports the SQLite driver: driver errors are translated into consent errors
 // here, and every write returns only after its COMMIT reached the disk (synchronous=FULL).
 package sqlite
@@ -18,8 +19,15 @@ import (
 	_ "github.com/mattn/go-sqlite3" // registers the "sqlite3" driver
 )
 
-// Compile-time proof that DB is a complete store.
-var _ consent.Store = (*DB)(nil)
+// DB is every part of the store (consent/store.go); retention.Store is checked where the sweeper
+// is wired (cmd/callconsent), since this package does not import retention.
+var (
+	_ consent.FlowStore      = (*DB)(nil)
+	_ consent.ReconcileStore = (*DB)(nil)
+	_ consent.WithdrawStore  = (*DB)(nil)
+	_ consent.CallFinder     = (*DB)(nil)
+	_ consent.KeyStore       = (*DB)(nil)
+)
 
 // DefaultBusyTimeout is how long a write waits for another connection's lock before it fails
 // with ErrLocked. Decisions are written while a caller waits, but a short timeout would turn
