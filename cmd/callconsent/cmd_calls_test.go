@@ -66,13 +66,16 @@ func seedCalls(t *testing.T, cfg *Config) string {
 	} {
 		start := day.Add(time.Duration(i)*24*time.Hour + 9*time.Hour)
 		must(db.CreateCall(ctx, &consent.Call{UUID: c.uuid, CallerPseudonym: c.caller, Language: "nb", StartedAt: start}))
-		must(db.DecideCall(ctx, c.uuid, c.d, &consent.Proof{DecidedAt: start.Add(20 * time.Second), Digit: c.digit,
-			Tries: i + 1, NoticeVersion: "2026-11-26.1", NoticeSHA256: noticeSum, Language: "nb", HeardMS: 72_340}))
+		proof := &consent.Proof{DecidedAt: start.Add(20 * time.Second), Digit: c.digit,
+			Tries: i + 1, NoticeVersion: "2026-11-26.1", NoticeSHA256: noticeSum, Language: "nb", HeardMS: 72_340}
+		if c.d == consent.DecisionGranted {
+			must(db.Grant(ctx, c.uuid, proof, &consent.Recording{CallUUID: uuidGranted, State: consent.RecordingPending,
+				StartedAt: day.Add(9*time.Hour + 21*time.Second), Path: recordings.Path(cfg.RecordingsDir, uuidGranted, day)}))
+		} else {
+			must(db.DecideCall(ctx, c.uuid, c.d, proof))
+		}
 		must(db.EndCall(ctx, c.uuid, start.Add(5*time.Minute)))
 	}
-	rec := &consent.Recording{CallUUID: uuidGranted, State: consent.RecordingPending, StartedAt: day.Add(9*time.Hour + 21*time.Second),
-		Path: recordings.Path(cfg.RecordingsDir, uuidGranted, day)}
-	must(db.CreateRecording(ctx, rec))
 	must(db.UpdateRecording(ctx, uuidGranted, consent.RecordingRecording, consent.RecordingUpdate{}))
 	must(db.UpdateRecording(ctx, uuidGranted, consent.RecordingComplete, consent.RecordingUpdate{
 		EndedAt: day.Add(9*time.Hour + 86*time.Second), DurationMS: 65_000, Bytes: 2_080_044}))

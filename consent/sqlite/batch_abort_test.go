@@ -64,7 +64,7 @@ func TestDB_BatchAbortsWhenItsTransactionIsGone(t *testing.T) {
 			t.Errorf("write %s the failed one: decision %s stored, though the write returned %v", name, got.Decision, map[string]error{"before": beforeErr, "after": afterErr}[name])
 		}
 	}
-	if ts := mustTombstones(t, db, time.Time{}); len(ts) != 0 {
+	if ts := mustTombstones(t, db); len(ts) != 0 {
 		t.Errorf("%d tombstones stored by an aborted batch", len(ts))
 	}
 	if err := db.DecideCall(ctx, after.UUID, consent.DecisionDeclined, grantProof(now)); err != nil {

@@ -185,7 +185,7 @@ func TestDB_WriteCancelledWhileRunning(t *testing.T) {
 	if err := <-errc; err != nil {
 		t.Fatalf("running write: %v", err)
 	}
-	if ts := mustTombstones(t, db, time.Time{}); len(ts) != 1 {
+	if ts := mustTombstones(t, db); len(ts) != 1 {
 		t.Fatalf("%d tombstones, want the committed one", len(ts))
 	}
 }
@@ -227,7 +227,7 @@ func TestDB_WritePanics(t *testing.T) {
 	if got := mustFindCall(t, db, c.UUID); got.Decision != consent.DecisionGranted {
 		t.Fatalf("write in the panic's batch lost: decision %s", got.Decision)
 	}
-	if ts := mustTombstones(t, db, time.Time{}); len(ts) != 0 {
+	if ts := mustTombstones(t, db); len(ts) != 0 {
 		t.Fatalf("panicked write left %d tombstones", len(ts))
 	}
 	if err := db.EndCall(ctx, c.UUID, now); err != nil {

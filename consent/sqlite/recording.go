@@ -10,16 +10,7 @@ import (
 	"github.com/callconsent/callconsent/consent"
 )
 
-// CreateRecording inserts a pending recording. In the same transaction it reads the call and
-// refuses with ECONFLICT unless the decision is granted and not withdrawn; the schema's trigger
-// refuses the same again should this check ever be bypassed. A zero StartedAt means now.
-func (db *DB) CreateRecording(ctx context.Context, r *consent.Recording) error {
-	if err := checkNewRecording(r); err != nil {
-		return err
-	}
-	return db.update(ctx, func(tx *Tx) error { return createRecordingTx(tx, r) })
-}
-
+// checkNewRecording refuses a recording Grant cannot store, before the write is queued.
 func checkNewRecording(r *consent.Recording) error {
 	switch {
 	case r == nil:
@@ -36,6 +27,10 @@ func checkNewRecording(r *consent.Recording) error {
 	return nil
 }
 
+// createRecordingTx inserts a pending recording, inside Grant's transaction. It reads the call
+// again and refuses with ECONFLICT unless the decision is granted and not withdrawn; the
+// schema's trigger refuses the same should this check ever be bypassed. A zero StartedAt means
+// now.
 func createRecordingTx(tx *Tx, r *consent.Recording) error {
 	var decision consent.Decision
 	var withdrawn sql.NullString
@@ -67,10 +62,10 @@ func createRecordingTx(tx *Tx, r *consent.Recording) error {
 
 // UpdateRecording moves a call's recording to a new state, setting the non-zero fields of u,
 // after checking the transition against the state read in the same transaction. The move to
-// deleted is refused here: it needs its tombstone, which FinishDeletion writes.
+// deleted is refused here: it needs its tombstone, which FinishDeletions writes.
 func (db *DB) UpdateRecording(ctx context.Context, callUUID string, to consent.RecordingState, u consent.RecordingUpdate) error {
 	if to == consent.RecordingDeleted {
-		return consent.Errorf(consent.EINVALID, "a recording becomes deleted only with its tombstone (FinishDeletion)")
+		return consent.Errorf(consent.EINVALID, "a recording becomes deleted only with its tombstone (FinishDeletions)")
 	} else if u.DurationMS < 0 || u.Bytes < 0 {
 		return consent.Errorf(consent.EINVALID, "recording duration and size must not be negative")
 	}
