@@ -75,8 +75,9 @@ func NewDB(path string) *DB {
 func (db *DB) Path() string { return db.path }
 
 // Open creates the folder and file if needed, opens both pools, refuses to continue unless the
-// SQLite version, the connection settings and an integrity check are as required, and applies
-// pending migrations.
+// SQLite version, the connection settings and an integrity check (quick_check, which reads the
+// whole file) are as required, and applies pending migrations. It is for the commands that
+// write; queries use OpenReadOnly.
 func (db *DB) Open(ctx context.Context) (err error) {
 	if db.path == "" {
 		return consent.Errorf(consent.EINVALID, "database path required")
