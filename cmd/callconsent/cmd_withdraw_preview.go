@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/callconsent/callconsent/consent"
-	"github.com/callconsent/callconsent/consent/sqlite"
 )
 
 // withdrawPreview is what a withdrawal would do, shown by withdraw --dry-run and, on a
@@ -84,16 +83,13 @@ func (p withdrawPreview) summary() string {
 // runWithdrawDryRun prints what the withdrawal would do and changes nothing: the database is
 // opened read-only and the key only checked and read.
 func runWithdrawDryRun(ctx context.Context, cfg *Config, opts withdrawOptions, req consent.WithdrawRequest, out io.Writer) (err error) {
-	db := sqlite.NewDB(cfg.DB)
-	if err := db.OpenReadOnly(ctx); consent.ErrorCode(err) == consent.ENOTFOUND {
+	db, err := openReadOnly(ctx, cfg)
+	if consent.ErrorCode(err) == consent.ENOTFOUND {
 		return consent.Errorf(consent.ENOTFOUND, "withdraw --dry-run: no database at %s: nothing to withdraw (check --db or --data-dir)", cfg.DB)
 	} else if err != nil {
-		return fmt.Errorf("open database %s read-only: %w", cfg.DB, err)
-	}
-	defer closeInto(&err, db)
-	if err := consent.CheckKey(ctx, cfg.KeyFile, db, "database "+cfg.DB); err != nil {
 		return err
 	}
+	defer closeInto(&err, db)
 	if opts.Caller != "" {
 		key, err := consent.LoadKey(cfg.KeyFile)
 		if err != nil {
