@@ -37,6 +37,7 @@ type daemon struct {
 	metrics    *metrics
 	sweeper    *retention.Sweeper
 	withdrawer *consent.Withdrawer
+	integrity  *integrityCheck // the database's integrity check on a schedule (integrity.go)
 	started    time.Time
 	recordings *recordings.Folder
 	closers    []func() error // in reverse order of opening
@@ -48,6 +49,8 @@ type daemon struct {
 	procNet string
 	// reconcileEvery is the period of the reconcile loop; zero means a minute (tests shorten it).
 	reconcileEvery time.Duration
+	// integrityEvery is the period of the database's integrity check; zero means a day.
+	integrityEvery time.Duration
 	// panics counts the panics the loops recovered from (panics.go).
 	panics panicLog
 }
@@ -122,6 +125,9 @@ func (d *daemon) Open(ctx context.Context) (err error) {
 	}
 
 	if err := d.openRetention(ctx); err != nil {
+		return err
+	}
+	if err := d.openIntegrityCheck(ctx); err != nil {
 		return err
 	}
 	if err := d.control.Open(ctx); err != nil {

@@ -41,6 +41,9 @@ func (d *daemon) Status() *control.Status {
 	if a, ok := d.panics.alarm(); ok {
 		alarms = append(alarms, a)
 	}
+	if a, ok := d.integrity.Alarm(); ok {
+		alarms = append(alarms, a)
+	}
 	gauges["alarms_active"] = float64(len(alarms))
 	d.metrics.writeText(&buf, gauges)
 	d.panics.writeText(&buf)
