@@ -42,6 +42,16 @@ func TestDB_KeyBinding(t *testing.T) {
 			t.Fatalf("binding %+v, want deletions and not empty", b)
 		}
 	})
+	t.Run("CallsCountedToTheBound", func(t *testing.T) {
+		db := sqlite.NewDB(bigDB(t, consent.KeyBindingCalls+1))
+		if err := db.OpenReadOnly(ctx); err != nil {
+			t.Fatal(err)
+		}
+		defer db.Close()
+		if b := mustKeyBinding(t, db); b.Calls != consent.KeyBindingCalls {
+			t.Fatalf("binding %+v, want the calls counted up to %d", b, consent.KeyBindingCalls)
+		}
+	})
 	t.Run("BindDurable", func(t *testing.T) {
 		db := MustOpenDB(t)
 		if _, err := db.BindKey(ctx, fingerprintA); err != nil {
