@@ -100,6 +100,25 @@ func TestBadInput_KeyFileIsFolder(t *testing.T) {
 	}
 }
 
+// TestBadInput_DatabaseIsFolder: a db that names a folder is one clear usage error, for a query
+// as for a dry run, and nothing is created in it.
+func TestBadInput_DatabaseIsFolder(t *testing.T) {
+	dir := t.TempDir()
+	db := filepath.Join(dir, "callconsent.db")
+	if err := os.Mkdir(db, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	want := "callconsent: database " + db + " is a folder, not a file: db must name the database file itself\n"
+	for _, args := range [][]string{{"calls", "list"}, {"calls", "show", uuidGranted}, {"sweep", "--dry-run"}} {
+		if code, _, stderr := runArgs(t, dir, args...); code != exitUsage || stderr != want {
+			t.Errorf("%s: exit %d, stderr %q; want exit 2 and %q", strings.Join(args, " "), code, stderr, want)
+		}
+	}
+	if entries, _ := os.ReadDir(db); len(entries) != 0 {
+		t.Errorf("created %v in the folder", entries)
+	}
+}
+
 // TestTimeFlag_TableFormat: calls list's own time column is accepted by --since and --until,
 // as UTC, like the other forms.
 func TestTimeFlag_TableFormat(t *testing.T) {

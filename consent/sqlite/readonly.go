@@ -46,8 +46,10 @@ func (db *DB) OpenReadOnly(ctx context.Context) (err error) {
 		return consent.Errorf(consent.ENOTFOUND, "database %s does not exist", abs)
 	} else if err != nil {
 		return fmt.Errorf("open db: %w", err)
+	} else if fi.IsDir() {
+		return consent.Errorf(consent.EINVALID, "database %s is a folder, not a file: db must name the database file itself", abs)
 	} else if !fi.Mode().IsRegular() {
-		return consent.Errorf(consent.EINVALID, "database %s is not a file", abs)
+		return consent.Errorf(consent.EINVALID, "database %s is not a regular file: db must name the database file itself", abs)
 	}
 	defer func() {
 		if err != nil {
