@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -51,6 +52,9 @@ func (db *DB) OpenReadOnly(ctx context.Context) (err error) {
 	} else if !fi.Mode().IsRegular() {
 		return consent.Errorf(consent.EINVALID, "database %s is not a regular file: db must name the database file itself", abs)
 	}
+	if err := checkHeader(abs); err != nil {
+		return err
+	}
 	defer func() {
 		if err != nil {
 			db.Close()
@@ -72,15 +76,47 @@ func (db *DB) OpenReadOnly(ctx context.Context) (err error) {
 	return db.checkSchema(ctx)
 }
 
+// checkHeader refuses, by the first bytes of the file, one that a read-only connection could
+// only misreport: a file that is no SQLite database, or one not in WAL mode (every database
+// callconsent makes is), which the connection cannot switch to WAL without writing.
+func checkHeader(abs string) error {
+	f, err := os.Open(abs)
+	if err != nil {
+		return fmt.Errorf("open db: %w", err)
+	}
+	defer f.Close()
+	var h [100]byte
+	n, err := io.ReadFull(f, h[:])
+	switch {
+	case n == 0:
+		return consent.Errorf(consent.ECONFLICT, "database %s is an empty file, not a database callconsent made: check db", abs)
+	case err != nil && !errors.Is(err, io.ErrUnexpectedEOF):
+		return fmt.Errorf("open db: %w", err)
+	case n < len(h) || string(h[:16]) != "SQLite format 3\x00":
+		return consent.Errorf(consent.ECONFLICT, "database %s is not a SQLite database: check db", abs)
+	case h[18] != 2 || h[19] != 2:
+		return consent.Errorf(consent.ECONFLICT, "database %s is a SQLite database not in WAL mode, so not one callconsent made (or another tool changed it): check db", abs)
+	}
+	return nil
+}
+
 // checkSchema refuses a database whose applied migrations are not exactly the embedded ones.
 func (db *DB) checkSchema(ctx context.Context) error {
 	known, err := migrationNames()
 	if err != nil {
 		return err
 	}
+	// Asked first, so that a damaged file is reported as damaged, not as a stranger's.
+	var tables int
+	err = db.reader.QueryRowContext(ctx, `SELECT COUNT(*) FROM sqlite_schema WHERE type = 'table' AND name = 'migrations'`).Scan(&tables)
+	if err != nil {
+		return fmt.Errorf("read schema: %w", formatError(err))
+	} else if tables == 0 {
+		return consent.Errorf(consent.ECONFLICT, "database %s has no callconsent schema (no migrations table): is it callconsent's database?", db.path)
+	}
 	rows, err := db.reader.QueryContext(ctx, `SELECT name FROM migrations ORDER BY name`)
 	if err != nil {
-		return consent.Errorf(consent.ECONFLICT, "database %s has no callconsent schema: %v", db.path, err)
+		return fmt.Errorf("read schema: %w", formatError(err))
 	}
 	defer rows.Close()
 	var applied []string
