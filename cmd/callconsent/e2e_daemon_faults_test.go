@@ -206,9 +206,17 @@ func TestE2E_StartAfterCrash(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { fs2.Close() })
+	// A run finalises the recordings first and stamps the other calls' ends after: wait for
+	// the whole run, not its first row.
 	h.waitFor("reconcile after the connect", func() bool {
-		c := callsListed(t, h.cfg)[l.recording]
-		return c.Recording != nil && c.Recording.State == "complete" && c.EndedAt != nil
+		listed := callsListed(t, h.cfg)
+		for _, id := range []string{l.pending, l.recording, l.crafted, l.decided} {
+			if listed[id].EndedAt == nil {
+				return false
+			}
+		}
+		c := listed[l.recording]
+		return c.Recording != nil && c.Recording.State == "complete"
 	})
 	listed = callsListed(t, h.cfg)
 	for _, id := range []string{l.pending, l.recording, l.crafted, l.decided} {
