@@ -114,6 +114,7 @@ func TestE2E_IntegrityAlarm(t *testing.T) {
 	h.waitFor("the integrity alarm", func() bool { _, ok := h.d.integrity.Alarm(); return ok })
 	out.Reset()
 	err := runStatus(h.ctx, h.cfg, statusOptions{}, &out)
+	t.Logf("status: %v\n%s", err, out.String())
 	if exitCode(err, true) != exitAlarm || !strings.Contains(err.Error(), alarmKindIntegrity) {
 		t.Errorf("status: exit %d (%v), want %d naming %s", exitCode(err, true), err, exitAlarm, alarmKindIntegrity)
 	}
