@@ -33,7 +33,7 @@ const (
 // a durable decision, and only then, with a grant, a recording; always a transfer to an
 // employee. Its fields are set once before the first call and not changed afterwards.
 type Flow struct {
-	Store      Store
+	Store      FlowStore
 	Control    Control // may be nil in tests; used to stop a recording FreeSWITCH did not confirm
 	Pseudonyms *Pseudonymizer
 	Notices    map[string]Notice // by language

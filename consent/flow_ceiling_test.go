@@ -27,7 +27,7 @@ func (c endlessChannel) WaitEnd(ctx context.Context) (consent.CallEnd, error) {
 // and open rows that stay for as long as the peer keeps the socket.
 func TestFlowMaxCallDuration(t *testing.T) {
 	log := &eventLog{}
-	store := newMemStore(log)
+	store := newLoggedStore(t, log)
 	var logs bytes.Buffer
 	f := newFlow(t, log, store, &logs)
 	f.MaxCallDuration = 300 * time.Millisecond
@@ -65,7 +65,7 @@ func TestFlowMaxCallDuration(t *testing.T) {
 // returns ends at MaxCallDuration with decision error, and the caller is still transferred.
 func TestFlowMaxCallDurationDuringNotice(t *testing.T) {
 	log := &eventLog{}
-	store := newMemStore(log)
+	store := newLoggedStore(t, log)
 	f := newFlow(t, log, store, &bytes.Buffer{})
 	f.MaxCallDuration = 300 * time.Millisecond
 	ch := stuckPlayChannel{endlessChannel{&fakeChannel{t: t, log: log}}}

@@ -13,7 +13,7 @@ import (
 
 // panicOnCreate is a store whose CreateCall panics, as a bug would, in the goroutine that
 // admits a call beside the notice.
-type panicOnCreate struct{ *memStore }
+type panicOnCreate struct{ consent.FlowStore }
 
 func (panicOnCreate) CreateCall(_ context.Context, c *consent.Call) error {
 	var rec *consent.Recording
@@ -26,7 +26,7 @@ func (panicOnCreate) CreateCall(_ context.Context, c *consent.Call) error {
 // the call's socket is closed (FreeSWITCH's fallback takes the caller), nothing is recorded.
 func TestFlowPanicWhileAdmitting(t *testing.T) {
 	log := &eventLog{}
-	f := newFlow(t, log, panicOnCreate{newMemStore(log)}, io.Discard)
+	f := newFlow(t, log, panicOnCreate{newLoggedStore(t, log)}, io.Discard)
 	ch := &fakeChannel{t: t, log: log, plays: restKey("1", 0)}
 	err := consent.CatchPanic(func() error { f.Handle(context.Background(), ch); return nil })
 	var pe *consent.PanicError

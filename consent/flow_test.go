@@ -142,7 +142,7 @@ func (c fakeControl) StopRecording(_ context.Context, _, path string) error {
 func (c fakeControl) CallExists(context.Context, string) (bool, error) { return false, nil }
 func (c fakeControl) Ready() bool                                      { return true }
 
-func newFlow(t *testing.T, log *eventLog, store consent.Store, logs io.Writer) *consent.Flow {
+func newFlow(t *testing.T, log *eventLog, store consent.FlowStore, logs io.Writer) *consent.Flow {
 	p, _ := consent.NewPseudonymizer(bytes.Repeat([]byte{1}, consent.KeySize))
 	now := time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
 	return &consent.Flow{
@@ -183,6 +183,7 @@ func TestFlow(t *testing.T) {
 		prompts  []promptStep
 		vars     map[string]string
 		fail     map[string]error
+		withdraw bool // a withdrawal reaches the database (not this daemon's live calls) just before the grant
 		plays    []playStep
 		startErr error
 		decision consent.Decision
@@ -218,20 +219,28 @@ func TestFlow(t *testing.T) {
 		// is stored beside it), but the call goes on unrecorded.
 		{name: "ErrStoreCall", plays: restKey("1", time.Second), fail: map[string]error{"CreateCall": errors.New("disk full")},
 			want: []string{"ch:answer", "ch:flush", "ch:play", "ch:play", "ch:transfer:6000 XML default", "ch:close"}},
-		{name: "ErrStoreGrant", plays: restKey("1", time.Second), fail: map[string]error{"DecideCall:granted": errors.New("database is locked")}, decision: consent.DecisionError,
+		{name: "ErrStoreGrant", plays: restKey("1", time.Second), fail: map[string]error{"Grant": errors.New("database is locked")}, decision: consent.DecisionError,
 			want: []string{"ch:answer", "ch:flush", "ch:play", "ch:play", "store:decide:error", "ch:transfer:6000 XML default", "ch:end", "store:end", "ch:close"}},
-		// Grant and recording row are one transaction: if the row cannot be stored, neither is
-		// the grant, and the call goes on unrecorded with decision error.
-		{name: "ErrStoreRecording", plays: restKey("1", time.Second), fail: map[string]error{"CreateRecording": errors.New("disk full")}, decision: consent.DecisionError,
+		// Grant and recording row are one transaction: if the row cannot be stored (here: a
+		// withdrawal by a CLI that could not reach the daemon landed first), neither is the
+		// grant, and the call goes on unrecorded with decision error.
+		{name: "ErrStoreRecording", plays: restKey("1", time.Second), withdraw: true, decision: consent.DecisionError,
 			want: []string{"ch:answer", "ch:flush", "ch:play", "ch:play", "store:decide:error", "ch:transfer:6000 XML default", "ch:end", "store:end", "ch:close"}},
 		{name: "ErrRecordNotStarted", plays: restKey("1", time.Second), startErr: consent.ErrRecordingNotStarted, decision: consent.DecisionGranted, tries: 1, rec: consent.RecordingFailed,
 			want: []string{"ch:answer", "ch:flush", "ch:play", "ch:play", "store:decide:granted", "store:recording:pending", "ch:record", "ctl:stop", "store:recording:failed", "ch:transfer:6000 XML default", "ch:end", "store:end", "ch:close"}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			log := &eventLog{}
-			store := newMemStore(log)
+			store := newLoggedStore(t, log)
 			for k, v := range tt.fail {
 				store.fail[k] = v
+			}
+			if tt.withdraw {
+				store.beforeGrant = func(ctx context.Context, id string) {
+					if _, err := store.Withdraw(ctx, consent.Withdrawal{CallUUID: id, Reason: "ticket 1"}); err != nil {
+						t.Error(err)
+					}
+				}
 			}
 			var logs bytes.Buffer
 			f := newFlow(t, log, store, &logs)
@@ -298,7 +307,7 @@ func TestFlow(t *testing.T) {
 // A withdrawal that lands while the caller is still choosing forbids the recording.
 func TestFlowWithdrawnBeforeRecording(t *testing.T) {
 	log := &eventLog{}
-	store := newMemStore(log)
+	store := newLoggedStore(t, log)
 	f := newFlow(t, log, store, io.Discard)
 	ch := &fakeChannel{t: t, log: log, prompts: []promptStep{digit("1")}}
 	ch.onPrompt = func(int) { f.Live.Withdraw(testUUID) }
@@ -315,7 +324,7 @@ func TestFlowWithdrawnBeforeRecording(t *testing.T) {
 // for the key, and the proof counts the whole notice as heard.
 func TestFlowShortNotice(t *testing.T) {
 	log := &eventLog{}
-	store := newMemStore(log)
+	store := newLoggedStore(t, log)
 	f := newFlow(t, log, store, io.Discard)
 	n := f.Notices["nb"]
 	n.Duration = 1500 * time.Millisecond
@@ -337,7 +346,7 @@ func TestFlowShortNotice(t *testing.T) {
 // connection, does not know it: no row is stored, nothing is recorded.
 func TestFlowRefusesCallFreeSWITCHDoesNotKnow(t *testing.T) {
 	log := &eventLog{}
-	store := newMemStore(log)
+	store := newLoggedStore(t, log)
 	f := newFlow(t, log, store, io.Discard)
 	f.Control = fakeControl{log: log, confirm: func() error { return consent.ErrNotLiveCall }}
 	refused := 0
@@ -356,7 +365,7 @@ func TestFlowRefusesCallFreeSWITCHDoesNotKnow(t *testing.T) {
 // once FreeSWITCH confirms the call, it goes on as any other.
 func TestFlowConfirmsOnceControlIsBack(t *testing.T) {
 	log := &eventLog{}
-	store := newMemStore(log)
+	store := newLoggedStore(t, log)
 	f := newFlow(t, log, store, io.Discard)
 	asked := 0
 	f.Control = fakeControl{log: log, confirm: func() error {
@@ -376,7 +385,7 @@ func TestFlowConfirmsOnceControlIsBack(t *testing.T) {
 // no recording, but the caller still reaches an employee.
 func TestFlowNotConfirmedInTime(t *testing.T) {
 	log := &eventLog{}
-	store := newMemStore(log)
+	store := newLoggedStore(t, log)
 	f := newFlow(t, log, store, io.Discard)
 	f.StoreWait = 300 * time.Millisecond
 	f.Control = fakeControl{log: log, confirm: func() error { return consent.ErrNotReady }}
@@ -397,7 +406,7 @@ func TestFlowNotConfirmedInTime(t *testing.T) {
 // plus StepSlack, not until MaxCallDuration: the decision is error and the caller transferred.
 func TestFlowStepDeadline(t *testing.T) {
 	log := &eventLog{}
-	store := newMemStore(log)
+	store := newLoggedStore(t, log)
 	f := newFlow(t, log, store, io.Discard)
 	n := f.Notices["nb"]
 	n.Duration = 100 * time.Millisecond

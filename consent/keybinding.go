@@ -13,12 +13,18 @@ type KeyBinding struct {
 	// Fingerprint is the KeyFingerprint of the key the store is bound to; "" when it has none
 	// yet: a new store, or one made before the fingerprint was stored.
 	Fingerprint string
-	// Calls is the number of calls stored; each holds a caller pseudonym made with the key.
+	// Calls is the number of calls stored, each with a caller pseudonym made with the key,
+	// counted up to KeyBindingCalls: a store may stop there, and that many means at least as
+	// many. Whether there are any decides; the number only goes into messages, and counting a
+	// million calls would read an index of all of them at every start and query.
 	Calls int64
 	// Deletions reports tombstones or pending deletions. They hold no pseudonym, but they show
 	// that the store has had calls, even once retention has purged every one of them.
 	Deletions bool
 }
+
+// KeyBindingCalls is how far a store counts its calls for KeyBinding.
+const KeyBindingCalls = 1000
 
 // Empty reports whether the store has never been used with a key: no fingerprint, no calls,
 // no tombstones, no pending deletions. Only for an empty store does OpenKey create a key. A
@@ -140,7 +146,9 @@ func wrongKey(path, fp, storeName string, b KeyBinding) error {
 // holds describes what makes a store non-empty, without any personal data.
 func (b KeyBinding) holds() string {
 	var what []string
-	if b.Calls > 0 {
+	if b.Calls >= KeyBindingCalls {
+		what = append(what, fmt.Sprintf("%d or more calls", b.Calls))
+	} else if b.Calls > 0 {
 		what = append(what, fmt.Sprintf("%d calls", b.Calls))
 	}
 	if b.Deletions {

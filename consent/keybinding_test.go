@@ -77,20 +77,24 @@ func TestOpenKey(t *testing.T) {
 			}
 		})
 	}
-	for name, b := range map[string]consent.KeyBinding{
-		"Calls":           {Calls: 7},
-		"TombstonesOnly":  {Deletions: true},
-		"FingerprintOnly": {Fingerprint: strings.Repeat("ab", 32)},
+	for name, tt := range map[string]struct {
+		b    consent.KeyBinding
+		what string
+	}{
+		"Calls":           {consent.KeyBinding{Calls: 7}, "holds 7 calls made with a key"},
+		"ManyCalls":       {consent.KeyBinding{Calls: consent.KeyBindingCalls}, "holds 1000 or more calls made with a key"},
+		"TombstonesOnly":  {consent.KeyBinding{Deletions: true}, "holds tombstones of deleted recordings made with a key"},
+		"FingerprintOnly": {consent.KeyBinding{Fingerprint: strings.Repeat("ab", 32)}, "was made with a key (fingerprint abababababab)"},
 	} {
 		t.Run("ErrMissing"+name, func(t *testing.T) {
 			path := filepath.Join(t.TempDir(), "pseudonym.key")
-			s := &keyStore{b: b}
+			s := &keyStore{b: tt.b}
 			_, _, err := consent.OpenKey(ctx, path, s, "database /data/x.db")
 			if consent.ErrorCode(err) != consent.EINVALID {
 				t.Fatalf("err = %v, want EINVALID", err)
 			}
 			msg := consent.ErrorMessage(err)
-			for _, want := range []string{path + " is missing", "/data/x.db", "restore", "backup", "must be the key this database was made with"} {
+			for _, want := range []string{path + " is missing", "/data/x.db " + tt.what, "restore", "backup", "must be the key this database was made with"} {
 				if !strings.Contains(msg, want) {
 					t.Errorf("message %q lacks %q", msg, want)
 				}

@@ -15,7 +15,7 @@ import (
 // reconcile learns that FreeSWITCH no longer has them. It runs at start and after every control
 // reconnect, and every minute.
 type Reconciler struct {
-	Store      Store
+	Store      ReconcileStore
 	Control    Control
 	Recordings RecordingFiles // the recordings folder, whose files decide a recording's end
 	Live       *LiveCalls

@@ -27,7 +27,7 @@ func (c existsControl) CallExists(_ context.Context, id string) (bool, error) { 
 func TestReconciler(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
-	store := newMemStore(&eventLog{})
+	store := openStore(t)
 	now := time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
 	ids := map[string]string{
 		"good":      "00000000-0000-4000-8000-000000000001", // recording, file fine, call gone
@@ -41,9 +41,10 @@ func TestReconciler(t *testing.T) {
 		if name == "undecided" {
 			continue
 		}
-		store.DecideCall(ctx, id, consent.DecisionGranted, &consent.Proof{Digit: "1", Tries: 1})
 		path := filepath.Join(dir, id+".wav")
-		store.CreateRecording(ctx, &consent.Recording{CallUUID: id, Path: path, State: consent.RecordingPending, StartedAt: now})
+		if err := store.Grant(ctx, id, &consent.Proof{Digit: "1", Tries: 1}, &consent.Recording{CallUUID: id, Path: path, State: consent.RecordingPending, StartedAt: now}); err != nil {
+			t.Fatal(err)
+		}
 		if name != "pendingok" {
 			store.UpdateRecording(ctx, id, consent.RecordingRecording, consent.RecordingUpdate{})
 		}
@@ -88,7 +89,7 @@ func TestReconciler(t *testing.T) {
 // panickyStore panics when a recording of the call named is updated, as a bug in finalising
 // one row would.
 type panickyStore struct {
-	*memStore
+	consent.ReconcileStore
 	call string
 }
 
@@ -97,11 +98,11 @@ func (s panickyStore) UpdateRecording(ctx context.Context, id string, to consent
 		var m map[string]int
 		m[id]++ // a runtime error: assignment to entry in nil map
 	}
-	return s.memStore.UpdateRecording(ctx, id, to, u)
+	return s.ReconcileStore.UpdateRecording(ctx, id, to, u)
 }
 
 // recordedCall stores a granted call with a recording in state recording and its file.
-func recordedCall(t *testing.T, store consent.Store, dir, id string, now time.Time) {
+func recordedCall(t *testing.T, store consent.FlowStore, dir, id string, now time.Time) {
 	t.Helper()
 	ctx := context.Background()
 	store.CreateCall(ctx, &consent.Call{UUID: id, CallerPseudonym: "p", StartedAt: now})
@@ -121,14 +122,14 @@ func TestReconciler_PanicInOneRow(t *testing.T) {
 	dir := t.TempDir()
 	now := time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
 	bad, good := "00000000-0000-4000-8000-0000000000b1", "00000000-0000-4000-8000-0000000000b2"
-	mem := newMemStore(&eventLog{})
+	store := openStore(t)
 	for _, id := range []string{bad, good} {
-		recordedCall(t, mem, dir, id, now)
+		recordedCall(t, store, dir, id, now)
 	}
 	var logs bytes.Buffer
 	var panics []*consent.PanicError
 	r := &consent.Reconciler{
-		Store:      panickyStore{mem, bad},
+		Store:      panickyStore{store, bad},
 		Control:    existsControl{},
 		Recordings: recordings.NewFolder(dir),
 		Live:       consent.NewLiveCalls(),
@@ -143,10 +144,10 @@ func TestReconciler_PanicInOneRow(t *testing.T) {
 	if res.Finalised != 1 || res.Failed != 1 {
 		t.Errorf("result %+v, want 1 finalised and 1 failed", res)
 	}
-	if c, _ := mem.FindCall(ctx, good); c.Recording.State != consent.RecordingComplete {
+	if c, _ := store.FindCall(ctx, good); c.Recording.State != consent.RecordingComplete {
 		t.Errorf("the good row is %s, want complete: a panic in another row stopped the run", c.Recording.State)
 	}
-	if c, _ := mem.FindCall(ctx, bad); c.Recording.State != consent.RecordingRecording {
+	if c, _ := store.FindCall(ctx, bad); c.Recording.State != consent.RecordingRecording {
 		t.Errorf("the row that panicked is %s, want it left as it was", c.Recording.State)
 	}
 	if len(panics) != 1 || !strings.Contains(panics[0].Error(), "assignment to entry in nil map") || len(panics[0].Stack) == 0 {
@@ -164,7 +165,7 @@ func TestReconciler_PanicInOneRow(t *testing.T) {
 // reconcile learned it; calls FreeSWITCH still has, or a flow here still drives, keep none.
 func TestReconciler_EndsCallsGone(t *testing.T) {
 	ctx := context.Background()
-	store := newMemStore(&eventLog{})
+	store := openStore(t)
 	started := time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
 	now := started.Add(time.Hour)
 	ids := map[string]string{
@@ -219,7 +220,7 @@ func (c *askCounter) CallExists(ctx context.Context, id string) (bool, error) {
 }
 
 // stuckEnds is a store whose EndCall reports success but stamps nothing.
-type stuckEnds struct{ *memStore }
+type stuckEnds struct{ consent.ReconcileStore }
 
 func (stuckEnds) EndCall(context.Context, string, time.Time) error { return nil }
 
@@ -228,7 +229,7 @@ func (stuckEnds) EndCall(context.Context, string, time.Time) error { return nil 
 // said it stamped cannot keep a run going for ever.
 func TestReconciler_EndsCallsInPages(t *testing.T) {
 	ctx := context.Background()
-	store := newMemStore(&eventLog{})
+	store := openStore(t)
 	started := time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
 	ctl := &askCounter{existsControl: existsControl{live: map[string]bool{}}, asked: map[string]int{}}
 	var ids []string
@@ -271,7 +272,7 @@ func TestReconciler_EndsCallsInPages(t *testing.T) {
 // with the process before, and the dialplan's fallback took the calls. Nothing else changes.
 func TestReconciler_AbandonPending(t *testing.T) {
 	ctx := context.Background()
-	store := newMemStore(&eventLog{})
+	store := openStore(t)
 	now := time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
 	left, live, decided := "00000000-0000-4000-8000-0000000000e1", "00000000-0000-4000-8000-0000000000e2", "00000000-0000-4000-8000-0000000000e3"
 	for _, id := range []string{left, live, decided} {

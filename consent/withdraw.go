@@ -31,7 +31,7 @@ type DeleteResult struct {
 // marks the calls withdrawn, stops a recording that is still running, and deletes the audio at
 // once. Live and Control are nil when no daemon runs in this process (the CLI on its own).
 type Withdrawer struct {
-	Store   Store
+	Store   WithdrawStore
 	Deleter Deleter
 	Live    *LiveCalls
 	Control Control

@@ -8,18 +8,19 @@ import (
 // Kinds of callconsent_alarms_total: each is something that must not happen, or that keeps
 // the policy from being carried out until someone acts.
 const (
-	AlarmNotGranted       = "not-granted-audio" // audio of a call without a grant found (and deleted)
-	AlarmOrphan           = "orphan"            // a recording file without a database row found (and deleted)
-	AlarmSweepGuard       = "sweep-guard"       // a clock or share guard held a sweep's deletions back
-	AlarmRecordingsFolder = "recordings-folder" // the recordings folder was missing or unreadable at a sweep
-	AlarmStuckDeletion    = "stuck-deletion"    // a file due for deletion could not be deleted
-	AlarmESLPeerRefused   = "esl-peer-refused"  // FreeSWITCH's port belonged to an account not allowed
-	AlarmPanicRecovered   = "panic-recovered"   // a bug was hit and recovered from
+	AlarmNotGranted       = "not-granted-audio"  // audio of a call without a grant found (and deleted)
+	AlarmOrphan           = "orphan"             // a recording file without a database row found (and deleted)
+	AlarmSweepGuard       = "sweep-guard"        // a clock or share guard held a sweep's deletions back
+	AlarmRecordingsFolder = "recordings-folder"  // the recordings folder was missing or unreadable at a sweep
+	AlarmStuckDeletion    = "stuck-deletion"     // a file due for deletion could not be deleted
+	AlarmESLPeerRefused   = "esl-peer-refused"   // FreeSWITCH's port belonged to an account not allowed
+	AlarmPanicRecovered   = "panic-recovered"    // a bug was hit and recovered from
+	AlarmIntegrity        = "database-integrity" // the database file failed its integrity check
 )
 
 // AlarmKinds lists every kind, each exported from start on, at zero until it happens.
 var AlarmKinds = []string{AlarmNotGranted, AlarmOrphan, AlarmSweepGuard, AlarmRecordingsFolder,
-	AlarmStuckDeletion, AlarmESLPeerRefused, AlarmPanicRecovered}
+	AlarmStuckDeletion, AlarmESLPeerRefused, AlarmPanicRecovered, AlarmIntegrity}
 
 // RetentionAlarms returns the counts of the kinds the retention sweeper raises, by kind
 // (AlarmNotGranted, AlarmOrphan, AlarmSweepGuard, AlarmRecordingsFolder, AlarmStuckDeletion).
@@ -48,6 +49,7 @@ func (c *alarmCollector) Collect(ch chan<- prometheus.Metric) {
 		}
 	}
 	counts[AlarmESLPeerRefused] = counterValue(c.reg.eslPeerRefusals)
+	counts[AlarmIntegrity] = counterValue(c.reg.integrityFails)
 	var panics float64
 	for _, l := range Loops {
 		panics += counterValue(c.reg.panics.WithLabelValues(l))

@@ -12,6 +12,7 @@ import (
 
 	"github.com/callconsent/callconsent/consent"
 	"github.com/callconsent/callconsent/consent/sqlite"
+	"github.com/callconsent/callconsent/consent/sqlite/sqlitetest"
 	"github.com/callconsent/callconsent/recordings"
 	"github.com/callconsent/callconsent/retention"
 )
@@ -126,7 +127,7 @@ func (e *env) call(uuid, number string, at time.Time, d consent.Decision) {
 	}
 	var p *consent.Proof
 	if d == consent.DecisionGranted {
-		p = &consent.Proof{DecidedAt: at, Digit: "1", Tries: 1, NoticeVersion: "v1", NoticeSHA256: "00", Language: "nb"}
+		p = grantProof(at)
 	}
 	if d != consent.DecisionPending {
 		if err := e.db.DecideCall(e.ctx, uuid, d, p); err != nil {
@@ -135,15 +136,27 @@ func (e *env) call(uuid, number string, at time.Time, d consent.Decision) {
 	}
 }
 
+// grant stores a call started at the given time with a grant and its pending recording at path,
+// as the flow does.
+func (e *env) grant(uuid, number string, at time.Time, path string) {
+	e.t.Helper()
+	e.call(uuid, number, at, consent.DecisionPending)
+	if err := e.db.Grant(e.ctx, uuid, grantProof(at), &consent.Recording{CallUUID: uuid, Path: path, StartedAt: at}); err != nil {
+		e.t.Fatal(err)
+	}
+}
+
+// grantProof is the proof of a grant at at.
+func grantProof(at time.Time) *consent.Proof {
+	return &consent.Proof{DecidedAt: at, Digit: "1", Tries: 1, NoticeVersion: "v1", NoticeSHA256: "00", Language: "nb"}
+}
+
 // recording stores a granted call with a recording in state to (complete or failed) and
 // writes its file of the given size; it returns the file's path.
 func (e *env) recording(uuid, number string, at time.Time, to consent.RecordingState, size int) string {
 	e.t.Helper()
-	e.call(uuid, number, at, consent.DecisionGranted)
 	path := recordings.Path(e.dir, uuid, at)
-	if err := e.db.CreateRecording(e.ctx, &consent.Recording{CallUUID: uuid, Path: path, StartedAt: at}); err != nil {
-		e.t.Fatal(err)
-	}
+	e.grant(uuid, number, at, path)
 	e.file(path, size, at)
 	if to == consent.RecordingComplete {
 		if err := e.db.UpdateRecording(e.ctx, uuid, consent.RecordingRecording, consent.RecordingUpdate{}); err != nil {
@@ -191,12 +204,8 @@ func exists(t *testing.T, path string) bool {
 // tombstones returns the tombstones by path.
 func (e *env) tombstones() map[string][]*consent.Tombstone {
 	e.t.Helper()
-	ts, err := e.db.FindTombstones(e.ctx, time.Time{})
-	if err != nil {
-		e.t.Fatal(err)
-	}
 	out := map[string][]*consent.Tombstone{}
-	for _, t := range ts {
+	for _, t := range sqlitetest.Tombstones(e.t, e.db.Path()) {
 		out[t.Path] = append(out[t.Path], t)
 	}
 	return out

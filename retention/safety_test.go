@@ -56,10 +56,7 @@ func TestSweep_NeverLeavesTheFolder(t *testing.T) {
 		t.Fatalf("test setup: %s does not lead to %s", rows[consentUUID(904)], dotVictim)
 	}
 	for u, p := range rows {
-		e.call(u, "+4711111111", t0, consent.DecisionGranted)
-		if err := e.db.CreateRecording(e.ctx, &consent.Recording{CallUUID: u, Path: p, StartedAt: t0}); err != nil {
-			t.Fatal(err)
-		}
+		e.grant(u, "+4711111111", t0, p)
 		if err := e.db.UpdateRecording(e.ctx, u, consent.RecordingFailed, consent.RecordingUpdate{}); err != nil {
 			t.Fatal(err)
 		}

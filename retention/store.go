@@ -7,7 +7,7 @@ import (
 	"github.com/callconsent/callconsent/consent"
 )
 
-// Store is what the sweeper needs from the database, beyond consent.Store: queries that read
+// Store is what the sweeper needs from the database: queries that read
 // only what may be due, and batch commits around the unlinks. consent/sqlite.DB implements it;
 // the types are the domain's, so neither package imports the other.
 type Store interface {

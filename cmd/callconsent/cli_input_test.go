@@ -80,21 +80,42 @@ func TestBadInput_OneClearError(t *testing.T) {
 }
 
 // TestBadInput_KeyFileIsFolder: a key-file that names a folder is reported as such, not as
-// a mode to chmod, by the commands that open the database and by config check.
+// a mode to chmod, by the commands that open the database (one that writes and creates it,
+// then one that reads it) and by config check.
 func TestBadInput_KeyFileIsFolder(t *testing.T) {
 	dir := t.TempDir()
 	if err := os.Mkdir(filepath.Join(dir, "pseudonym.key"), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	code, _, stderr := runArgs(t, dir, "calls", "list")
 	want := "callconsent: key file " + filepath.Join(dir, "pseudonym.key") + " is a folder, not a file: key-file must name the file holding the key\n"
-	if code != exitUsage || stderr != want {
-		t.Errorf("calls list: exit %d, stderr %q; want exit 2 and %q", code, stderr, want)
+	for _, args := range [][]string{{"sweep"}, {"calls", "list"}} {
+		if code, _, stderr := runArgs(t, dir, args...); code != exitUsage || stderr != want {
+			t.Errorf("%s: exit %d, stderr %q; want exit 2 and %q", strings.Join(args, " "), code, stderr, want)
+		}
 	}
 	_, stdout, _ := runArgs(t, dir, "config", "check")
 	want = "FAIL  pseudonym key file " + filepath.Join(dir, "pseudonym.key") + ": a folder, not a file: name the file itself\n"
 	if !strings.Contains(stdout, want) {
 		t.Errorf("config check:\n%s\nwant the line %q", stdout, want)
+	}
+}
+
+// TestBadInput_DatabaseIsFolder: a db that names a folder is one clear usage error, for a query
+// as for a dry run, and nothing is created in it.
+func TestBadInput_DatabaseIsFolder(t *testing.T) {
+	dir := t.TempDir()
+	db := filepath.Join(dir, "callconsent.db")
+	if err := os.Mkdir(db, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	want := "callconsent: database " + db + " is a folder, not a file: db must name the database file itself\n"
+	for _, args := range [][]string{{"calls", "list"}, {"calls", "show", uuidGranted}, {"sweep", "--dry-run"}} {
+		if code, _, stderr := runArgs(t, dir, args...); code != exitUsage || stderr != want {
+			t.Errorf("%s: exit %d, stderr %q; want exit 2 and %q", strings.Join(args, " "), code, stderr, want)
+		}
+	}
+	if entries, _ := os.ReadDir(db); len(entries) != 0 {
+		t.Errorf("created %v in the folder", entries)
 	}
 }
 

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/callconsent/callconsent/consent"
+	"github.com/callconsent/callconsent/consent/sqlite"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 )
@@ -51,6 +52,10 @@ whether FreeSWITCH still records it is not known until a running daemon's reconc
 finalises it, which needs FreeSWITCH to answer. JSON marks it "unconfirmed": true.
 The JSON output is an array (exactly "[]" when nothing matches) for scripts.
 
+The database is opened read-only: nothing is created or changed, and a missing database
+is an empty list (said on stderr). The whole-file integrity check is the daemon's (at
+start and daily), not each query's.
+
 ` + exitCodesHelp,
 		Example: `  callconsent calls list --since 2026-01-01 --decision granted
   callconsent calls list --since "2026-11-30 00:19:00" --until 2026-12-01
@@ -84,15 +89,20 @@ func runCallsList(ctx context.Context, cfg *Config, opts callsListOptions, out, 
 		return invalidf("--since %s is not before --until %s", opts.Since.String(), opts.Until.String())
 	}
 
-	st, err := openStore(ctx, cfg)
-	if err != nil {
+	db, err := openReadOnly(ctx, cfg)
+	if consent.ErrorCode(err) == consent.ENOTFOUND {
+		// Nothing was ever stored here: no calls. Said on logs, so that a mistyped --db does
+		// not pass for an empty archive, while the output stays what scripts expect.
+		fmt.Fprintf(logs, "callconsent: no database at %s yet, so no calls (check --db or --data-dir if there should be)\n", cfg.DB)
+		return writeCalls(out, opts.Output, nil, func(*consent.Call) bool { return false })
+	} else if err != nil {
 		return err
 	}
-	defer closeInto(&err, st)
+	defer closeInto(&err, db)
 	if f.Limit > 0 {
 		f.Limit++ // one more than shown tells whether there are more
 	}
-	calls, err := st.DB.FindCalls(ctx, f)
+	calls, err := db.FindCalls(ctx, f)
 	if err != nil {
 		return fmt.Errorf("find calls: %w", err)
 	}
@@ -100,13 +110,16 @@ func runCallsList(ctx context.Context, cfg *Config, opts callsListOptions, out, 
 		calls = calls[:opts.Limit]
 		defer fmt.Fprintf(logs, "callconsent: showing the newest %d calls; more match: --limit 0 shows all, --since and --until narrow the range\n", opts.Limit)
 	}
-	started, err := confirmedSince(ctx, cfg, st)
+	started, err := confirmedSince(ctx, cfg, db)
 	if err != nil {
 		return err
 	}
-	unconfirmed := func(c *consent.Call) bool { return unconfirmedRecording(c, started) }
+	return writeCalls(out, opts.Output, calls, func(c *consent.Call) bool { return unconfirmedRecording(c, started) })
+}
 
-	if opts.Output == outputJSON {
+// writeCalls prints calls as a table or as a JSON array ("[]" when there are none).
+func writeCalls(out io.Writer, format outputFormat, calls []*consent.Call, unconfirmed func(*consent.Call) bool) error {
+	if format == outputJSON {
 		list := make([]callJSON, 0, len(calls)) // non-nil: an empty result is [] not null
 		for _, c := range calls {
 			v := newCallJSON(c)
@@ -123,13 +136,13 @@ func runCallsList(ctx context.Context, cfg *Config, opts callsListOptions, out, 
 // confirmedSince is when the daemon that follows live recordings started: a live state older
 // than that was left by a daemon that has stopped. With no daemon on the control socket, no
 // live state is followed by anyone, and the time is now.
-func confirmedSince(ctx context.Context, cfg *Config, st *storage) (time.Time, error) {
+func confirmedSince(ctx context.Context, cfg *Config, db *sqlite.DB) (time.Time, error) {
 	c, err := net.DialTimeout("unix", cfg.ControlSocket, time.Second)
 	if err != nil {
 		return time.Now(), nil
 	}
 	c.Close()
-	return st.DB.DaemonStartedAt(ctx)
+	return db.DaemonStartedAt(ctx)
 }
 
 // unconfirmedRecording reports whether c's recording is in a live state (pending, recording)

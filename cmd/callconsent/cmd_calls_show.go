@@ -30,6 +30,7 @@ func newCallsShowCommand(g *globalOptions) *cobra.Command {
 caller heard), the withdrawal if any, and the recording with its state.
 
 An argument that is not a FreeSWITCH channel UUID exits with 2, an unknown UUID with 3.
+The database is opened read-only: nothing is created or changed.
 
 ` + exitCodesHelp,
 		Example: `  callconsent calls show 6f1c2a4e-9d3b-4c7a-8e21-0b5d7f3a9c11
@@ -47,19 +48,21 @@ An argument that is not a FreeSWITCH channel UUID exits with 2, an unknown UUID 
 	return cmd
 }
 
-// runCallsShow prints one call. The UUID is checked before the database is opened, so a typo
-// never creates a database as a side effect.
+// runCallsShow prints one call. The database is opened read-only, and a missing one has no
+// calls: nothing is ever created.
 func runCallsShow(ctx context.Context, cfg *Config, opts callsShowOptions, arg string, out io.Writer) (err error) {
 	uuid, ok := consent.CanonicalUUID(arg)
 	if !ok {
 		return invalidf("%q is not a call UUID (8-4-4-4-12 hex digits)", arg)
 	}
-	st, err := openStore(ctx, cfg)
-	if err != nil {
+	db, err := openReadOnly(ctx, cfg)
+	if consent.ErrorCode(err) == consent.ENOTFOUND {
+		return consent.Errorf(consent.ENOTFOUND, "call %s not found: there is no database at %s yet (check --db or --data-dir)", uuid, cfg.DB)
+	} else if err != nil {
 		return err
 	}
-	defer closeInto(&err, st)
-	c, err := st.DB.FindCall(ctx, uuid)
+	defer closeInto(&err, db)
+	c, err := db.FindCall(ctx, uuid)
 	if err != nil {
 		return err
 	}

@@ -66,13 +66,16 @@ func seedCalls(t *testing.T, cfg *Config) string {
 	} {
 		start := day.Add(time.Duration(i)*24*time.Hour + 9*time.Hour)
 		must(db.CreateCall(ctx, &consent.Call{UUID: c.uuid, CallerPseudonym: c.caller, Language: "nb", StartedAt: start}))
-		must(db.DecideCall(ctx, c.uuid, c.d, &consent.Proof{DecidedAt: start.Add(20 * time.Second), Digit: c.digit,
-			Tries: i + 1, NoticeVersion: "2026-11-26.1", NoticeSHA256: noticeSum, Language: "nb", HeardMS: 72_340}))
+		proof := &consent.Proof{DecidedAt: start.Add(20 * time.Second), Digit: c.digit,
+			Tries: i + 1, NoticeVersion: "2026-11-26.1", NoticeSHA256: noticeSum, Language: "nb", HeardMS: 72_340}
+		if c.d == consent.DecisionGranted {
+			must(db.Grant(ctx, c.uuid, proof, &consent.Recording{CallUUID: uuidGranted, State: consent.RecordingPending,
+				StartedAt: day.Add(9*time.Hour + 21*time.Second), Path: recordings.Path(cfg.RecordingsDir, uuidGranted, day)}))
+		} else {
+			must(db.DecideCall(ctx, c.uuid, c.d, proof))
+		}
 		must(db.EndCall(ctx, c.uuid, start.Add(5*time.Minute)))
 	}
-	rec := &consent.Recording{CallUUID: uuidGranted, State: consent.RecordingPending, StartedAt: day.Add(9*time.Hour + 21*time.Second),
-		Path: recordings.Path(cfg.RecordingsDir, uuidGranted, day)}
-	must(db.CreateRecording(ctx, rec))
 	must(db.UpdateRecording(ctx, uuidGranted, consent.RecordingRecording, consent.RecordingUpdate{}))
 	must(db.UpdateRecording(ctx, uuidGranted, consent.RecordingComplete, consent.RecordingUpdate{
 		EndedAt: day.Add(9*time.Hour + 86*time.Second), DurationMS: 65_000, Bytes: 2_080_044}))
@@ -94,15 +97,43 @@ func listCalls(t *testing.T, cfg *Config, opts callsListOptions) string {
 }
 
 func TestRunCallsList(t *testing.T) {
-	t.Run("EmptyJSON", func(t *testing.T) {
+	// A query on a folder where nothing was stored yet lists no calls and creates nothing: not
+	// the database, not the key (a query opens the database read-only).
+	t.Run("MissingDatabase", func(t *testing.T) {
 		cfg := testConfig(t)
-		if got := listCalls(t, cfg, callsListOptions{Output: outputJSON}); got != "[]\n" {
-			t.Fatalf("output %q, want %q", got, "[]\n")
+		var out, logs bytes.Buffer
+		if err := runCallsList(context.Background(), cfg, callsListOptions{Output: outputJSON}, &out, &logs); err != nil || out.String() != "[]\n" {
+			t.Fatalf("output %q (%v), want %q", out.String(), err, "[]\n")
 		}
-		for _, p := range []string{cfg.DB, cfg.KeyFile} {
-			if fi, err := os.Stat(p); err != nil || fi.Mode().Perm() != 0o600 {
-				t.Errorf("%s: %v, mode %v; want it created with 0600", p, err, fi.Mode())
-			}
+		if want := "callconsent: no database at " + cfg.DB + " yet, so no calls (check --db or --data-dir if there should be)\n"; logs.String() != want {
+			t.Errorf("stderr %q, want %q", logs.String(), want)
+		}
+		err := runCallsShow(context.Background(), cfg, callsShowOptions{}, uuidGranted, io.Discard)
+		if want := "call " + uuidGranted + " not found: there is no database at " + cfg.DB + " yet (check --db or --data-dir)"; consent.ErrorCode(err) != consent.ENOTFOUND || consent.ErrorMessage(err) != want {
+			t.Errorf("calls show: %v, want ENOTFOUND %q", err, want)
+		}
+		if entries, _ := os.ReadDir(filepath.Dir(cfg.DB)); len(entries) != 0 {
+			t.Errorf("a query created %v", entries)
+		}
+	})
+
+	// A query changes nothing in the database: not a byte of the file, nothing in the WAL.
+	t.Run("ReadOnly", func(t *testing.T) {
+		cfg := testConfig(t)
+		seedCalls(t, cfg)
+		before, err := os.ReadFile(cfg.DB)
+		if err != nil {
+			t.Fatal(err)
+		}
+		listCalls(t, cfg, callsListOptions{})
+		if err := runCallsShow(context.Background(), cfg, callsShowOptions{}, uuidGranted, io.Discard); err != nil {
+			t.Fatal(err)
+		}
+		if after, err := os.ReadFile(cfg.DB); err != nil || !bytes.Equal(before, after) {
+			t.Errorf("a query changed the database file (%v)", err)
+		}
+		if fi, err := os.Stat(cfg.DB + "-wal"); err == nil && fi.Size() != 0 {
+			t.Errorf("a query wrote %d bytes to the WAL", fi.Size())
 		}
 	})
 

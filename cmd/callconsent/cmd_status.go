@@ -38,8 +38,9 @@ counters (every other counter and gauge by name, e.g. calls_refused_total).
 
 It also lists the active alarms: files due for deletion that cannot be deleted (with
 their paths), a guard (clock, share) holding sweeps back, a missing recordings folder
-(each stays active until a sweep finds it resolved), and recovered panics (a bug was hit;
-see the log; active until a restart).
+(each stays active until a sweep finds it resolved), recovered panics (a bug was hit;
+see the log; active until a restart), and a database file that failed the daemon's daily
+integrity check (restore it from a backup; active until a check passes).
 
 It exits 1 when no daemon runs or it does not answer within 5 s, 5 when an alarm is active
 (e.g. recordings the policy says must go are not being deleted), and 4 when the daemon runs

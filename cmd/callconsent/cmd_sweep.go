@@ -135,15 +135,10 @@ func runSweep(ctx context.Context, cfg *Config, opts sweepOptions, out, logs io.
 // openDryRun opens what a dry run reads, read-only: the database (which must exist) and the
 // recordings folder; the key is checked, not loaded. Nothing is recovered, created or written.
 func openDryRun(ctx context.Context, cfg *Config, logger *slog.Logger) (*retention.Sweeper, *sqlite.DB, error) {
-	db := sqlite.NewDB(cfg.DB)
-	if err := db.OpenReadOnly(ctx); consent.ErrorCode(err) == consent.ENOTFOUND {
+	db, err := openReadOnly(ctx, cfg)
+	if consent.ErrorCode(err) == consent.ENOTFOUND {
 		return nil, nil, consent.Errorf(consent.ENOTFOUND, "sweep --dry-run: no database at %s: nothing to report (a dry run creates nothing; check --db or --data-dir)", cfg.DB)
 	} else if err != nil {
-		return nil, nil, fmt.Errorf("open database %s read-only: %w", cfg.DB, err)
-	}
-	// A dry run needs no key, but a lost or wrong one is the first thing an operator must hear of.
-	if err := consent.CheckKey(ctx, cfg.KeyFile, db, "database "+cfg.DB); err != nil {
-		db.Close()
 		return nil, nil, err
 	}
 	sw, err := newSweeper(cfg, db, logger)

@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/callconsent/callconsent/consent"
-	"github.com/callconsent/callconsent/consent/sqlite"
 )
 
 // withdrawPreview is what a withdrawal would do, shown by withdraw --dry-run and, on a
@@ -34,15 +33,9 @@ type previewCall struct {
 	Bytes     int64      `json:"bytes,omitempty"`
 }
 
-// callFinder is what a preview reads; the read-only and the read-write store both have it.
-type callFinder interface {
-	FindCall(ctx context.Context, uuid string) (*consent.Call, error)
-	FindCalls(ctx context.Context, f consent.CallFilter) ([]*consent.Call, error)
-}
-
 // previewWithdrawal lists what req would withdraw and delete. Nothing matching is ENOTFOUND,
 // as for the withdrawal itself.
-func previewWithdrawal(ctx context.Context, db callFinder, req consent.WithdrawRequest) (withdrawPreview, error) {
+func previewWithdrawal(ctx context.Context, db consent.CallFinder, req consent.WithdrawRequest) (withdrawPreview, error) {
 	p := withdrawPreview{Calls: []previewCall{}}
 	var calls []*consent.Call
 	if req.CallUUID != "" {
@@ -90,16 +83,13 @@ func (p withdrawPreview) summary() string {
 // runWithdrawDryRun prints what the withdrawal would do and changes nothing: the database is
 // opened read-only and the key only checked and read.
 func runWithdrawDryRun(ctx context.Context, cfg *Config, opts withdrawOptions, req consent.WithdrawRequest, out io.Writer) (err error) {
-	db := sqlite.NewDB(cfg.DB)
-	if err := db.OpenReadOnly(ctx); consent.ErrorCode(err) == consent.ENOTFOUND {
+	db, err := openReadOnly(ctx, cfg)
+	if consent.ErrorCode(err) == consent.ENOTFOUND {
 		return consent.Errorf(consent.ENOTFOUND, "withdraw --dry-run: no database at %s: nothing to withdraw (check --db or --data-dir)", cfg.DB)
 	} else if err != nil {
-		return fmt.Errorf("open database %s read-only: %w", cfg.DB, err)
-	}
-	defer closeInto(&err, db)
-	if err := consent.CheckKey(ctx, cfg.KeyFile, db, "database "+cfg.DB); err != nil {
 		return err
 	}
+	defer closeInto(&err, db)
 	if opts.Caller != "" {
 		key, err := consent.LoadKey(cfg.KeyFile)
 		if err != nil {
@@ -150,7 +140,7 @@ var errNotConfirmed = errors.New("withdraw: not confirmed; nothing withdrawn")
 
 // confirmWithdrawal shows on a terminal what a withdrawal by caller is about to do and goes on
 // only when the operator types yes: such a withdrawal can delete many recordings at once.
-func confirmWithdrawal(ctx context.Context, db callFinder, req consent.WithdrawRequest, in io.Reader, out io.Writer) error {
+func confirmWithdrawal(ctx context.Context, db consent.CallFinder, req consent.WithdrawRequest, in io.Reader, out io.Writer) error {
 	p, err := previewWithdrawal(ctx, db, req)
 	if err != nil {
 		return err

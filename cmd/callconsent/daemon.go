@@ -38,6 +38,7 @@ type daemon struct {
 	metrics    *metrics.Registry // every component reports here (metrics.go)
 	sweeper    *retention.Sweeper
 	withdrawer *consent.Withdrawer
+	integrity  *integrityCheck // the database's integrity check on a schedule (integrity.go)
 	started    time.Time
 	recordings *recordings.Folder
 	closers    []func() error // in reverse order of opening
@@ -48,11 +49,13 @@ type daemon struct {
 
 	// wrapStore, when set (tests), wraps the store the flow and reconcile write through, to
 	// observe commits or to fail.
-	wrapStore func(consent.Store) consent.Store
+	wrapStore func(callStore) callStore
 	// procNet, when set (tests), replaces /proc/net for the check of FreeSWITCH's port owner.
 	procNet string
 	// reconcileEvery is the period of the reconcile loop; zero means a minute (tests shorten it).
 	reconcileEvery time.Duration
+	// integrityEvery is the period of the database's integrity check; zero means a day.
+	integrityEvery time.Duration
 	// panics counts the panics the loops recovered from (panics.go).
 	panics panicLog
 }
@@ -128,6 +131,9 @@ func (d *daemon) Open(ctx context.Context) (err error) {
 	}
 
 	if err := d.openRetention(ctx); err != nil {
+		return err
+	}
+	if err := d.openIntegrityCheck(ctx); err != nil {
 		return err
 	}
 	if err := d.control.Open(ctx); err != nil {
@@ -224,10 +230,16 @@ func (d *daemon) settleLeftovers(ctx context.Context) error {
 	return nil
 }
 
+// callStore is what the flow and reconcile write through.
+type callStore interface {
+	consent.FlowStore
+	consent.ReconcileStore
+}
+
 // writeStore is the store the flow and reconcile write through: the database, its commits
 // timed for the metrics, wrapped by wrapStore in tests.
-func (d *daemon) writeStore() consent.Store {
-	var s consent.Store = timedStore{d.store.DB, d.metrics}
+func (d *daemon) writeStore() callStore {
+	var s callStore = timedStore{d.store.DB, d.metrics}
 	if d.wrapStore != nil {
 		return d.wrapStore(s)
 	}

@@ -24,7 +24,7 @@ func (h *harness) restart(setup func(d *daemon)) {
 	h.t.Helper()
 	h.d.Close()
 	d := newDaemon(h.cfg, slog.New(slog.NewTextHandler(h.logs, &slog.HandlerOptions{Level: slog.LevelDebug})))
-	d.wrapStore = func(s consent.Store) consent.Store { return &observedStore{Store: s, log: h.commits} }
+	d.wrapStore = func(s callStore) callStore { return &observedStore{callStore: s, log: h.commits} }
 	if setup != nil {
 		setup(d)
 	}
@@ -36,13 +36,13 @@ func (h *harness) restart(setup func(d *daemon)) {
 
 // panicOnDecline is a store whose DecideCall panics on a decline, as a bug in the flow would;
 // the panic's value holds a caller number, which must reach no log.
-type panicOnDecline struct{ consent.Store }
+type panicOnDecline struct{ callStore }
 
 func (s panicOnDecline) DecideCall(ctx context.Context, id string, d consent.Decision, p *consent.Proof) error {
 	if d == consent.DecisionDeclined {
 		panic("declined by caller " + callerData[0])
 	}
-	return s.Store.DecideCall(ctx, id, d, p)
+	return s.callStore.DecideCall(ctx, id, d, p)
 }
 
 // A panic in one call's flow is recovered: the call's socket is closed (FreeSWITCH's dialplan
@@ -51,7 +51,7 @@ func (s panicOnDecline) DecideCall(ctx context.Context, id string, d consent.Dec
 func TestE2E_PanicInCallRecovered(t *testing.T) {
 	h := startHarness(t, fakefs.Config{})
 	h.restart(func(d *daemon) {
-		d.wrapStore = func(s consent.Store) consent.Store { return panicOnDecline{s} }
+		d.wrapStore = func(s callStore) callStore { return panicOnDecline{s} }
 	})
 	h.waitFor("control connection ready", h.d.control.Ready)
 
@@ -206,9 +206,17 @@ func TestE2E_StartAfterCrash(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { fs2.Close() })
+	// A run finalises the recordings first and stamps the other calls' ends after: wait for
+	// the whole run, not its first row.
 	h.waitFor("reconcile after the connect", func() bool {
-		c := callsListed(t, h.cfg)[l.recording]
-		return c.Recording != nil && c.Recording.State == "complete" && c.EndedAt != nil
+		listed := callsListed(t, h.cfg)
+		for _, id := range []string{l.pending, l.recording, l.crafted, l.decided} {
+			if listed[id].EndedAt == nil {
+				return false
+			}
+		}
+		c := listed[l.recording]
+		return c.Recording != nil && c.Recording.State == "complete"
 	})
 	listed = callsListed(t, h.cfg)
 	for _, id := range []string{l.pending, l.recording, l.crafted, l.decided} {
@@ -274,7 +282,7 @@ func TestE2E_SecondDaemonLeavesCallsAlone(t *testing.T) {
 }
 
 // panicOnFind is a store whose FindRecordings panics: every reconcile run fails as a whole.
-type panicOnFind struct{ consent.Store }
+type panicOnFind struct{ callStore }
 
 func (panicOnFind) FindRecordings(context.Context, consent.RecordingFilter) ([]*consent.Recording, error) {
 	var rows []*consent.Recording
@@ -287,7 +295,7 @@ func (panicOnFind) FindRecordings(context.Context, consent.RecordingFilter) ([]*
 func TestE2E_ReconcileLoopRecovers(t *testing.T) {
 	h := startHarness(t, fakefs.Config{})
 	h.restart(func(d *daemon) {
-		d.wrapStore = func(s consent.Store) consent.Store { return panicOnFind{s} }
+		d.wrapStore = func(s callStore) callStore { return panicOnFind{s} }
 		d.reconcileEvery = 50 * time.Millisecond
 	})
 	h.waitFor("three reconcile runs recovered", func() bool {

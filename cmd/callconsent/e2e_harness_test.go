@@ -60,7 +60,7 @@ func startHarness(t testing.TB, fsCfg fakefs.Config, flags ...string) *harness {
 	}
 	h.cfg = cfg
 	h.d = newDaemon(cfg, slog.New(slog.NewTextHandler(h.logs, &slog.HandlerOptions{Level: slog.LevelDebug})))
-	h.d.wrapStore = func(s consent.Store) consent.Store { return &observedStore{Store: s, log: h.commits} }
+	h.d.wrapStore = func(s callStore) callStore { return &observedStore{callStore: s, log: h.commits} }
 	if err := h.d.Open(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -190,12 +190,12 @@ func (l *commitLog) decidedAt(uuid string) (time.Time, bool) {
 }
 
 type observedStore struct {
-	consent.Store
+	callStore
 	log *commitLog
 }
 
 func (s *observedStore) Grant(ctx context.Context, id string, p *consent.Proof, r *consent.Recording) error {
-	err := s.Store.Grant(ctx, id, p, r)
+	err := s.callStore.Grant(ctx, id, p, r)
 	if err == nil {
 		s.log.granted(id)
 	}
@@ -203,7 +203,7 @@ func (s *observedStore) Grant(ctx context.Context, id string, p *consent.Proof, 
 }
 
 func (s *observedStore) DecideCall(ctx context.Context, id string, d consent.Decision, p *consent.Proof) error {
-	err := s.Store.DecideCall(ctx, id, d, p)
+	err := s.callStore.DecideCall(ctx, id, d, p)
 	if err == nil && d == consent.DecisionGranted {
 		s.log.granted(id)
 	}

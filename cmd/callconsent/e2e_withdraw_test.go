@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/callconsent/callconsent/consent"
+	"github.com/callconsent/callconsent/consent/sqlite/sqlitetest"
 	"github.com/callconsent/callconsent/esl/fakefs"
 )
 
@@ -70,9 +71,8 @@ func TestE2E_WithdrawLiveCall(t *testing.T) {
 	if _, err := os.Stat(rec.Path); !errors.Is(err, fs.ErrNotExist) {
 		t.Errorf("recording came back after the call ended: %v", err)
 	}
-	ts, err := h.d.store.DB.FindTombstones(h.ctx, time.Time{})
-	if err != nil || len(ts) != 1 || ts[0].Reason != consent.ReasonWithdrawal || ts[0].CallUUID != uuid {
-		t.Errorf("tombstones %+v, err %v", ts, err)
+	if ts := sqlitetest.Tombstones(t, h.cfg.DB); len(ts) != 1 || ts[0].Reason != consent.ReasonWithdrawal || ts[0].CallUUID != uuid {
+		t.Errorf("tombstones %+v", ts)
 	}
 }
 

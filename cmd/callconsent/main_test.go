@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -185,27 +186,13 @@ func TestBinary(t *testing.T) {
 		return cmd.ProcessState.ExitCode(), out.String(), errOut.String()
 	}
 
+	// A query on a folder where nothing was stored yet: no calls, and nothing created.
 	code, out, stderr := callconsent("calls", "list", "--output", "json")
-	if code != 0 || out != "[]\n" {
+	if code != 0 || out != "[]\n" || !strings.Contains(stderr, "no database at") {
 		t.Fatalf("calls list: exit %d, stdout %q, stderr %q", code, out, stderr)
 	}
-	db := filepath.Join(dir, "callconsent.db")
-	fi, err := os.Stat(db)
-	if err != nil || fi.Mode().Perm() != 0o600 {
-		t.Fatalf("database %s: %v, mode %v; want mode 0600", db, err, fi.Mode())
-	}
-	// Bytes 18 and 19 of the SQLite header are the file format write/read versions: 2 = WAL.
-	hdr := make([]byte, 20)
-	f, err := os.Open(db)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	if _, err := f.ReadAt(hdr, 0); err != nil {
-		t.Fatal(err)
-	}
-	if string(hdr[:16]) != "SQLite format 3\x00" || hdr[18] != 2 || hdr[19] != 2 {
-		t.Errorf("header %q: want a SQLite file in WAL mode (bytes 18,19 = 2)", hdr)
+	if _, err := os.Stat(dir); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("calls list on a fresh folder created %s (%v)", dir, err)
 	}
 
 	if code, _, stderr := callconsent("calls", "list", "--bogus"); code != 2 || !strings.HasPrefix(stderr, "callconsent: ") {
@@ -234,6 +221,26 @@ func TestBinary(t *testing.T) {
 	run.Process.Signal(syscall.SIGTERM)
 	if err := run.Wait(); err != nil || !strings.Contains(runErr.String(), "terminated: stopping") {
 		t.Errorf("run stopped by SIGTERM: %v, want exit 0:\n%s", err, runErr.String())
+	}
+
+	// The daemon created the database: private, in WAL mode.
+	db := filepath.Join(dir, "callconsent.db")
+	fi, err := os.Stat(db)
+	if err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("database %s: %v, mode %v; want mode 0600", db, err, fi.Mode())
+	}
+	// Bytes 18 and 19 of the SQLite header are the file format write/read versions: 2 = WAL.
+	hdr := make([]byte, 20)
+	f, err := os.Open(db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if _, err := f.ReadAt(hdr, 0); err != nil {
+		t.Fatal(err)
+	}
+	if string(hdr[:16]) != "SQLite format 3\x00" || hdr[18] != 2 || hdr[19] != 2 {
+		t.Errorf("header %q: want a SQLite file in WAL mode (bytes 18,19 = 2)", hdr)
 	}
 }
 

@@ -129,7 +129,7 @@ func (o observedSweeps) Sweep(ctx context.Context, opts retention.Options) (rete
 // ones too: a commit that ran into its deadline is the slowest of all. The other methods pass
 // through to the embedded store unchanged.
 type timedStore struct {
-	consent.Store
+	callStore
 	m *metrics.Registry
 }
 
@@ -141,23 +141,23 @@ func (s timedStore) time(op string, f func() error) error {
 }
 
 func (s timedStore) CreateCall(ctx context.Context, c *consent.Call) error {
-	return s.time("create_call", func() error { return s.Store.CreateCall(ctx, c) })
+	return s.time("create_call", func() error { return s.callStore.CreateCall(ctx, c) })
 }
 
 func (s timedStore) DecideCall(ctx context.Context, uuid string, d consent.Decision, p *consent.Proof) error {
-	return s.time("decide_call", func() error { return s.Store.DecideCall(ctx, uuid, d, p) })
+	return s.time("decide_call", func() error { return s.callStore.DecideCall(ctx, uuid, d, p) })
 }
 
 func (s timedStore) Grant(ctx context.Context, uuid string, p *consent.Proof, r *consent.Recording) error {
-	return s.time("grant", func() error { return s.Store.Grant(ctx, uuid, p, r) })
+	return s.time("grant", func() error { return s.callStore.Grant(ctx, uuid, p, r) })
 }
 
 func (s timedStore) UpdateRecording(ctx context.Context, uuid string, to consent.RecordingState, u consent.RecordingUpdate) error {
-	return s.time("update_recording", func() error { return s.Store.UpdateRecording(ctx, uuid, to, u) })
+	return s.time("update_recording", func() error { return s.callStore.UpdateRecording(ctx, uuid, to, u) })
 }
 
 func (s timedStore) EndCall(ctx context.Context, uuid string, at time.Time) error {
-	return s.time("end_call", func() error { return s.Store.EndCall(ctx, uuid, at) })
+	return s.time("end_call", func() error { return s.callStore.EndCall(ctx, uuid, at) })
 }
 
 // load returns a function summing atomic counters, for a CounterFunc.

@@ -39,6 +39,9 @@ func (d *daemon) newReadiness() *metrics.Readiness {
 			if kinds := blockingAlarms(d.sweeper.Alarms()); len(kinds) > 0 {
 				return fmt.Errorf("%s active: recordings due are not being deleted; callconsent status lists them", strings.Join(kinds, ", "))
 			}
+			if _, ok := d.integrity.Alarm(); ok {
+				return fmt.Errorf("%s active: the database file failed its integrity check; callconsent status says more", alarmKindIntegrity)
+			}
 			return nil
 		}},
 	}}

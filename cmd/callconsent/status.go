@@ -30,13 +30,17 @@ func (d *daemon) Status() *control.Status {
 	return st
 }
 
-// activeAlarms are the alarms status lists and exits 5 on: the sweeper's, and recovered panics.
+// activeAlarms are the alarms status lists and exits 5 on: the sweeper's, recovered panics and a failed database
+// integrity check.
 func (d *daemon) activeAlarms() []retention.Alarm {
 	alarms := []retention.Alarm{}
 	if d.sweeper != nil {
 		alarms = append(alarms, d.sweeper.Alarms()...)
 	}
 	if a, ok := d.panics.alarm(); ok {
+		alarms = append(alarms, a)
+	}
+	if a, ok := d.integrity.Alarm(); ok {
 		alarms = append(alarms, a)
 	}
 	return alarms

@@ -9,7 +9,7 @@ import (
 	"github.com/callconsent/callconsent/consent/sqlite"
 )
 
-// storage is what every command that touches data opens: the store and the pseudonymizer
+// storage is what every command that writes data opens: the store and the pseudonymizer
 // whose key belongs to it. They are opened together because a database used with the wrong
 // key finds no caller, and that should fail at start, not when someone asks for withdrawal.
 type storage struct {
@@ -35,6 +35,26 @@ func openStore(ctx context.Context, cfg *Config) (*storage, error) {
 		return nil, err
 	}
 	return &storage{DB: db, Pseudonyms: p, Key: outcome}, nil
+}
+
+// openReadOnly opens the database named in cfg for the commands that only read it (`calls`,
+// the dry runs): nothing is created, migrated or written, and the integrity check that reads
+// the whole file is left to the daemon, which runs it at start and daily. The key is checked,
+// not loaded or created (consent.CheckKey): a lost or wrong key is the first thing an operator
+// must hear of. A missing database is ENOTFOUND, as consent/sqlite reports it; the caller says
+// what that means for its command.
+func openReadOnly(ctx context.Context, cfg *Config) (*sqlite.DB, error) {
+	db := sqlite.NewDB(cfg.DB)
+	if err := db.OpenReadOnly(ctx); consent.ErrorCode(err) == consent.ENOTFOUND {
+		return nil, err
+	} else if err != nil {
+		return nil, fmt.Errorf("open database %s read-only: %w", cfg.DB, err)
+	}
+	if err := consent.CheckKey(ctx, cfg.KeyFile, db, "database "+cfg.DB); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return db, nil
 }
 
 // Close closes the database.

@@ -145,8 +145,13 @@ func TestOpenStore_KeyBinding(t *testing.T) {
 		dir, cfg := seededDir(t)
 		unbind(t, cfg.DB)
 		os.Remove(cfg.KeyFile)
-		if code, _, stderr := runArgs(t, dir, "calls", "list"); code != exitUsage || !strings.Contains(stderr, "holds 3 calls") {
-			t.Errorf("exit %d, %s; want refused", code, stderr)
+		// A query opens the database read-only and does not migrate it: it says so.
+		if code, _, stderr := runArgs(t, dir, "calls", "list"); code != exitConflict || !strings.Contains(stderr, "open it once for writing") {
+			t.Errorf("calls list: exit %d, %s; want refused until migrated", code, stderr)
+		}
+		// A command that writes migrates it, and then refuses the missing key.
+		if code, _, stderr := runArgs(t, dir, "sweep"); code != exitUsage || !strings.Contains(stderr, "holds 3 calls") {
+			t.Errorf("sweep: exit %d, %s; want refused", code, stderr)
 		}
 		if _, err := os.Stat(cfg.KeyFile); err == nil {
 			t.Errorf("a key was created for a database in use")

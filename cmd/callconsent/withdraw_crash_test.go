@@ -12,9 +12,9 @@ import (
 	"path/filepath"
 	"syscall"
 	"testing"
-	"time"
 
 	"github.com/callconsent/callconsent/consent"
+	"github.com/callconsent/callconsent/consent/sqlite/sqlitetest"
 	"github.com/callconsent/callconsent/esl/fakefs"
 	"github.com/callconsent/callconsent/retention"
 )
@@ -84,12 +84,8 @@ func restartAndCheck(t *testing.T, cfg *Config, uuid, fp string) {
 	if _, err := os.Stat(c.Recording.Path); !errors.Is(err, fs.ErrNotExist) {
 		t.Errorf("%s: recording survived the crash and restart", fp)
 	}
-	ts, err := st.DB.FindTombstones(ctx, time.Time{})
-	if err != nil {
-		t.Fatal(err)
-	}
 	n := 0
-	for _, tomb := range ts {
+	for _, tomb := range sqlitetest.Tombstones(t, st.DB.Path()) {
 		if tomb.CallUUID == uuid && tomb.Reason == consent.ReasonWithdrawal {
 			n++
 		}

@@ -17,7 +17,8 @@ const maxBatch = 128
 // its own savepoint. The fsync, which dominates a durable commit, is then paid once per batch
 // instead of once per write, while every caller still returns only after the COMMIT that
 // contains its write reached the disk. A write that fails is rolled back to its savepoint and
-// does not affect the others; a failed COMMIT fails every write of the batch.
+// does not affect the others; a failed COMMIT fails every write of the batch, and so does a
+// savepoint that fails (the transaction is then in an unknown state, and is rolled back).
 //
 // A caller whose ctx ends while its write is still queued gets an error at once and the write
 // never runs; once the write runs, the caller waits for the COMMIT, so nil always means
@@ -145,33 +146,40 @@ func (c *committer) runBatch(batch []*writeOp) {
 		return
 	}
 	defer conn.Close()
-	tx := &Tx{Tx: sqlTx, now: c.now()}
+	tx := &Tx{tx: sqlTx, now: c.now()}
 	for i, op := range batch {
 		if !op.start() {
 			continue // cancelled: its caller has returned, and it must stay undone
 		}
-		errs[i] = runSavepoint(tx, op)
+		var abort error
+		if errs[i], abort = runSavepoint(tx, op); abort != nil {
+			// Whatever is left of the transaction goes: no write of this batch may stay, not
+			// even one SQLite committed on its own. The ops not yet run never run.
+			sqlTx.Rollback()
+			fail(abort)
+			return
+		}
 	}
 	if err := sqlTx.Commit(); err != nil {
 		fail(formatError(fmt.Errorf("commit: %w", err)))
 	}
 }
 
-// ExecContext runs a statement of the write transaction. The ctx argument is ignored on
-// purpose: an interrupted statement inside an explicit transaction can roll the whole
-// transaction back, taking the other callers' writes with it. Writes are short and bounded by
-// the busy timeout instead.
-func (tx *Tx) ExecContext(_ context.Context, query string, args ...any) (sql.Result, error) {
-	return tx.Tx.ExecContext(context.Background(), query, args...)
+// Exec runs a statement of the write transaction. It takes no ctx, on purpose: an interrupted
+// statement inside an explicit transaction makes SQLite roll the whole transaction back, taking
+// the other callers' writes of the batch with it. Statements are short and bounded by the busy
+// timeout instead. A repeated query reuses its prepared statement (the driver's statement cache,
+// see dsn), so a write needs no Prepare either.
+func (tx *Tx) Exec(query string, args ...any) (sql.Result, error) {
+	return tx.tx.Exec(query, args...)
 }
 
-// QueryContext runs a query inside the write transaction; ctx is ignored as in ExecContext.
-func (tx *Tx) QueryContext(_ context.Context, query string, args ...any) (*sql.Rows, error) {
-	return tx.Tx.QueryContext(context.Background(), query, args...)
+// Query runs a query inside the write transaction; no ctx, as for Exec.
+func (tx *Tx) Query(query string, args ...any) (*sql.Rows, error) {
+	return tx.tx.Query(query, args...)
 }
 
-// QueryRowContext runs a one-row query inside the write transaction; ctx is ignored as in
-// ExecContext.
-func (tx *Tx) QueryRowContext(_ context.Context, query string, args ...any) *sql.Row {
-	return tx.Tx.QueryRowContext(context.Background(), query, args...)
+// QueryRow runs a one-row query inside the write transaction; no ctx, as for Exec.
+func (tx *Tx) QueryRow(query string, args ...any) *sql.Row {
+	return tx.tx.QueryRow(query, args...)
 }

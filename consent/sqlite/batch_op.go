@@ -38,27 +38,39 @@ func abandoned(ctxErr error) error {
 }
 
 // runSavepoint runs op inside its own savepoint, so that its failure undoes only its own part
-// of the batch.
-func runSavepoint(tx *Tx, op *writeOp) error {
+// of the batch. It returns op's result, and abort when the batch can no longer be trusted: a
+// savepoint that cannot be set, rolled back to or released means the transaction is not in the
+// state the batch believes (SQLite rolls a whole transaction back by itself on some errors,
+// e.g. disk full or I/O errors, and its savepoints go with it). The statements of later ops
+// would then run outside any transaction, each committed on its own; the caller must roll the
+// batch back instead and fail every op of it.
+func runSavepoint(tx *Tx, op *writeOp) (result, abort error) {
 	if err := op.ctx.Err(); err != nil {
 		// The caller gave up after its op was claimed; it still waits for this result, and
 		// doing nothing is better than doing it for nobody.
-		return abandoned(err)
+		return abandoned(err), nil
 	}
-	if _, err := tx.Tx.Exec(`SAVEPOINT op`); err != nil {
-		return formatError(fmt.Errorf("savepoint: %w", err))
+	if _, err := tx.tx.Exec(`SAVEPOINT op`); err != nil {
+		return nil, batchAborted("savepoint", err)
 	}
 	if err := callFn(tx, op.fn); err != nil {
-		// ROLLBACK TO fails only if SQLite already rolled the whole transaction back (disk
-		// full, I/O error): then COMMIT fails too and reports it to every write of the batch.
-		tx.Tx.Exec(`ROLLBACK TO op`)
-		tx.Tx.Exec(`RELEASE op`)
-		return formatError(err)
+		if _, rerr := tx.tx.Exec(`ROLLBACK TO op`); rerr != nil {
+			return formatError(err), batchAborted("rollback to savepoint", rerr)
+		}
+		if _, rerr := tx.tx.Exec(`RELEASE op`); rerr != nil {
+			return formatError(err), batchAborted("release savepoint", rerr)
+		}
+		return formatError(err), nil
 	}
-	if _, err := tx.Tx.Exec(`RELEASE op`); err != nil {
-		return formatError(fmt.Errorf("release savepoint: %w", err))
+	if _, err := tx.tx.Exec(`RELEASE op`); err != nil {
+		return nil, batchAborted("release savepoint", err)
 	}
-	return nil
+	return nil, nil
+}
+
+// batchAborted is the error of every write of a batch that was rolled back because step failed.
+func batchAborted(step string, err error) error {
+	return fmt.Errorf("write not applied: its batch was rolled back after %s failed: %w", step, formatError(err))
 }
 
 // callFn runs fn and turns a panic into an error. fn runs on the committer goroutine, where a

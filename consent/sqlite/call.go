@@ -26,7 +26,7 @@ func (db *DB) CreateCall(ctx context.Context, c *consent.Call) error {
 	err := db.update(ctx, func(tx *Tx) error {
 		// agent_pseudonym (migration 001) keeps its default '': nothing captures the employee
 		// yet. Dropping the column would cost a table rebuild for no gain.
-		_, err := tx.ExecContext(ctx, `
+		_, err := tx.Exec(`
 			INSERT INTO calls (uuid, caller_pseudonym, language, started_at, decision)
 			VALUES (?, ?, ?, ?, 'pending')`,
 			c.UUID, c.CallerPseudonym, c.Language, formatTime(c.StartedAt))
@@ -58,7 +58,7 @@ func (db *DB) DecideCall(ctx context.Context, callUUID string, d consent.Decisio
 	if err := checkDecision(callUUID, d, p); err != nil {
 		return err
 	}
-	return db.update(ctx, func(tx *Tx) error { return decideTx(ctx, tx, callUUID, d, p) })
+	return db.update(ctx, func(tx *Tx) error { return decideTx(tx, callUUID, d, p) })
 }
 
 // Grant stores a grant with its proof and the call's pending recording in one transaction:
@@ -72,10 +72,10 @@ func (db *DB) Grant(ctx context.Context, callUUID string, p *consent.Proof, r *c
 		return consent.Errorf(consent.EINVALID, "recording belongs to another call")
 	}
 	return db.update(ctx, func(tx *Tx) error {
-		if err := decideTx(ctx, tx, callUUID, consent.DecisionGranted, p); err != nil {
+		if err := decideTx(tx, callUUID, consent.DecisionGranted, p); err != nil {
 			return err
 		}
-		return createRecordingTx(ctx, tx, r)
+		return createRecordingTx(tx, r)
 	})
 }
 
@@ -90,9 +90,9 @@ func checkDecision(callUUID string, d consent.Decision, p *consent.Proof) error 
 	return nil
 }
 
-func decideTx(ctx context.Context, tx *Tx, callUUID string, d consent.Decision, p *consent.Proof) error {
+func decideTx(tx *Tx, callUUID string, d consent.Decision, p *consent.Proof) error {
 	var from consent.Decision
-	err := tx.QueryRowContext(ctx, `SELECT decision FROM calls WHERE uuid = ?`, callUUID).Scan(&from)
+	err := tx.QueryRow(`SELECT decision FROM calls WHERE uuid = ?`, callUUID).Scan(&from)
 	if errors.Is(err, sql.ErrNoRows) {
 		return consent.Errorf(consent.ENOTFOUND, "call %s not found", callUUID)
 	} else if err != nil {
@@ -114,7 +114,7 @@ func decideTx(ctx context.Context, tx *Tx, callUUID string, d consent.Decision, 
 		decidedAt, digit, tries, heard = formatTime(p.DecidedAt), p.Digit, p.Tries, p.HeardMS
 		version, sha, lang = p.NoticeVersion, p.NoticeSHA256, p.Language
 	}
-	_, err = tx.ExecContext(ctx, `
+	_, err = tx.Exec(`
 		UPDATE calls SET decision = ?, decided_at = ?, digit = ?, tries = ?,
 			notice_version = ?, notice_sha256 = ?, proof_language = ?, heard_ms = ?
 		WHERE uuid = ?`,
@@ -129,7 +129,7 @@ func (db *DB) EndCall(ctx context.Context, callUUID string, endedAt time.Time) e
 		if endedAt.IsZero() {
 			endedAt = tx.now
 		}
-		res, err := tx.ExecContext(ctx, `UPDATE calls SET ended_at = COALESCE(ended_at, ?) WHERE uuid = ?`,
+		res, err := tx.Exec(`UPDATE calls SET ended_at = COALESCE(ended_at, ?) WHERE uuid = ?`,
 			formatTime(endedAt), callUUID)
 		if err != nil {
 			return err
@@ -157,7 +157,7 @@ func (db *DB) Withdraw(ctx context.Context, w consent.Withdrawal) (*consent.Reco
 		if at.IsZero() {
 			at = tx.now
 		}
-		res, err := tx.ExecContext(ctx, `
+		res, err := tx.Exec(`
 			UPDATE calls SET withdrawn_at = COALESCE(withdrawn_at, ?),
 				withdrawal_reason = CASE WHEN withdrawn_at IS NULL THEN ? ELSE withdrawal_reason END
 			WHERE uuid = ?`,
@@ -170,7 +170,7 @@ func (db *DB) Withdraw(ctx context.Context, w consent.Withdrawal) (*consent.Reco
 			return consent.Errorf(consent.ENOTFOUND, "call %s not found", w.CallUUID)
 		}
 
-		if rec, err = findRecordingTx(ctx, tx, `call_uuid = ?`, w.CallUUID); err != nil || rec == nil {
+		if rec, err = findRecordingTx(tx, `call_uuid = ?`, w.CallUUID); err != nil || rec == nil {
 			return err
 		}
 		if rec.State == consent.RecordingDeleting || rec.State == consent.RecordingDeleted {
@@ -180,7 +180,7 @@ func (db *DB) Withdraw(ctx context.Context, w consent.Withdrawal) (*consent.Reco
 			return err
 		}
 		rec.State = consent.RecordingDeleting
-		_, err = tx.ExecContext(ctx, `UPDATE recordings SET state = ? WHERE call_uuid = ?`, rec.State, rec.CallUUID)
+		_, err = tx.Exec(`UPDATE recordings SET state = ? WHERE call_uuid = ?`, rec.State, rec.CallUUID)
 		return err
 	})
 	if err != nil {

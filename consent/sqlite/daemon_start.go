@@ -18,7 +18,7 @@ const metaDaemonStarted = "daemon_started_at"
 // calls it at start, before it takes a call.
 func (db *DB) MarkDaemonStart(ctx context.Context, t time.Time) error {
 	err := db.update(ctx, func(tx *Tx) error {
-		_, err := tx.ExecContext(ctx, `INSERT INTO meta (key, value) VALUES (?, ?)
+		_, err := tx.Exec(`INSERT INTO meta (key, value) VALUES (?, ?)
 			ON CONFLICT (key) DO UPDATE SET value = excluded.value`, metaDaemonStarted, formatTime(t))
 		return err
 	})

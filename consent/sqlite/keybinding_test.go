@@ -25,40 +25,41 @@ func mustKeyBinding(t *testing.T, db *sqlite.DB) consent.KeyBinding {
 
 func TestDB_KeyBinding(t *testing.T) {
 	ctx := context.Background()
-	t.Run("Empty", func(t *testing.T) {
-		if b := mustKeyBinding(t, MustOpenDB(t)); b != (consent.KeyBinding{}) || !b.Empty() {
-			t.Fatalf("new database: %+v, want empty", b)
-		}
-	})
-	t.Run("Calls", func(t *testing.T) {
-		db := MustOpenDB(t)
-		MustCreateCall(t, db, pseudonym(t), now)
-		MustGrantedCall(t, db, now)
-		if b := mustKeyBinding(t, db); b.Calls != 2 || b.Deletions || b.Empty() {
-			t.Fatalf("binding %+v, want 2 calls and not empty", b)
-		}
-	})
 	t.Run("TombstonesOnly", func(t *testing.T) {
 		// Every call purged, a tombstone left: the database was in use.
 		db := MustOpenDB(t)
-		if err := db.FinishDeletion(ctx, consent.Tombstone{Path: "/rec/2025/03/14/x.wav", DeletedAt: now, Reason: consent.ReasonOrphan}); err != nil {
+		orphan := []consent.Tombstone{{Path: "/rec/2025/03/14/x.wav", Reason: consent.ReasonOrphan}}
+		if _, err := db.MarkDeleting(ctx, orphan); err != nil {
 			t.Fatal(err)
+		}
+		if b := mustKeyBinding(t, db); !b.Deletions || b.Empty() {
+			t.Fatalf("binding %+v with a pending deletion, want deletions and not empty", b)
+		}
+		if n, err := db.FinishDeletions(ctx, orphan); err != nil || n != 1 {
+			t.Fatalf("FinishDeletions = %d, %v", n, err)
 		}
 		if b := mustKeyBinding(t, db); b.Calls != 0 || !b.Deletions || b.Empty() {
 			t.Fatalf("binding %+v, want deletions and not empty", b)
 		}
 	})
-	t.Run("BindOnce", func(t *testing.T) {
-		db := MustOpenDB(t)
-		if got, err := db.BindKey(ctx, fingerprintA); err != nil || got != fingerprintA {
-			t.Fatalf("first bind = %q, %v", got, err)
+	t.Run("CallsCountedToTheBound", func(t *testing.T) {
+		db := sqlite.NewDB(bigDB(t, consent.KeyBindingCalls+1))
+		if err := db.OpenReadOnly(ctx); err != nil {
+			t.Fatal(err)
 		}
-		if got, err := db.BindKey(ctx, fingerprintB); err != nil || got != fingerprintA {
-			t.Fatalf("second bind = %q, %v; want the first fingerprint kept", got, err)
+		defer db.Close()
+		if b := mustKeyBinding(t, db); b.Calls != consent.KeyBindingCalls {
+			t.Fatalf("binding %+v, want the calls counted up to %d", b, consent.KeyBindingCalls)
+		}
+	})
+	t.Run("BindDurable", func(t *testing.T) {
+		db := MustOpenDB(t)
+		if _, err := db.BindKey(ctx, fingerprintA); err != nil {
+			t.Fatal(err)
 		}
 		db = MustReopenDB(t, db)
-		if b := mustKeyBinding(t, db); b.Fingerprint != fingerprintA || b.Empty() {
-			t.Fatalf("after re-open: %+v", b)
+		if got, err := db.BindKey(ctx, fingerprintB); err != nil || got != fingerprintA {
+			t.Fatalf("bind after re-open = %q, %v; want the first fingerprint kept", got, err)
 		}
 	})
 	t.Run("ErrRewrite", func(t *testing.T) {
@@ -71,10 +72,6 @@ func TestDB_KeyBinding(t *testing.T) {
 		if !strings.Contains(err.Error(), "never changed") {
 			t.Fatalf("unclear error: %v", err)
 		}
-	})
-	t.Run("ErrEmptyFingerprint", func(t *testing.T) {
-		_, err := MustOpenDB(t).BindKey(ctx, "")
-		wantCode(t, err, consent.EINVALID)
 	})
 	t.Run("DatabaseBeforeMigration004", func(t *testing.T) {
 		// A database of the previous release: calls, but no meta table and no 004 recorded.

@@ -34,7 +34,7 @@ func migrationNames() ([]string, error) {
 // transaction each, so a failure leaves the schema at the last complete migration.
 func (db *DB) migrate(ctx context.Context) error {
 	if err := db.update(ctx, func(tx *Tx) error {
-		_, err := tx.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS migrations (
+		_, err := tx.Exec(`CREATE TABLE IF NOT EXISTS migrations (
 			name       TEXT PRIMARY KEY NOT NULL,
 			applied_at TEXT NOT NULL
 		) STRICT`)
@@ -87,7 +87,7 @@ func (db *DB) checkKnownMigrations(ctx context.Context, known []string) error {
 func (db *DB) migrateFile(ctx context.Context, name string) error {
 	return db.update(ctx, func(tx *Tx) error {
 		var n int
-		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM migrations WHERE name = ?`, name).Scan(&n); err != nil {
+		if err := tx.QueryRow(`SELECT COUNT(*) FROM migrations WHERE name = ?`, name).Scan(&n); err != nil {
 			return err
 		} else if n != 0 {
 			return nil // applied before
@@ -97,10 +97,10 @@ func (db *DB) migrateFile(ctx context.Context, name string) error {
 		if err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, string(buf)); err != nil {
+		if _, err := tx.Exec(string(buf)); err != nil {
 			return err
 		}
-		_, err = tx.ExecContext(ctx, `INSERT INTO migrations (name, applied_at) VALUES (?, ?)`, name, formatTime(tx.now))
+		_, err = tx.Exec(`INSERT INTO migrations (name, applied_at) VALUES (?, ?)`, name, formatTime(tx.now))
 		return err
 	})
 }

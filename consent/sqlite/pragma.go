@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -139,29 +140,66 @@ func readSettings(ctx context.Context, c *sql.Conn) (s connSettings, err error) 
 	return s, nil
 }
 
+// QuickCheck runs SQLite's quick_check and returns an error naming the first problems it
+// found. It reads every page of the file: seconds on a large database. Open runs it before
+// anything is written; a daemon runs it again on a schedule, since a file can be damaged while
+// it runs (a disk, a backup tool, a careless copy); queries skip it (OpenReadOnly).
+//
+// It runs on a connection of its own, opened read-only for the check and closed after it: the
+// pool's connections keep pages in their caches for as long as no write changes the WAL, and a
+// check must read the file as it is now.
+func (db *DB) QuickCheck(ctx context.Context) error {
+	if _, err := db.read(); err != nil {
+		return err
+	}
+	abs, err := filepath.Abs(db.path)
+	if err != nil {
+		return fmt.Errorf("quick_check: %w", err)
+	}
+	conn, err := sql.Open("sqlite3", db.dsn(abs, true))
+	if err != nil {
+		return fmt.Errorf("quick_check: %w", err)
+	}
+	defer conn.Close()
+	conn.SetMaxOpenConns(1)
+	return quickCheck(ctx, conn)
+}
+
 // quickCheck refuses a database whose structure is damaged: writing consent decisions into a
 // corrupt file risks losing them, so the operator must restore it first.
+//
+// The message names at most maxProblems of the problems on one line: a damaged file can have
+// thousands, and the message goes into logs and status.
 func quickCheck(ctx context.Context, db *sql.DB) error {
-	rows, err := db.QueryContext(ctx, `PRAGMA quick_check`)
+	rows, err := db.QueryContext(ctx, fmt.Sprintf(`PRAGMA quick_check(%d)`, maxProblems+1))
 	if err != nil {
 		return fmt.Errorf("quick_check: %w", formatError(err))
 	}
 	defer rows.Close()
 	var problems []string
 	for rows.Next() {
-		var line string
-		if err := rows.Scan(&line); err != nil {
+		var text string
+		if err := rows.Scan(&text); err != nil {
 			return fmt.Errorf("quick_check: %w", err)
 		}
-		if line != "ok" && len(problems) < 5 {
-			problems = append(problems, line)
+		// A row may hold several problems, a line each, after a line naming the database.
+		for line := range strings.Lines(text) {
+			if line = strings.TrimSpace(line); line != "ok" && line != "" && !strings.HasPrefix(line, "*** ") {
+				problems = append(problems, line)
+			}
 		}
 	}
 	if err := rows.Err(); err != nil {
 		return fmt.Errorf("quick_check: %w", formatError(err))
+	}
+	if len(problems) > maxProblems {
+		problems = append(problems[:maxProblems], "and more")
 	}
 	if len(problems) > 0 {
 		return fmt.Errorf("database failed quick_check, restore it from a backup: %s", strings.Join(problems, "; "))
 	}
 	return nil
 }
+
+// maxProblems is how many of quick_check's findings an error names.
+const maxProblems = 5

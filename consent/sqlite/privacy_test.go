@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/callconsent/callconsent/consent"
+	"github.com/callconsent/callconsent/recordings"
 )
 
 // TestDB_Privacy stores calls of known numbers through the whole lifecycle and then searches
@@ -42,17 +43,15 @@ func TestDB_Privacy(t *testing.T) {
 		if err := db.CreateCall(ctx, c); err != nil {
 			t.Fatal(err)
 		}
-		if err := db.DecideCall(ctx, c.UUID, consent.DecisionGranted, grantProof(c.StartedAt)); err != nil {
+		r := &consent.Recording{CallUUID: c.UUID, Path: recordings.Path("/var/lib/callconsent/rec", c.UUID, c.StartedAt), StartedAt: c.StartedAt}
+		if err := db.Grant(ctx, c.UUID, grantProof(c.StartedAt), r); err != nil {
 			t.Fatal(err)
 		}
-		MustRecording(t, db, c)
 		if i%2 == 0 { // half of them withdraw: reason text, deleting, tombstone
 			if _, err := db.Withdraw(ctx, consent.Withdrawal{CallUUID: c.UUID, Reason: "caller asked by phone"}); err != nil {
 				t.Fatal(err)
 			}
-			if err := db.FinishDeletion(ctx, consent.Tombstone{CallUUID: c.UUID, Reason: consent.ReasonWithdrawal}); err != nil {
-				t.Fatal(err)
-			}
+			mustDelete(t, db, c.UUID, consent.ReasonWithdrawal)
 		}
 		// Searching by pseudonym is how withdrawal by number works; it must find the call.
 		if got, err := db.FindCalls(ctx, consent.CallFilter{CallerPseudonym: p.Pseudonym(number)}); err != nil || len(got) != 1 {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/callconsent/callconsent/consent"
@@ -85,10 +86,45 @@ func TestDB_OpenReadOnly(t *testing.T) {
 		}
 	})
 
+	// A file callconsent did not make is refused by what it is, not by what a read-only
+	// connection fails to do with it.
+	for name, tt := range map[string]struct {
+		make func(path string)
+		want string
+	}{
+		"Empty":    {func(path string) { os.WriteFile(path, nil, 0o600) }, "is an empty file, not a database callconsent made"},
+		"NotWAL":   {func(path string) { rawExec(t, path, `CREATE TABLE x (a)`) }, "is a SQLite database not in WAL mode"},
+		"NotDB":    {func(path string) { os.WriteFile(path, []byte(strings.Repeat("not a database\n", 20)), 0o600) }, "is not a SQLite database"},
+		"TooShort": {func(path string) { os.WriteFile(path, []byte("SQLite format 3\x00"), 0o600) }, "is not a SQLite database"},
+	} {
+		t.Run("Err"+name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "callconsent.db")
+			tt.make(path)
+			err := sqlite.NewDB(path).OpenReadOnly(ctx)
+			wantCode(t, err, consent.ECONFLICT)
+			if !strings.Contains(err.Error(), tt.want) || !strings.Contains(err.Error(), "check db") {
+				t.Fatalf("err = %v, want %q and what to check", err, tt.want)
+			}
+		})
+	}
+
 	t.Run("ErrNoSchema", func(t *testing.T) {
 		path := filepath.Join(t.TempDir(), "callconsent.db")
 		rawExec(t, path, `PRAGMA journal_mode = WAL; CREATE TABLE x (a)`)
 		wantCode(t, sqlite.NewDB(path).OpenReadOnly(ctx), consent.ECONFLICT)
+	})
+
+	// A damaged file is reported as damaged, with what to do (the check of the whole file is
+	// the daemon's; this one reads only the schema).
+	t.Run("ErrCorrupt", func(t *testing.T) {
+		db := MustOpenDB(t)
+		db.Close()
+		corruptPages(t, db.Path())
+		err := sqlite.NewDB(db.Path()).OpenReadOnly(ctx)
+		t.Logf("corrupt: %v", err)
+		if err == nil || !strings.Contains(err.Error(), "database is corrupt, restore it from a backup") {
+			t.Fatalf("read-only open of a damaged database: %v, want it called corrupt", err)
+		}
 	})
 
 	t.Run("ErrUnknownMigration", func(t *testing.T) {

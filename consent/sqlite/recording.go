@@ -10,16 +10,7 @@ import (
 	"github.com/callconsent/callconsent/consent"
 )
 
-// CreateRecording inserts a pending recording. In the same transaction it reads the call and
-// refuses with ECONFLICT unless the decision is granted and not withdrawn; the schema's trigger
-// refuses the same again should this check ever be bypassed. A zero StartedAt means now.
-func (db *DB) CreateRecording(ctx context.Context, r *consent.Recording) error {
-	if err := checkNewRecording(r); err != nil {
-		return err
-	}
-	return db.update(ctx, func(tx *Tx) error { return createRecordingTx(ctx, tx, r) })
-}
-
+// checkNewRecording refuses a recording Grant cannot store, before the write is queued.
 func checkNewRecording(r *consent.Recording) error {
 	switch {
 	case r == nil:
@@ -36,10 +27,14 @@ func checkNewRecording(r *consent.Recording) error {
 	return nil
 }
 
-func createRecordingTx(ctx context.Context, tx *Tx, r *consent.Recording) error {
+// createRecordingTx inserts a pending recording, inside Grant's transaction. It reads the call
+// again and refuses with ECONFLICT unless the decision is granted and not withdrawn; the
+// schema's trigger refuses the same should this check ever be bypassed. A zero StartedAt means
+// now.
+func createRecordingTx(tx *Tx, r *consent.Recording) error {
 	var decision consent.Decision
 	var withdrawn sql.NullString
-	err := tx.QueryRowContext(ctx, `SELECT decision, withdrawn_at FROM calls WHERE uuid = ?`, r.CallUUID).
+	err := tx.QueryRow(`SELECT decision, withdrawn_at FROM calls WHERE uuid = ?`, r.CallUUID).
 		Scan(&decision, &withdrawn)
 	if errors.Is(err, sql.ErrNoRows) {
 		return consent.Errorf(consent.ENOTFOUND, "call %s not found", r.CallUUID)
@@ -54,7 +49,7 @@ func createRecordingTx(ctx context.Context, tx *Tx, r *consent.Recording) error 
 	if r.StartedAt.IsZero() {
 		r.StartedAt = tx.now
 	}
-	_, err = tx.ExecContext(ctx, `
+	_, err = tx.Exec(`
 		INSERT INTO recordings (call_uuid, path, state, started_at, ended_at, duration_ms, bytes)
 		VALUES (?, ?, 'pending', ?, ?, ?, ?)`,
 		r.CallUUID, r.Path, formatTime(r.StartedAt), formatTime(r.EndedAt), r.DurationMS, r.Bytes)
@@ -67,15 +62,15 @@ func createRecordingTx(ctx context.Context, tx *Tx, r *consent.Recording) error 
 
 // UpdateRecording moves a call's recording to a new state, setting the non-zero fields of u,
 // after checking the transition against the state read in the same transaction. The move to
-// deleted is refused here: it needs its tombstone, which FinishDeletion writes.
+// deleted is refused here: it needs its tombstone, which FinishDeletions writes.
 func (db *DB) UpdateRecording(ctx context.Context, callUUID string, to consent.RecordingState, u consent.RecordingUpdate) error {
 	if to == consent.RecordingDeleted {
-		return consent.Errorf(consent.EINVALID, "a recording becomes deleted only with its tombstone (FinishDeletion)")
+		return consent.Errorf(consent.EINVALID, "a recording becomes deleted only with its tombstone (FinishDeletions)")
 	} else if u.DurationMS < 0 || u.Bytes < 0 {
 		return consent.Errorf(consent.EINVALID, "recording duration and size must not be negative")
 	}
 	return db.update(ctx, func(tx *Tx) error {
-		rec, err := findRecordingTx(ctx, tx, `call_uuid = ?`, callUUID)
+		rec, err := findRecordingTx(tx, `call_uuid = ?`, callUUID)
 		if err != nil {
 			return err
 		} else if rec == nil {
@@ -93,7 +88,7 @@ func (db *DB) UpdateRecording(ctx context.Context, callUUID string, to consent.R
 		if u.Bytes != 0 {
 			rec.Bytes = u.Bytes
 		}
-		_, err = tx.ExecContext(ctx, `
+		_, err = tx.Exec(`
 			UPDATE recordings SET state = ?, ended_at = ?, duration_ms = ?, bytes = ?
 			WHERE call_uuid = ?`,
 			to, formatTime(rec.EndedAt), rec.DurationMS, rec.Bytes, callUUID)
@@ -102,9 +97,9 @@ func (db *DB) UpdateRecording(ctx context.Context, callUUID string, to consent.R
 }
 
 // findRecordingTx reads one recording inside a write transaction, nil when there is none.
-func findRecordingTx(ctx context.Context, tx *Tx, where string, arg any) (*consent.Recording, error) {
+func findRecordingTx(tx *Tx, where string, arg any) (*consent.Recording, error) {
 	var r recordingRow
-	err := tx.QueryRowContext(ctx, `SELECT `+recordingColumns+` FROM recordings r WHERE `+where, arg).Scan(r.dest()...)
+	err := tx.QueryRow(`SELECT `+recordingColumns+` FROM recordings r WHERE `+where, arg).Scan(r.dest()...)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
 	} else if err != nil {

@@ -1,4 +1,5 @@
-// Package sqlite implements consent.Store on a SQLite file in WAL mode. It is the only package of
+// Package sqlite implements the consent store (consent.FlowStore, ReconcileStore, WithdrawStore,
+// CallFinder, KeyStore) and retention.Store on a SQLite file in WAL mode. It is the only package of
 // callconsent that imports the SQLite driver: driver errors are translated into consent errors
 // here, and every write returns only after its COMMIT reached the disk (synchronous=FULL).
 package sqlite
@@ -18,8 +19,15 @@ import (
 	_ "github.com/mattn/go-sqlite3" // registers the "sqlite3" driver
 )
 
-// Compile-time proof that DB is a complete store.
-var _ consent.Store = (*DB)(nil)
+// DB is every part of the store (consent/store.go); retention.Store is checked where the sweeper
+// is wired (cmd/callconsent), since this package does not import retention.
+var (
+	_ consent.FlowStore      = (*DB)(nil)
+	_ consent.ReconcileStore = (*DB)(nil)
+	_ consent.WithdrawStore  = (*DB)(nil)
+	_ consent.CallFinder     = (*DB)(nil)
+	_ consent.KeyStore       = (*DB)(nil)
+)
 
 // DefaultBusyTimeout is how long a write waits for another connection's lock before it fails
 // with ErrLocked. Decisions are written while a caller waits, but a short timeout would turn
@@ -67,8 +75,9 @@ func NewDB(path string) *DB {
 func (db *DB) Path() string { return db.path }
 
 // Open creates the folder and file if needed, opens both pools, refuses to continue unless the
-// SQLite version, the connection settings and an integrity check are as required, and applies
-// pending migrations.
+// SQLite version, the connection settings and an integrity check (quick_check, which reads the
+// whole file) are as required, and applies pending migrations. It is for the commands that
+// write; queries use OpenReadOnly.
 func (db *DB) Open(ctx context.Context) (err error) {
 	if db.path == "" {
 		return consent.Errorf(consent.EINVALID, "database path required")
@@ -209,10 +218,14 @@ func (db *DB) Checkpoint(ctx context.Context) error {
 	return nil
 }
 
-// Tx is a write transaction with the time fixed at its start, so that every row it touches
-// carries the same instant.
+// Tx is what one write sees of the transaction it runs in, which it may share with other
+// callers' writes (group commit, batch.go). It wraps the *sql.Tx instead of embedding it, so
+// that a write can only run statements: it cannot commit or roll back the transaction for the
+// others, and no statement takes a caller's ctx, whose end would interrupt the statement and
+// make SQLite roll the whole shared transaction back (see Exec). The time is fixed at the
+// transaction's start, so that every row it touches carries the same instant.
 type Tx struct {
-	*sql.Tx
+	tx  *sql.Tx
 	now time.Time
 }
 
@@ -248,13 +261,12 @@ func (db *DB) updateDirect(ctx context.Context, fn func(tx *Tx) error) error {
 	if err != nil {
 		return formatError(fmt.Errorf("begin: %w", err))
 	}
-	tx := &Tx{Tx: sqlTx, now: db.now()}
-	defer tx.Rollback()
+	defer sqlTx.Rollback()
 
-	if err := fn(tx); err != nil {
+	if err := fn(&Tx{tx: sqlTx, now: db.now()}); err != nil {
 		return formatError(err)
 	}
-	if err := tx.Commit(); err != nil {
+	if err := sqlTx.Commit(); err != nil {
 		return formatError(fmt.Errorf("commit: %w", err))
 	}
 	return nil

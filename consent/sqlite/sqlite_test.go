@@ -10,6 +10,8 @@ import (
 
 	"github.com/callconsent/callconsent/consent"
 	"github.com/callconsent/callconsent/consent/sqlite"
+	"github.com/callconsent/callconsent/consent/sqlite/sqlitetest"
+	"github.com/callconsent/callconsent/consent/storetest"
 	"github.com/callconsent/callconsent/recordings"
 )
 
@@ -80,7 +82,7 @@ func grantProof(at time.Time) *consent.Proof {
 		NoticeSHA256: "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08", Language: "nb", HeardMS: 12548}
 }
 
-// MustGrantedCall stores a call with a granted decision.
+// MustGrantedCall stores a call with a granted decision and no recording.
 func MustGrantedCall(tb testing.TB, db *sqlite.DB, startedAt time.Time) *consent.Call {
 	tb.Helper()
 	c := MustCreateCall(tb, db, pseudonym(tb), startedAt)
@@ -90,14 +92,67 @@ func MustGrantedCall(tb testing.TB, db *sqlite.DB, startedAt time.Time) *consent
 	return c
 }
 
-// MustRecording stores a pending recording for a granted call.
-func MustRecording(tb testing.TB, db *sqlite.DB, c *consent.Call) *consent.Recording {
+// MustGrant stores a call started at startedAt with a grant and its pending recording, as the
+// flow does.
+func MustGrant(tb testing.TB, db *sqlite.DB, startedAt time.Time) (*consent.Call, *consent.Recording) {
 	tb.Helper()
-	r := &consent.Recording{CallUUID: c.UUID, Path: recordings.Path("/var/lib/callconsent/rec", c.UUID, c.StartedAt), StartedAt: c.StartedAt.Add(30 * time.Second)}
-	if err := db.CreateRecording(context.Background(), r); err != nil {
+	c := MustCreateCall(tb, db, pseudonym(tb), startedAt)
+	r := &consent.Recording{CallUUID: c.UUID, Path: recordings.Path("/var/lib/callconsent/rec", c.UUID, startedAt), StartedAt: startedAt.Add(30 * time.Second)}
+	if err := db.Grant(context.Background(), c.UUID, grantProof(startedAt.Add(20*time.Second)), r); err != nil {
 		tb.Fatal(err)
 	}
-	return r
+	return c, r
+}
+
+// callSeq spaces the calls of mustRecordingIn one minute apart, in creation order.
+var callSeq time.Duration
+
+// mustRecordingIn returns a granted call whose recording was brought to state by legal steps;
+// to deleted through the sweeper's two commits (mustDelete).
+func mustRecordingIn(tb testing.TB, db *sqlite.DB, state consent.RecordingState) *consent.Call {
+	tb.Helper()
+	callSeq += time.Minute
+	c, _ := MustGrant(tb, db, now.Add(callSeq))
+	for _, s := range storetest.StepsTo(state) {
+		if err := db.UpdateRecording(context.Background(), c.UUID, s, consent.RecordingUpdate{}); err != nil {
+			tb.Fatal(err)
+		}
+	}
+	if state == consent.RecordingDeleted {
+		mustDelete(tb, db, c.UUID, consent.ReasonRetention)
+	}
+	return c
+}
+
+// mustDelete deletes the recording of a call as the sweeper does, without a file: the intent
+// (MarkDeleting), then the tombstone (FinishDeletions).
+func mustDelete(tb testing.TB, db *sqlite.DB, callUUID string, reason consent.DeletionReason) {
+	tb.Helper()
+	ctx := context.Background()
+	rec := mustFindCall(tb, db, callUUID).Recording
+	ts := []consent.Tombstone{{CallUUID: callUUID, Path: rec.Path, Reason: reason, Bytes: rec.Bytes}}
+	if _, err := db.MarkDeleting(ctx, ts); err != nil {
+		tb.Fatal(err)
+	}
+	if n, err := db.FinishDeletions(ctx, ts); err != nil || n != 1 {
+		tb.Fatalf("FinishDeletions = %d, %v; want 1 tombstone", n, err)
+	}
+}
+
+// mustFindCall returns the stored call.
+func mustFindCall(tb testing.TB, db *sqlite.DB, callUUID string) *consent.Call {
+	tb.Helper()
+	c, err := db.FindCall(context.Background(), callUUID)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return c
+}
+
+// mustTombstones returns every tombstone in db, oldest first.
+func mustTombstones(tb testing.TB, db *sqlite.DB) []*consent.Tombstone {
+	tb.Helper()
+	return sqlitetest.Tombstones(tb, db.Path())
 }
 
 // wantCode fails the test unless err carries the consent error code want.

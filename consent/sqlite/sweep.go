@@ -114,7 +114,7 @@ func (db *DB) PurgeCalls(ctx context.Context, before time.Time) (int64, error) {
 	for {
 		var n int64
 		err := db.update(ctx, func(tx *Tx) error {
-			res, err := tx.ExecContext(ctx, `
+			res, err := tx.Exec(`
 				DELETE FROM calls WHERE uuid IN (
 					SELECT c.uuid FROM calls c
 					WHERE c.started_at < ? AND NOT EXISTS (

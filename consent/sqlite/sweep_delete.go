@@ -114,19 +114,13 @@ var markRefused = func() string {
 }()
 
 // loadBatch replaces the content of the batch table with ts, in order.
-func loadBatch(ctx context.Context, tx *Tx, ts []consent.Tombstone) error {
-	if _, err := tx.ExecContext(ctx, sweepBatchCreate); err != nil {
+func loadBatch(tx *Tx, ts []consent.Tombstone) error {
+	if _, err := tx.Exec(sweepBatchCreate); err != nil {
 		return err
 	}
-	if _, err := tx.ExecContext(ctx, sweepBatchClear); err != nil {
+	if _, err := tx.Exec(sweepBatchClear); err != nil {
 		return err
 	}
-	var full *sql.Stmt // the statement of a whole chunk, prepared once per batch
-	defer func() {
-		if full != nil {
-			full.Close()
-		}
-	}()
 	args := make([]any, 0, 6*min(len(ts), sweepBatchChunk))
 	for start := 0; start < len(ts); start += sweepBatchChunk {
 		chunk := ts[start:min(len(ts), start+sweepBatchChunk)]
@@ -134,19 +128,9 @@ func loadBatch(ctx context.Context, tx *Tx, ts []consent.Tombstone) error {
 		for i, t := range chunk {
 			args = append(args, start+i, t.Path, nullable(t.CallUUID), t.Reason, t.Bytes, formatTime(t.DeletedAt))
 		}
+		// Every whole chunk has the same text, so the driver's statement cache prepares it once.
 		query := sweepBatchInsert + "(?, ?, ?, ?, ?, ?)" + strings.Repeat(", (?, ?, ?, ?, ?, ?)", len(chunk)-1)
-		var err error
-		if len(chunk) == sweepBatchChunk {
-			if full == nil {
-				if full, err = tx.PrepareContext(ctx, query); err != nil {
-					return err
-				}
-			}
-			_, err = full.ExecContext(ctx, args...)
-		} else {
-			_, err = tx.ExecContext(ctx, query, args...)
-		}
-		if err != nil {
+		if _, err := tx.Exec(query, args...); err != nil {
 			return err
 		}
 	}
@@ -182,14 +166,14 @@ func (db *DB) MarkDeleting(ctx context.Context, ts []consent.Tombstone) ([]conse
 			t.DeletedAt = tx.now
 			batch[i] = t
 		}
-		if err := loadBatch(ctx, tx, batch); err != nil {
+		if err := loadBatch(tx, batch); err != nil {
 			return err
 		}
-		defer tx.ExecContext(ctx, sweepBatchClear)
+		defer tx.Exec(sweepBatchClear)
 		var callUUID string
 		var state consent.RecordingState
 		var otherCall bool
-		err := tx.QueryRowContext(ctx, markRefused).Scan(&callUUID, &state, &otherCall)
+		err := tx.QueryRow(markRefused).Scan(&callUUID, &state, &otherCall)
 		switch {
 		case err == sql.ErrNoRows:
 		case err != nil:
@@ -202,10 +186,10 @@ func (db *DB) MarkDeleting(ctx context.Context, ts []consent.Tombstone) ([]conse
 			}
 			return consent.Errorf(consent.EINTERNAL, "bug: recording of call %s in %s refused for deleting", callUUID, state)
 		}
-		if _, err := tx.ExecContext(ctx, markUpdate); err != nil {
+		if _, err := tx.Exec(markUpdate); err != nil {
 			return err
 		}
-		_, err = tx.ExecContext(ctx, markInsertIntents)
+		_, err = tx.Exec(markInsertIntents)
 		return err
 	})
 	if err != nil {
@@ -238,19 +222,19 @@ func (db *DB) FinishDeletions(ctx context.Context, ts []consent.Tombstone) (int,
 			}
 			batch = append(batch, t)
 		}
-		if err := loadBatch(ctx, tx, batch); err != nil {
+		if err := loadBatch(tx, batch); err != nil {
 			return err
 		}
-		defer tx.ExecContext(ctx, sweepBatchClear)
+		defer tx.Exec(sweepBatchClear)
 		var callUUID string
 		var state consent.RecordingState
-		err := tx.QueryRowContext(ctx, finishConflictQuery).Scan(&callUUID, &state)
+		err := tx.QueryRow(finishConflictQuery).Scan(&callUUID, &state)
 		if err == nil {
 			return consent.Errorf(consent.ECONFLICT, "recording of call %s is %s, not deleting", callUUID, state)
 		} else if err != sql.ErrNoRows {
 			return err
 		}
-		res, err := tx.ExecContext(ctx, finishInsertTombstones)
+		res, err := tx.Exec(finishInsertTombstones)
 		if err != nil {
 			return err
 		}
@@ -258,10 +242,10 @@ func (db *DB) FinishDeletions(ctx context.Context, ts []consent.Tombstone) (int,
 		if err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, finishUpdate); err != nil {
+		if _, err := tx.Exec(finishUpdate); err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, finishDeleteIntents); err != nil {
+		if _, err := tx.Exec(finishDeleteIntents); err != nil {
 			return err
 		}
 		n = int(written)

@@ -23,7 +23,7 @@ func (db *DB) SweepState(ctx context.Context, key string) (string, error) {
 // SetSweepState stores value under key, replacing what was there.
 func (db *DB) SetSweepState(ctx context.Context, key, value string) error {
 	return db.update(ctx, func(tx *Tx) error {
-		_, err := tx.ExecContext(ctx, `INSERT INTO sweep_state (key, value) VALUES (?, ?)
+		_, err := tx.Exec(`INSERT INTO sweep_state (key, value) VALUES (?, ?)
 			ON CONFLICT (key) DO UPDATE SET value = excluded.value`, key, value)
 		return err
 	})

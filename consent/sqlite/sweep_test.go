@@ -19,11 +19,8 @@ func sweepRecording(t *testing.T, db *sqlite.DB, at time.Time, to consent.Record
 	t.Helper()
 	ctx := context.Background()
 	c := MustCreateCall(t, db, pseudonym(t), at)
-	if err := db.DecideCall(ctx, c.UUID, consent.DecisionGranted, grantProof(at)); err != nil {
-		t.Fatal(err)
-	}
 	path := recordings.Path("/rec", c.UUID, at)
-	if err := db.CreateRecording(ctx, &consent.Recording{CallUUID: c.UUID, Path: path, StartedAt: at}); err != nil {
+	if err := db.Grant(ctx, c.UUID, grantProof(at), &consent.Recording{CallUUID: c.UUID, Path: path, StartedAt: at}); err != nil {
 		t.Fatal(err)
 	}
 	steps := map[consent.RecordingState][]consent.RecordingState{
@@ -54,9 +51,7 @@ func TestFindDue(t *testing.T) {
 		t.Fatal(err)
 	}
 	gone := sweepRecording(t, db, cutoff.Add(-time.Hour), consent.RecordingDeleting)
-	if err := db.FinishDeletion(ctx, consent.Tombstone{CallUUID: gone.UUID, Reason: consent.ReasonRetention}); err != nil {
-		t.Fatal(err)
-	}
+	mustDelete(t, db, gone.UUID, consent.ReasonRetention)
 
 	calls, err := db.FindDue(ctx, cutoff)
 	if err != nil {
@@ -154,9 +149,8 @@ func TestMarkAndFinishDeletions(t *testing.T) {
 	if got, _ := db.FindCall(ctx, c.UUID); got.Recording.State != consent.RecordingDeleted {
 		t.Fatalf("deleted row is %s", got.Recording.State)
 	}
-	ts, err := db.FindTombstones(ctx, time.Time{})
-	if err != nil || len(ts) != 2 || ts[0].Bytes != 10 {
-		t.Fatalf("tombstones %v %v", ts, err)
+	if ts := mustTombstones(t, db); len(ts) != 2 || ts[0].Bytes != 10 {
+		t.Fatalf("tombstones %v", ts)
 	}
 	if intents, _ := db.FindIntents(ctx); len(intents) != 0 {
 		t.Fatalf("intents left: %v", intents)
@@ -170,9 +164,7 @@ func TestPurgeCalls(t *testing.T) {
 	db := MustOpenDB(t)
 	cutoff := now.Add(-90 * 24 * time.Hour)
 	gone := sweepRecording(t, db, cutoff.Add(-time.Hour), consent.RecordingDeleting)
-	if err := db.FinishDeletion(ctx, consent.Tombstone{CallUUID: gone.UUID, Reason: consent.ReasonRetention}); err != nil {
-		t.Fatal(err)
-	}
+	mustDelete(t, db, gone.UUID, consent.ReasonRetention)
 	declined := MustCreateCall(t, db, pseudonym(t), cutoff.Add(-time.Hour))
 	kept := sweepRecording(t, db, cutoff.Add(-time.Hour), consent.RecordingComplete) // audio not gone yet
 	young := MustCreateCall(t, db, pseudonym(t), now)
@@ -190,7 +182,7 @@ func TestPurgeCalls(t *testing.T) {
 			t.Errorf("call %s purged: %v", u, err)
 		}
 	}
-	if ts, _ := db.FindTombstones(ctx, time.Time{}); len(ts) != 1 {
+	if ts := mustTombstones(t, db); len(ts) != 1 {
 		t.Fatalf("tombstones after purge: %v", ts)
 	}
 }
@@ -282,15 +274,15 @@ func TestMarkAndFinishDeletions_Refused(t *testing.T) {
 	if _, err := db.FinishDeletions(ctx, []consent.Tombstone{rowA, rowB}); consent.ErrorCode(err) != consent.ECONFLICT {
 		t.Fatalf("FinishDeletions of a complete row: %v, want ECONFLICT", err)
 	}
-	if ts, _ := db.FindTombstones(ctx, time.Time{}); len(ts) != 0 {
+	if ts := mustTombstones(t, db); len(ts) != 0 {
 		t.Fatalf("refused batch wrote tombstones: %v", ts)
 	}
 	if n, err := db.FinishDeletions(ctx, []consent.Tombstone{orphan, rowA, orphan, rowA}); err != nil || n != 2 {
 		t.Fatalf("FinishDeletions with paths named twice = %d, %v; want 2", n, err)
 	}
-	ts, err := db.FindTombstones(ctx, time.Time{})
-	if err != nil || len(ts) != 2 {
-		t.Fatalf("tombstones %v %v", ts, err)
+	ts := mustTombstones(t, db)
+	if len(ts) != 2 {
+		t.Fatalf("tombstones %v", ts)
 	}
 	for _, tb := range ts {
 		if tb.Path == a.Recording.Path && (tb.CallUUID != a.UUID || tb.Bytes != 10) {

@@ -3,7 +3,8 @@
 // the file's mtime set to the recording's start, so that `find -mtime +90` and the sweep see
 // the same ages. A share of the recordings (-expired) started 91 to 100 days ago, the rest
 // within the last 90 days. The layout is that of `callconsent --data-dir DIR`:
-// DIR/callconsent.db and DIR/recordings/<YYYY>/<MM>/<DD>/<uuid>.wav.
+// DIR/callconsent.db and DIR/recordings/<YYYY>/<MM>/<DD>/<uuid>.wav. With -files=false only the
+// database is made, e.g. to time the query commands on a large one.
 //
 // Rows are inserted directly in one transaction with synchronous=OFF: going through the store,
 // four durable commits per call, would take hours for a million calls.
@@ -28,6 +29,7 @@ func main() {
 	dir := flag.String("dir", "", "data folder to create (must not exist)")
 	n := flag.Int("n", 1_000_000, "number of recordings")
 	expired := flag.Float64("expired", 0.1, "share of recordings older than 90 days")
+	files := flag.Bool("files", true, "write the recordings' files; false: the database only (to time queries)")
 	flag.Parse()
 	if *dir == "" {
 		log.Fatal("-dir required")
@@ -65,8 +67,10 @@ func main() {
 		log.Fatal(err)
 	}
 	rows := time.Since(start)
-	if err := writeFiles(recDir, starts); err != nil {
-		log.Fatal(err)
+	if *files {
+		if err := writeFiles(recDir, starts); err != nil {
+			log.Fatal(err)
+		}
 	}
 	fmt.Printf("benchgen: %d recordings (%d expired) in %s: rows %s, files %s\n",
 		*n, nExpired, *dir, rows.Round(time.Millisecond), (time.Since(start) - rows).Round(time.Millisecond))
