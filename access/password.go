@@ -70,4 +70,3 @@ func (u User) Locked(now time.Time) bool { return now.Before(u.LockedUntil) }
 // disabled, locked): telling them apart would let anyone probe which names exist. The audit
 // log holds the real cause.
 var ErrLoginFailed = consent.Errorf(consent.ECONFLICT, "login failed: wrong user name or password, or the account is locked or disabled (after repeated failures wait, or ask a security officer to unlock it)")
-

@@ -73,7 +73,9 @@ func testUsers(t *testing.T, s access.Store) {
 		return err
 	}))
 	// Writes in a View are refused.
-	if err := s.View(context.Background(), func(tx access.Tx) error { return tx.InsertUser(access.User{Name: "cid", Role: access.RoleLineManager, CreatedAt: t0}) }); err == nil {
+	if err := s.View(context.Background(), func(tx access.Tx) error {
+		return tx.InsertUser(access.User{Name: "cid", Role: access.RoleLineManager, CreatedAt: t0})
+	}); err == nil {
 		t.Fatal("write in View accepted")
 	}
 }
