@@ -12,6 +12,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/callconsent/callconsent/access"
 	"github.com/callconsent/callconsent/consent"
 	"github.com/callconsent/callconsent/control"
 	"github.com/callconsent/callconsent/esl"
@@ -38,6 +39,7 @@ type daemon struct {
 	metrics    *metrics.Registry // every component reports here (metrics.go)
 	sweeper    *retention.Sweeper
 	withdrawer *consent.Withdrawer
+	access     *access.Service // audit of control-socket withdrawals, the audit check (access_wiring.go)
 	integrity  *integrityCheck // the database's integrity check on a schedule (integrity.go)
 	started    time.Time
 	recordings *recordings.Folder
@@ -113,6 +115,10 @@ func (d *daemon) Open(ctx context.Context) (err error) {
 		d.log.Info("created the pseudonym key for this new database; back it up", "key_file", d.cfg.KeyFile)
 	case consent.KeyAdopted:
 		d.log.Info("the database had no key fingerprint yet: bound it to the present pseudonym key", "key_file", d.cfg.KeyFile)
+	}
+
+	if d.access, err = openAccess(ctx, d.cfg, d.store.DB, d.log); err != nil {
+		return err
 	}
 
 	ids := esl.NewChannelIDs()
