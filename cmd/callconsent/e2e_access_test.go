@@ -116,6 +116,11 @@ func TestE2E_AccessCLI(t *testing.T) {
 	code, out, errOut = cli("", "calls", "list", "--reason", "checking last night's calls")
 	want(code, 0, out, errOut, "calls list")
 
+	// A withdrawal through the running daemon: the command audits who asked and why, the
+	// daemon what it withdrew.
+	code, out, errOut = cli("", "withdraw", "--call", call.UUID, "--reason", "ticket 99")
+	want(code, 0, out, errOut, "withdraw")
+
 	code, out, errOut = cli(officerPW+"\n", "audit", "list", "--as", "olga", "--output", "json")
 	want(code, 0, out, errOut, "audit list")
 	var entries []entryJSON
@@ -135,6 +140,7 @@ func TestE2E_AccessCLI(t *testing.T) {
 		{"olga", "grant.revoke", "ok", "quality-assurance", revokeWhy, "grant:1"},
 		{"mats", "search", "denied", "quality-assurance", searchWhy, ""},
 		{host, "host-read", "ok", "", "checking last night's calls", "call:" + call.UUID},
+		{host, "withdraw", "ok", "", "ticket 99", "call:" + call.UUID},
 	}
 	i := 0
 	for _, e := range entries {
@@ -155,6 +161,15 @@ func TestE2E_AccessCLI(t *testing.T) {
 	}
 	if last := entries[len(entries)-1]; last.Action != "login" || last.Actor != "olga" {
 		t.Fatalf("the audit list's own login is not the last entry: %+v", last)
+	}
+	daemonSide := 0
+	for _, e := range entries {
+		if e.Action == "withdraw.done" && e.Actor == "daemon" && e.ActorKind == "system" && e.Reason == "ticket 99" && len(e.Objects) == 1 && e.Objects[0].ID == call.UUID {
+			daemonSide++
+		}
+	}
+	if daemonSide != 1 {
+		t.Fatalf("the daemon's side of the withdrawal is audited %d times:\n%s", daemonSide, out)
 	}
 
 	code, out, errOut = cli("", "audit", "verify")
@@ -212,7 +227,6 @@ func TestE2E_AccessCLI(t *testing.T) {
 }
 
 func itoa64(n int64) string { return strconv.FormatInt(n, 10) }
-
 
 // auditTable returns every audit entry's text columns, read directly from the file.
 func auditTable(t *testing.T, path string) string {
