@@ -40,6 +40,7 @@ type daemon struct {
 	sweeper    *retention.Sweeper
 	withdrawer *consent.Withdrawer
 	access     *access.Service // audit of control-socket withdrawals, the audit check (access_wiring.go)
+	auditCheck *auditCheck     // the audit log's verification and pruning on a schedule (audit_check.go)
 	integrity  *integrityCheck // the database's integrity check on a schedule (integrity.go)
 	started    time.Time
 	recordings *recordings.Folder
@@ -58,6 +59,8 @@ type daemon struct {
 	reconcileEvery time.Duration
 	// integrityEvery is the period of the database's integrity check; zero means a day.
 	integrityEvery time.Duration
+	// auditCheckEvery is the period of the audit log's verification; zero means an hour.
+	auditCheckEvery time.Duration
 	// panics counts the panics the loops recovered from (panics.go).
 	panics panicLog
 }
@@ -137,6 +140,9 @@ func (d *daemon) Open(ctx context.Context) (err error) {
 	}
 
 	if err := d.openRetention(ctx); err != nil {
+		return err
+	}
+	if err := d.openAuditCheck(ctx); err != nil {
 		return err
 	}
 	if err := d.openIntegrityCheck(ctx); err != nil {
