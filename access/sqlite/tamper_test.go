@@ -19,7 +19,7 @@ import (
 
 var key = access.AuditKey(bytes.Repeat([]byte{5}, 32))
 
-func openService(t *testing.T, dbPath, headPath string) (*access.Service, *csqlite.DB) {
+func openService(t testing.TB, dbPath, headPath string) (*access.Service, *csqlite.DB) {
 	t.Helper()
 	db := csqlite.NewDB(dbPath)
 	if err := db.Open(context.Background()); err != nil {

@@ -38,6 +38,18 @@ func authorizeDone(ctx context.Context, svc *access.Service, actor access.Actor,
 	return acc.Done(ctx, objects, detail)
 }
 
+// maxAuditCalls bounds the calls one host-read entry names: `calls list --limit 0` can return a
+// million; the entry then names the first ones and says how many there were.
+const maxAuditCalls = 1000
+
+// boundedCallObjects names at most maxAuditCalls of uuids and says so in the returned note.
+func boundedCallObjects(uuids []string) ([]access.Object, string) {
+	if len(uuids) <= maxAuditCalls {
+		return callObjects(uuids...), ""
+	}
+	return callObjects(uuids[:maxAuditCalls]...), fmt.Sprintf(" (the first %d named)", maxAuditCalls)
+}
+
 // callObjects names calls by UUID for an audit entry.
 func callObjects(uuids ...string) []access.Object {
 	out := make([]access.Object, 0, len(uuids))
