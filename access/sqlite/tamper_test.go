@@ -174,3 +174,24 @@ func TestAuditPrune(t *testing.T) {
 		t.Fatalf("forged anchor: %+v %v", rep, err)
 	}
 }
+
+// TestAuditHeadMissing: a log with entries and no head file cannot show a cut tail; verify
+// says so instead of passing.
+func TestAuditHeadMissing(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	head := filepath.Join(dir, "audit.key.head")
+	svc, db := openService(t, filepath.Join(dir, "a.db"), head)
+	defer db.Close()
+	host := access.HostActor("root")
+	if _, err := svc.Append(ctx, access.Entry{Actor: "root", ActorKind: access.ActorHost, Action: "host-read"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Remove(head); err != nil {
+		t.Fatal(err)
+	}
+	rep, err := svc.Verify(ctx, host)
+	if err != nil || rep.OK() || rep.Problems[0].Kind != access.TamperHead || !strings.Contains(rep.Problems[0].Message, "missing") {
+		t.Fatalf("verify without head file: %+v %v", rep, err)
+	}
+}
