@@ -233,7 +233,7 @@ func TestLoadConfig_BadFlag(t *testing.T) {
 		{[]string{"--tries", "0"}, []string{"tries", `"0"`}},
 		{[]string{"--notice", "nb:1:x.wav"}, []string{"notice", `"nb:1:x.wav"`}},
 		{[]string{"--purposes", ""}, []string{"purposes", `""`}},
-		{[]string{"--audit-retention", "720h"}, []string{`config: audit-retention: "720h" is shorter than retention ("2160h")`}},
+		{[]string{"--audit-retention", "720h"}, []string{`config: audit-retention: "720h" is shorter than retention (2160h)`}},
 		{[]string{"--session-idle-timeout", "10s"}, []string{"session-idle-timeout", "between 1m and 24h"}},
 		{[]string{"--session-max-age", "5m"}, []string{"session-max-age", "at least session-idle-timeout"}},
 		{[]string{"--recordings-dir", "/srv/rec ordings"}, []string{`config: recordings-dir: "/srv/rec ordings" contains whitespace`}},
