@@ -75,8 +75,12 @@ func authorizeWithdrawal(ctx context.Context, cfg *Config, st *storage, req cons
 	return svc.Authorize(ctx, hostActor(), r)
 }
 
-// withdrawalDone records the withdrawal's outcome and returns err, joined with an audit failure.
-func withdrawalDone(ctx context.Context, acc *access.Access, res consent.WithdrawResult, err error) error {
+// withdrawalDone records the withdrawal's outcome and returns err, joined with an audit failure
+// (authErr: the request could not be authorized and recorded at all).
+func withdrawalDone(ctx context.Context, acc *access.Access, authErr error, res consent.WithdrawResult, err error) error {
+	if acc == nil {
+		return errors.Join(err, consent.Errorf(consent.ECONFLICT, "the withdrawal is not in the audit log: %s", errorText(authErr)))
+	}
 	detail := fmt.Sprintf("%d calls withdrawn, %d files deleted, %d awaiting deletion", len(res.Calls), res.Files, res.FilesPending)
 	if res.DaemonSide {
 		detail += ", by the daemon"
