@@ -182,8 +182,11 @@ func (s *Service) update(ctx context.Context, fn func(tx Tx, audit func(Entry)) 
 	if len(entries) == 0 {
 		return fnErr
 	}
-	// The change failed; its entries (with what failed) are written on their own.
-	err := s.Store.Update(ctx, func(tx Tx) error {
+	// The change failed; its entries (with what failed) are written on their own, even when
+	// the request's context has ended: a refusal leaves its trace whoever hung up.
+	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), auditWriteTimeout)
+	defer cancel()
+	err := s.Store.Update(wctx, func(tx Tx) error {
 		for i := range entries {
 			if entries[i].Result == ResultOK {
 				entries[i].Result = ResultError
@@ -202,6 +205,10 @@ func (s *Service) update(ctx context.Context, fn func(tx Tx, audit func(Entry)) 
 	s.writeHead(last)
 	return fnErr
 }
+
+// auditWriteTimeout bounds the write of a refusal's or failure's entry after its request's
+// context ended.
+const auditWriteTimeout = 10 * time.Second
 
 // Append writes one entry to the audit log on its own, for events that change nothing in the
 // access store (a withdrawal, a forced sweep, a host read, an export's file). Its Time defaults
