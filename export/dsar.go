@@ -18,10 +18,10 @@ import (
 // AuditEntry is an audit log entry as the access archive shows it. The access layer's log is
 // read through AuditLog, so that this package depends on no store.
 type AuditEntry struct {
-	Seq                                           int64
-	At                                            time.Time
+	Seq                                          int64
+	At                                           time.Time
 	Actor, Role, Action, Purpose, Reason, Result string
-	Calls                                         []string // the call UUIDs the entry names
+	Calls                                        []string // the call UUIDs the entry names
 }
 
 // AuditLog is the audit log as the access archive reads it.
