@@ -288,3 +288,19 @@ func timePtr(t time.Time) *time.Time {
 	u := t.UTC()
 	return &u
 }
+
+// PlannedFile is a file an archive will hold, as a dry run lists it (before its hash exists).
+type PlannedFile struct {
+	Name  string `json:"name"`
+	Bytes int64  `json:"bytes"`
+}
+
+// Planned lists the audio and notice files the archive will hold, besides README.txt and
+// manifest.json.
+func (a *Archive) Planned() []PlannedFile {
+	out := make([]PlannedFile, len(a.files))
+	for i, f := range a.files {
+		out[i] = PlannedFile{Name: f.name, Bytes: f.bytes}
+	}
+	return out
+}

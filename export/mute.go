@@ -166,8 +166,10 @@ func planMutes(mutes []Mute, frames int64, rate, channels int) (plan, error) {
 		if !m.ToEnd {
 			to = (int64(m.End)*int64(rate) + int64(time.Second) - 1) / int64(time.Second)
 		}
-		if from >= frames || to > frames {
-			return nil, consent.Errorf(consent.EINVALID, "--mute %s: the recording is only %ss long; end the range at most there, or write END as \"end\"", m, seconds(length.Truncate(time.Millisecond)))
+		if from >= frames {
+			return nil, consent.Errorf(consent.EINVALID, "--mute %s: starts after the end of the recording, which is only %ss long", m, seconds(length.Truncate(time.Millisecond)))
+		} else if to > frames {
+			return nil, consent.Errorf(consent.EINVALID, "--mute %s: ends after the end of the recording, which is only %ss long; end it there or write END as \"end\"", m, seconds(length.Truncate(time.Millisecond)))
 		}
 		for ch := range channels {
 			if i := m.Channel.index(); i < 0 || i == ch {

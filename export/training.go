@@ -76,8 +76,10 @@ func WriteTraining(t Training) (*Sidecar, error) {
 	if !ValidExportID(t.ExportID) {
 		return nil, consent.Errorf(consent.EINTERNAL, "export id %q is not one of NewExportID", t.ExportID)
 	}
-	if err := checkFree(SidecarPath(t.Out)); err != nil {
-		return nil, err
+	for _, name := range []string{t.Out, SidecarPath(t.Out)} {
+		if err := checkFree(name); err != nil {
+			return nil, err
+		}
 	}
 	src, err := openRecording(t.Recording)
 	if err != nil {
