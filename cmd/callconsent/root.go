@@ -27,6 +27,12 @@ var subcommands = []func(g *globalOptions) *cobra.Command{
 	newStatusCommand,
 	newCompletionCommand,
 	newManCommand,
+	newUsersCommand,
+	newGrantsCommand,
+	newPurposesCommand,
+	newAuditCommand,
+	newSearchCommand,
+	newListenCommand,
 }
 
 // exitCodesHelp is shown in the root help and referenced from every command's help.
