@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"fmt"
 	"io"
@@ -21,9 +22,9 @@ type dsarOptions struct {
 	Out    string
 	DryRun bool
 	Output outputFormat
-	Login  exportLogin
-	stdin  io.Reader
-	errw   io.Writer // progress bar and prompts (stderr)
+	identityOptions
+	stdin io.Reader
+	errw  io.Writer // progress bar and prompts (stderr)
 }
 
 // AddFlags registers dsar's flags.
@@ -32,12 +33,12 @@ func (o *dsarOptions) AddFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&o.Reason, "reason", "", "why the archive is made, e.g. the request's ticket id (required: at least 3 words; no personal data)")
 	fs.StringVar(&o.Out, "out", "", "the archive to write, e.g. `FILE.zip` (must not exist; its folder must)")
 	fs.BoolVar(&o.DryRun, "dry-run", false, "list what the archive would hold, write nothing (audited too)")
-	o.Login.AddFlags(fs)
+	o.identityOptions.AddFlags(fs)
 	addOutputFlag(fs, &o.Output)
 }
 
 func newDSARCommand(g *globalOptions) *cobra.Command {
-	opts := dsarOptions{Login: newExportLogin(), stdin: os.Stdin}
+	opts := dsarOptions{stdin: os.Stdin}
 	cmd := &cobra.Command{
 		Use:   "dsar --caller NUMBER --reason TEXT --out FILE.zip --as NAME",
 		Short: "Make a caller's data-subject access archive (security officer)",
@@ -60,6 +61,9 @@ audio. On a terminal a progress bar on stderr counts the MiB copied.
 
 --dry-run lists what the archive would hold and writes nothing.
 
+` + accessHelp + ` With --caller - the number is read from stdin, so the password
+must come from the terminal or --password-file.
+
 ` + exitCodesHelp,
 		Example: `  callconsent dsar --as anne --caller "+47 912 34 567" --reason "access request ticket 4711" --out /secure/4711.zip
   echo "+4791234567" | callconsent dsar --as anne --password-file ~/.cc-pw --caller - --reason "access request ticket 4712" --out 4712.zip
@@ -71,7 +75,7 @@ audio. On a terminal a progress bar on stderr counts the MiB copied.
 				return err
 			}
 			opts.errw = cmd.ErrOrStderr()
-			opts.Login.prompt = opts.errw
+			opts.secrets = newSecretReader(opts.errw)
 			return runDSAR(cmd.Context(), cfg, opts, cmd.OutOrStdout())
 		},
 	}
@@ -85,7 +89,7 @@ func runDSAR(ctx context.Context, cfg *Config, opts dsarOptions, out io.Writer) 
 	if opts.errw == nil {
 		opts.errw = io.Discard
 	}
-	if opts.Login.As == "" {
+	if opts.As == "" {
 		return invalidf("dsar: --as NAME is required: who makes the archive is recorded in the audit log")
 	}
 	if opts.Caller == "" {
@@ -99,12 +103,15 @@ func runDSAR(ctx context.Context, cfg *Config, opts dsarOptions, out io.Writer) 
 			return consent.Errorf(consent.ECONFLICT, "dsar: --out %s exists; choose another name or remove it first (nothing was written)", opts.Out)
 		}
 	}
+	if opts.Caller == "-" && opts.PasswordFile == "" && (opts.secrets == nil || !opts.secrets.terminal) {
+		return invalidf("dsar: stdin carries the caller number (--caller -): give the password with --password-file FILE or run it on a terminal")
+	}
 	x, err := openExports(ctx, cfg)
 	if err != nil {
 		return err
 	}
 	defer closeInto(&err, x)
-	actor, err := opts.Login.login(ctx, x.access, "dsar", opts.Caller == "-")
+	actor, err := opts.login(ctx, x.access, "dsar")
 	if err != nil {
 		return err
 	}
@@ -133,7 +140,7 @@ func runDSAR(ctx context.Context, cfg *Config, opts dsarOptions, out io.Writer) 
 func readCaller(cmdName, arg string, r io.Reader) (string, error) {
 	number := arg
 	if arg == "-" {
-		line, err := firstLine(r, cmdName+": --caller -")
+		line, err := readLine(bufio.NewReader(r), 256)
 		if err != nil {
 			return "", invalidf("%s: --caller -: no number on stdin", cmdName)
 		}

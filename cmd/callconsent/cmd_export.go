@@ -19,8 +19,8 @@ type exportOptions struct {
 	Out     string
 	Mutes   []string
 	Output  outputFormat
-	Login   exportLogin
-	errw    io.Writer
+	identityOptions
+	errw io.Writer
 }
 
 // AddFlags registers export's flags.
@@ -29,12 +29,12 @@ func (o *exportOptions) AddFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&o.Reason, "reason", "", "why you export this call (required: at least 3 words; no personal data)")
 	fs.StringVar(&o.Out, "out", "", "the WAV to write, `FILE.wav` (must not exist); its sidecar FILE.json goes beside it")
 	fs.StringArrayVar(&o.Mutes, "mute", nil, "silence a range, seconds from the start: `START-END` (both channels), caller:START-END or agent:START-END, END may be \"end\"; repeatable")
-	o.Login.AddFlags(fs)
+	o.identityOptions.AddFlags(fs)
 	addOutputFlag(fs, &o.Output)
 }
 
 func newExportCommand(g *globalOptions) *cobra.Command {
-	opts := exportOptions{Login: newExportLogin()}
+	var opts exportOptions
 	cmd := &cobra.Command{
 		Use:   "export UUID --purpose training --reason TEXT --out FILE.wav --as NAME",
 		Short: "Make a pseudonymised training copy of a recording (line manager)",
@@ -57,6 +57,8 @@ complete and still held (otherwise exit 4). Every attempt, refused ones too, is 
 audit log. Both files are written to temporary files, synced and renamed, mode 0600;
 existing files are never replaced (exit 4).
 
+` + accessHelp + `
+
 ` + exitCodesHelp,
 		Example: `  callconsent export 6f1c2a4e-9d3b-4c7a-8e21-0b5d7f3a9c11 --as kari --purpose training \
       --reason "example for the december onboarding course" --out call-12.wav \
@@ -70,7 +72,7 @@ existing files are never replaced (exit 4).
 				return err
 			}
 			opts.errw = cmd.ErrOrStderr()
-			opts.Login.prompt = opts.errw
+			opts.secrets = newSecretReader(opts.errw)
 			return runExport(cmd.Context(), cfg, opts, args[0], cmd.OutOrStdout())
 		},
 	}
@@ -91,7 +93,7 @@ func runExport(ctx context.Context, cfg *Config, opts exportOptions, arg string,
 	if !strings.HasSuffix(opts.Out, ".wav") {
 		return invalidf("export: --out FILE.wav is required (a name ending in .wav; the sidecar .json goes beside it)")
 	}
-	if opts.Login.As == "" {
+	if opts.As == "" {
 		return invalidf("export: --as NAME is required: who exports is recorded in the audit log")
 	}
 	var mutes []export.Mute
@@ -107,7 +109,7 @@ func runExport(ctx context.Context, cfg *Config, opts exportOptions, arg string,
 		return err
 	}
 	defer closeInto(&err, x)
-	actor, err := opts.Login.login(ctx, x.access, "export", false)
+	actor, err := opts.login(ctx, x.access, "export")
 	if err != nil {
 		return err
 	}

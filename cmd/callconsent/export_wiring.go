@@ -19,15 +19,11 @@ type exportsOpen struct {
 // configured now are the ones an access archive can hold (a notice heard in a version no longer
 // configured is listed without its audio).
 func openExports(ctx context.Context, cfg *Config) (*exportsOpen, error) {
-	st, err := openStore(ctx, cfg)
+	env, err := openAccessEnv(ctx, cfg)
 	if err != nil {
 		return nil, err
 	}
-	acc, err := openAccess(ctx, cfg, st.DB, nil)
-	if err != nil {
-		st.Close()
-		return nil, err
-	}
+	st, acc := env.st, env.svc
 	var notices []export.NoticeFile
 	for _, lang := range cfg.NoticeLangs() {
 		n := cfg.Notices[lang]
