@@ -61,8 +61,9 @@ audio. On a terminal a progress bar on stderr counts the MiB copied.
 
 --dry-run lists what the archive would hold and writes nothing.
 
-` + accessHelp + ` With --caller - the number is read from stdin, so the password
-must come from the terminal or --password-file.
+` + accessHelp + `
+With --caller - the number is read from stdin, so the password must come from the
+terminal or --password-file.
 
 ` + exitCodesHelp,
 		Example: `  callconsent dsar --as anne --caller "+47 912 34 567" --reason "access request ticket 4711" --out /secure/4711.zip
