@@ -26,7 +26,7 @@ var testStart = time.Date(2026, 11, 28, 14, 37, 21, 0, time.UTC)
 // stereoWAV writes a stereo 8 kHz 16-bit recording of frames frames of noise to path, with a
 // LIST/INFO chunk naming the call before its audio (as a recorder could add), and returns the
 // samples, left and right interleaved.
-func stereoWAV(t *testing.T, path string, frames int) []int16 {
+func stereoWAV(t testing.TB, path string, frames int) []int16 {
 	t.Helper()
 	r := rand.New(rand.NewPCG(1, 2))
 	samples := make([]int16, 2*frames)

@@ -6,11 +6,14 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/callconsent/callconsent/access"
 )
 
 const (
@@ -137,6 +140,7 @@ func TestBinary_Exports(t *testing.T) {
 			UUID string `json:"uuid"`
 		} `json:"calls"`
 		Audit []struct {
+			Seq                   int64
 			Action, Actor, Result string
 			Calls                 []string
 		} `json:"audit"`
@@ -155,6 +159,19 @@ func TestBinary_Exports(t *testing.T) {
 	}
 	if exportsSeen != 1 || deniedSeen != 6 {
 		t.Errorf("archive's audit: %d ok exports, %d denied; want 1 and 6: %+v", exportsSeen, deniedSeen, m.Audit)
+	}
+	// Exactly the entries the audit log holds about the four calls, up to the archive's own.
+	var inArchive, inLog []int64
+	for _, a := range m.Audit {
+		inArchive = append(inArchive, a.Seq)
+	}
+	for _, e := range auditAbout(t, dir, uuidMine, uuidMineNo, uuidMineGone, uuidMineWd) {
+		if e.Action != "dsar" || e.Result != access.ResultOK || strings.Contains(e.Detail, "dry run") {
+			inLog = append(inLog, e.Seq)
+		}
+	}
+	if fmt.Sprint(inArchive) != fmt.Sprint(inLog) {
+		t.Errorf("audit entries in the archive %v; the log has %v about these calls", inArchive, inLog)
 	}
 	secrets := []string{dsarNumber, "4791234567", "91234567", otherNumber, "98765432", uuidTheirs, exportPassword}
 	for name, b := range entries {

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/callconsent/callconsent/access"
+	asqlite "github.com/callconsent/callconsent/access/sqlite"
 	"github.com/callconsent/callconsent/consent"
 	"github.com/callconsent/callconsent/notices"
 	"github.com/callconsent/callconsent/recordings"
@@ -132,4 +133,28 @@ func auditCounts(t *testing.T, dir string) map[string]int {
 		t.Fatal(err)
 	}
 	return counts
+}
+
+// auditAbout returns the audit entries of the folder's database that name any of the calls.
+func auditAbout(t *testing.T, dir string, uuids ...string) []access.Entry {
+	t.Helper()
+	ctx := context.Background()
+	cfg := testConfigDir(t, dir)
+	db, err := openReadOnly(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var objs []access.Object
+	for _, u := range uuids {
+		objs = append(objs, access.Object{Kind: access.ObjectCall, ID: u})
+	}
+	var out []access.Entry
+	if err := asqlite.New(db).Audit(ctx, access.AuditFilter{Objects: objs}, func(e access.Entry) error {
+		out = append(out, e)
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	return out
 }
