@@ -188,8 +188,9 @@ func TestBinary_Exports(t *testing.T) {
 	}
 
 	// After a withdrawal, calls show names the export so the copy can be removed.
-	if code, _, stderr := cc("", "withdraw", "--call", uuidMine, "--reason", "ticket 4713"); code != 0 {
-		t.Fatalf("withdraw: exit %d, %s", code, stderr)
+	code, stdout, stderr = cc("", "withdraw", "--call", uuidMine, "--reason", "ticket 4713")
+	if code != 0 || !strings.Contains(stdout, res.ExportID+"  from "+uuidMine+", by kari") {
+		t.Fatalf("withdraw: exit %d, %s%s", code, stdout, stderr)
 	}
 	code, stdout, _ = cc("", "calls", "show", uuidMine)
 	if code != 0 || !strings.Contains(stdout, res.ExportID+"  by kari") || !strings.Contains(stdout, "have every copy above removed") {
