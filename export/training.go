@@ -4,7 +4,9 @@ import (
 	"crypto/rand"
 	"encoding/base32"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io/fs"
 	"math"
 	"strings"
 	"time"
@@ -82,8 +84,10 @@ func WriteTraining(t Training) (*Sidecar, error) {
 		}
 	}
 	src, err := openRecording(t.Recording)
-	if err != nil {
-		return nil, fmt.Errorf("open recording: %w", err)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, consent.Errorf(consent.ECONFLICT, "the call's recording file is gone (deleted since, or never written): nothing to export")
+	} else if err != nil {
+		return nil, consent.Errorf(consent.ECONFLICT, "the call's recording cannot be read: %v", err)
 	}
 	defer src.Close()
 	info, err := recordings.InspectOpenWAV(src)

@@ -264,6 +264,12 @@ func TestWriteTraining_Refused(t *testing.T) {
 			}
 		})
 	}
+	t.Run("ErrGone", func(t *testing.T) {
+		_, err := export.WriteTraining(export.Training{Recording: filepath.Join(dir, "gone.wav"), Out: filepath.Join(t.TempDir(), "o.wav"), ExportID: id})
+		if consent.ErrorCode(err) != consent.ECONFLICT || !strings.Contains(err.Error(), "is gone") {
+			t.Fatalf("err = %v", err)
+		}
+	})
 	t.Run("ErrSymlink", func(t *testing.T) {
 		link := filepath.Join(dir, "link.wav")
 		os.Symlink(src, link)
