@@ -25,6 +25,8 @@ type dsarOptions struct {
 	identityOptions
 	stdin io.Reader
 	errw  io.Writer // progress bar and prompts (stderr)
+	// bar draws the progress bar; newProgressBar (a terminal only) unless a test draws anyway.
+	bar func(w io.Writer, max int, desc string) *progressBar
 }
 
 // AddFlags registers dsar's flags.
@@ -90,6 +92,9 @@ func runDSAR(ctx context.Context, cfg *Config, opts dsarOptions, out io.Writer) 
 	if opts.errw == nil {
 		opts.errw = io.Discard
 	}
+	if opts.bar == nil {
+		opts.bar = newProgressBar
+	}
 	if opts.As == "" {
 		return invalidf("dsar: --as NAME is required: who makes the archive is recorded in the audit log")
 	}
@@ -124,7 +129,7 @@ func runDSAR(ctx context.Context, cfg *Config, opts dsarOptions, out io.Writer) 
 	req := export.DSARRequest{Actor: actor, CallerPseudonym: x.st.Pseudonyms.Pseudonym(number), Reason: opts.Reason, Out: opts.Out, DryRun: opts.DryRun,
 		Progress: func(done, total int64) {
 			if bar == nil {
-				bar = newProgressBar(opts.errw, int(mib(total)), "archive (MiB)")
+				bar = opts.bar(opts.errw, int(mib(total)), "archive (MiB)")
 			}
 			bar.Set(int(mib(done)))
 		}}
