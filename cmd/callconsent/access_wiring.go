@@ -76,3 +76,26 @@ func hostActor() access.Actor {
 	}
 	return access.HostActor("uid" + strconv.Itoa(os.Getuid()))
 }
+
+// daemonActor is the daemon itself in the audit log.
+var daemonActor = access.Actor{Kind: access.ActorSystem, Name: "daemon"}
+
+// auditWithdrawal records a withdrawal the daemon carried out for the control socket. A failed
+// entry is logged, not returned: the withdrawal happened (deleting is never held back by the
+// audit), and the command that asked has audited the request itself.
+func (d *daemon) auditWithdrawal(ctx context.Context, req consent.WithdrawRequest, res consent.WithdrawResult, werr error) {
+	if d.access == nil {
+		return
+	}
+	e := access.Entry{Actor: daemonActor.Name, ActorKind: daemonActor.Kind, Action: "withdraw.done", Reason: req.Reason, Result: access.ResultOK,
+		Detail: fmt.Sprintf("over the control socket: %d calls withdrawn, %d live recordings stopped, %d files deleted, %d awaiting deletion", len(res.Calls), res.Stopped, res.Files, res.FilesPending)}
+	for _, u := range res.Calls {
+		e.Objects = append(e.Objects, access.Object{Kind: access.ObjectCall, ID: u})
+	}
+	if werr != nil {
+		e.Result, e.Detail = access.ResultError, e.Detail+"; error: "+consent.ErrorMessage(werr)
+	}
+	if _, err := d.access.Append(context.WithoutCancel(ctx), e); err != nil {
+		d.log.Error("withdrawal not audited", "system", "access", "err", err)
+	}
+}

@@ -98,15 +98,9 @@ func runUsersAdd(ctx context.Context, cfg *Config, opts usersOptions, name strin
 	}
 	defer closeInto(&err, env)
 	if opts.As == "" {
-		has, err := env.svc.HasOfficer(ctx)
-		if err != nil {
-			return err
-		}
-		if has {
-			return invalidf("users add needs a security officer: add --as NAME (the bootstrap without login is only for the first one)")
-		}
+		// The bootstrap: the service refuses it (and audits the refusal) once an officer exists.
 		if role != access.RoleSecurityOfficer {
-			return invalidf("no security officer exists yet: the first user must be one (--role security-officer)")
+			return invalidf("users add --role %s needs --as NAME, a security officer (without --as only the first security officer can be added, on the host)", role)
 		}
 		pw, err := opts.newPassword(name)
 		if err != nil {
