@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 	"text/tabwriter"
 
@@ -105,8 +106,8 @@ func runDSAR(ctx context.Context, cfg *Config, opts dsarOptions, out io.Writer) 
 		return invalidf("dsar: --out FILE.zip is required (or --dry-run)")
 	}
 	if !opts.DryRun {
-		if _, err := os.Lstat(opts.Out); err == nil {
-			return consent.Errorf(consent.ECONFLICT, "dsar: --out %s exists; choose another name or remove it first (nothing was written)", opts.Out)
+		if err := checkOut("dsar", opts.Out); err != nil {
+			return err
 		}
 	}
 	if opts.Caller == "-" && opts.PasswordFile == "" && (opts.secrets == nil || !opts.secrets.terminal) {
@@ -216,4 +217,16 @@ func writeDSAR(out io.Writer, opts dsarOptions, res *export.DSARResult) error {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", c.UUID, c.StartedAt, c.Decision, c.Audio)
 	}
 	return tw.Flush()
+}
+
+// checkOut refuses an --out that exists or whose folder does not, before anyone logs in: a
+// mistyped path is a usage error, not an audited failure of an authorised export.
+func checkOut(cmdName, out string) error {
+	if _, err := os.Lstat(out); err == nil {
+		return consent.Errorf(consent.ECONFLICT, "%s: --out %s exists; choose another name or remove it first (nothing was written)", cmdName, out)
+	}
+	if fi, err := os.Stat(filepath.Dir(out)); err != nil || !fi.IsDir() {
+		return invalidf("%s: --out %s: folder %s does not exist; create it first", cmdName, out, filepath.Dir(out))
+	}
+	return nil
 }
