@@ -265,3 +265,28 @@ func TestPurposes_Seeding(t *testing.T) {
 		t.Fatalf("denied purpose change = %+v", en)
 	}
 }
+
+// countingHasher counts Verify calls: an unknown name must cost the same hash as a known one.
+type countingHasher struct {
+	access.Hasher
+	verifies int
+}
+
+func (h *countingHasher) Verify(pw, phc string) (bool, error) {
+	h.verifies++
+	return h.Hasher.Verify(pw, phc)
+}
+
+func TestLogin_SameWork(t *testing.T) {
+	e := newEnv(t)
+	e.staffed(t)
+	h := &countingHasher{Hasher: e.svc.Hasher}
+	e.svc.Hasher = h
+	for _, name := range []string{"nobody", "mats", "Not A Name!"} {
+		h.verifies = 0
+		e.svc.Login(ctx, name, "wrong password here")
+		if h.verifies != 1 {
+			t.Errorf("login as %q verified %d hashes, want 1", name, h.verifies)
+		}
+	}
+}

@@ -150,7 +150,7 @@ func (s *Service) addUser(ctx context.Context, by Actor, name string, role Role,
 			return err
 		}
 		audit(e)
-		return tx.InsertUser(User{Name: name, Role: role, PasswordHash: hash, CreatedAt: s.now(), CreatedBy: by.Name})
+		return tx.InsertUser(User{Name: name, Role: role, PasswordHash: hash, CreatedAt: s.now(), CreatedBy: by.String()})
 	})
 }
 
