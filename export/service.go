@@ -45,7 +45,8 @@ type DSARRequest struct {
 	CallerPseudonym string
 	Reason          string
 	Out             string
-	DryRun          bool // plan and audit, write nothing
+	DryRun          bool      // plan and audit, write nothing
+	Since, Until    time.Time // the period of the calls, see Request
 	Progress        func(done, total int64)
 }
 
@@ -66,7 +67,7 @@ func (s *Service) DSAR(ctx context.Context, req DSARRequest) (*DSARResult, error
 		return nil, err
 	}
 	src := Sources{Store: s.Store, Audit: &auditReader{svc: s.Access, by: req.Actor}, Notices: s.Notices, RecordingsDir: s.RecordingsDir}
-	a, err := Prepare(ctx, src, Request{CallerPseudonym: req.CallerPseudonym, By: req.Actor.Name, Now: s.now()})
+	a, err := Prepare(ctx, src, Request{CallerPseudonym: req.CallerPseudonym, By: req.Actor.Name, Now: s.now(), Since: req.Since, Until: req.Until})
 	if err != nil {
 		return nil, failed(ctx, acc, err)
 	}
@@ -76,6 +77,9 @@ func (s *Service) DSAR(ctx context.Context, req DSARRequest) (*DSARResult, error
 	}
 	sum := a.Summary()
 	detail := fmt.Sprintf("calls=%d recordings=%d audio_bytes=%d deleted=%d audit_entries=%d", sum.Calls, sum.Recordings, sum.AudioBytes, sum.Deleted, sum.AuditEntries)
+	if !req.Since.IsZero() || !req.Until.IsZero() {
+		detail += fmt.Sprintf(" since=%s until=%s", fmtTime(req.Since), fmtTime(req.Until))
+	}
 	if req.DryRun {
 		if err := acc.Done(ctx, calls, detail); err != nil {
 			return nil, fmt.Errorf("audit: %w", err)
@@ -215,4 +219,12 @@ func (s *Service) now() time.Time {
 		return time.Now().UTC()
 	}
 	return s.Now().UTC()
+}
+
+// fmtTime is t for an audit detail, "-" for none.
+func fmtTime(t time.Time) string {
+	if t.IsZero() {
+		return "-"
+	}
+	return t.UTC().Format(time.RFC3339)
 }
