@@ -290,3 +290,51 @@ func TestLogin_SameWork(t *testing.T) {
 		}
 	}
 }
+
+// probeHasher checks, while it verifies, that the database's writer is free (no login holds a
+// transaction over a hash) and counts the hashes under way.
+type probeHasher struct {
+	access.Hasher
+	store    access.Store
+	mu       sync.Mutex
+	now, max int
+	blocked  error
+}
+
+func (h *probeHasher) Verify(pw, phc string) (bool, error) {
+	h.mu.Lock()
+	h.now++
+	h.max = max(h.max, h.now)
+	h.mu.Unlock()
+	c, cancel := context.WithTimeout(ctx, 2*time.Second)
+	err := h.store.Update(c, func(access.Tx) error { return nil })
+	cancel()
+	time.Sleep(30 * time.Millisecond)
+	h.mu.Lock()
+	h.now--
+	if err != nil {
+		h.blocked = err
+	}
+	h.mu.Unlock()
+	return h.Hasher.Verify(pw, phc)
+}
+
+// TestLogin_HashOutsideTransactionAndBounded: a login's hash runs outside any transaction (calls'
+// decisions wait for the one writer), and at most MaxHashing run at once.
+func TestLogin_HashOutsideTransactionAndBounded(t *testing.T) {
+	e := newEnv(t)
+	e.staffed(t)
+	h := &probeHasher{Hasher: e.svc.Hasher, store: e.svc.Store}
+	e.svc.Hasher = h
+	var wg sync.WaitGroup
+	for i := 0; i < 3*access.MaxHashing; i++ {
+		wg.Go(func() { e.svc.Login(ctx, []string{"mats", "nobody"}[i%2], "wrong password here") })
+	}
+	wg.Wait()
+	if h.blocked != nil {
+		t.Fatalf("a write waited for a login's hash: %v", h.blocked)
+	}
+	if h.max > access.MaxHashing || h.max < 2 {
+		t.Fatalf("%d hashes at once, want 2..%d", h.max, access.MaxHashing)
+	}
+}
