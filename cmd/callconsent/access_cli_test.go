@@ -50,13 +50,18 @@ func TestAccessCommands(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	// The bootstrap has no --as: a --password-file there is a mistake, named, not "no line".
+	err := runUsersAdd(ctx, cfg, usersOptions{Role: "security-officer", identityOptions: identityOptions{PasswordFile: "/nonexistent", secrets: stdin()}}, "olga", &out)
+	if consent.ErrorCode(err) != consent.EINVALID || !strings.Contains(err.Error(), "--new-password-file") {
+		t.Fatalf("bootstrap with --password-file: %v", err)
+	}
 	must(runUsersAdd(ctx, cfg, usersOptions{Role: "security-officer", identityOptions: as("", olgaPW)}, "olga", &out))
 	must(runUsersAdd(ctx, cfg, usersOptions{Role: "line-manager", identityOptions: as("olga", olgaPW, matsPW)}, "mats", &out))
 
 	// A password file: refused when others can read it, taken when private.
 	pwFile := filepath.Join(t.TempDir(), "pw")
 	os.WriteFile(pwFile, []byte(olgaPW+"\n"), 0o644)
-	err := runUsersList(ctx, cfg, usersOptions{identityOptions: identityOptions{As: "olga", PasswordFile: pwFile}}, &out)
+	err = runUsersList(ctx, cfg, usersOptions{identityOptions: identityOptions{As: "olga", PasswordFile: pwFile}}, &out)
 	if consent.ErrorCode(err) != consent.EINVALID || !strings.Contains(err.Error(), "chmod 600") {
 		t.Fatalf("world-readable password file: %v", err)
 	}

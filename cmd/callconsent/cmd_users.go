@@ -102,6 +102,9 @@ func runUsersAdd(ctx context.Context, cfg *Config, opts usersOptions, name strin
 		if role != access.RoleSecurityOfficer {
 			return invalidf("users add --role %s needs --as NAME, a security officer (without --as only the first security officer can be added, on the host)", role)
 		}
+		if opts.PasswordFile != "" {
+			return invalidf("--password-file is the password of the --as user, and the bootstrap has no --as: give the new security officer's password with --new-password-file FILE, on the terminal or on stdin")
+		}
 		pw, err := opts.newPassword(name)
 		if err != nil {
 			return err
