@@ -10,6 +10,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/callconsent/callconsent/access"
 	"github.com/callconsent/callconsent/consent"
 )
 
@@ -115,6 +116,20 @@ func runWithdrawDryRun(ctx context.Context, cfg *Config, opts withdrawOptions, r
 		return err
 	}
 	p.DryRun = true
+	// The preview discloses a caller's calls: audited like calls list, before anything is shown.
+	uuids := make([]string, 0, len(p.Calls))
+	for _, c := range p.Calls {
+		uuids = append(uuids, c.UUID)
+	}
+	objs, note := boundedCallObjects(uuids)
+	by := "by call"
+	if opts.Caller != "" {
+		by = "by caller"
+	}
+	if err := hostAudit(ctx, cfg, access.Request{Action: access.ActionHostRead, Reason: opts.Reason, Detail: "withdraw --dry-run " + by},
+		objs, fmt.Sprintf("showed %d calls%s", len(p.Calls), note)); err != nil {
+		return err
+	}
 	if opts.Output == outputJSON {
 		return writeJSON(out, p)
 	}

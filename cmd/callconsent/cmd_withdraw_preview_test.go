@@ -9,7 +9,8 @@ import (
 )
 
 // TestWithdraw_DryRun: --dry-run lists what a withdrawal by caller or by call would take and
-// changes nothing, not even the database file.
+// changes nothing: no call, no recording, no file; it is audited as a host read, since it shows
+// a caller's calls.
 func TestWithdraw_DryRun(t *testing.T) {
 	dir := t.TempDir()
 	cfg, err := LoadConfig("", false, testFlags(t, "--data-dir", dir))
@@ -17,7 +18,7 @@ func TestWithdraw_DryRun(t *testing.T) {
 		t.Fatal(err)
 	}
 	seedCalls(t, cfg)
-	before, _ := os.ReadFile(cfg.DB)
+	before := listCalls(t, cfg, callsListOptions{Output: outputJSON})
 
 	code, stdout, stderr := runArgs(t, dir, "withdraw", "--caller", "+47 22 33 44 55", "--dry-run")
 	if code != exitOK || !strings.HasPrefix(stdout, "dry run, nothing changed: withdrawing would take 1 call(s), deleting 1 recording(s) (2080044 bytes) at once\n") ||
@@ -36,8 +37,13 @@ func TestWithdraw_DryRun(t *testing.T) {
 	if c := findCall(t, cfg, uuidGranted); c.Withdrawn() || c.Recording.State != "complete" {
 		t.Errorf("the dry run withdrew: %+v", c)
 	}
-	if after, _ := os.ReadFile(cfg.DB); !bytes.Equal(before, after) {
-		t.Error("the dry run changed the database file")
+	if after := listCalls(t, cfg, callsListOptions{Output: outputJSON}); after != before {
+		t.Errorf("the dry run changed the calls:\n%s\n%s", before, after)
+	}
+	audit := auditTable(t, cfg.DB)
+	if n := strings.Count(audit, "withdraw --dry-run"); n != 2 || !strings.Contains(audit, "withdraw --dry-run by caller") ||
+		!strings.Contains(audit, "showed 1 calls") || strings.Contains(audit, "22 33 44 55") {
+		t.Errorf("want the two dry runs that found calls audited as host reads, without the number:\n%s", audit)
 	}
 }
 
