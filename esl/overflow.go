@@ -41,23 +41,33 @@ const (
 var errNoOverflowTransfer = errors.New("esl outbound: MaxCalls needs an OverflowTransfer target")
 
 // overflow turns away a connection beyond MaxCalls (see above). It runs on the accept loop.
+// The slot is taken before the transfer is written, so that a peer that has read the
+// transfer finds its call already counted among those turned away.
 func (s *OutboundServer) overflow(nc net.Conn) {
 	s.overflows.Add(1)
+	slot := false
+	select {
+	case s.slots <- struct{}{}:
+		slot = true
+	default:
+	}
 	_ = nc.SetWriteDeadline(time.Now().Add(100 * time.Millisecond))
 	msg := wireMessage(command.Connect{}) + wireMessage(&call.Execute{AppName: "transfer", AppArgs: s.OverflowTransfer, AppUUID: newUUID()})
 	if _, err := nc.Write([]byte(msg)); err != nil {
 		nc.Close()
+		if slot {
+			<-s.slots
+		}
 		s.overflowLog.note(s, "", fmt.Errorf("write: %w", err))
 		return
 	}
-	select {
-	case s.slots <- struct{}{}:
-		s.wg.Add(1)
-		go s.turnAway(nc)
-	default:
+	if !slot {
 		nc.Close()
 		s.overflowLog.note(s, "", errors.New("transfer sent; every slot busy, replies not awaited"))
+		return
 	}
+	s.wg.Add(1)
+	go s.turnAway(nc)
 }
 
 // turnAway reads FreeSWITCH's replies to the connect and the transfer overflow sent, then
