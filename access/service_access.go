@@ -1,0 +1,95 @@
+package access
+
+import (
+	"context"
+	"strings"
+
+	"github.com/callconsent/callconsent/consent"
+)
+
+// Request is what an actor asks to do: the action, the purpose (line managers), the reason,
+// and what is known beforehand of the objects and details (a listen's call UUID, a search's
+// filters).
+type Request struct {
+	Action  Action
+	Purpose string
+	Reason  string
+	Objects []Object
+	Detail  string
+}
+
+// Access is an allowed request whose audit entry is not written yet. The caller does the work,
+// then calls Done with what it touched (the calls a search returned, an export's id) BEFORE it
+// shows or hands over anything, or Fail when the work failed. Done's error means nothing may be
+// disclosed: no record, no access.
+type Access struct {
+	svc   *Service
+	entry Entry
+	done  bool
+	// Grant is the grant that allowed a line manager's request (0 for others).
+	Grant int64
+}
+
+// Authorize decides req for actor (access.Authorize) and returns the allowed Access, or
+// audits the denial and returns an ECONFLICT error saying what is missing.
+func (s *Service) Authorize(ctx context.Context, actor Actor, req Request) (*Access, error) {
+	e := entryFor(actor, string(req.Action))
+	e.Purpose, e.Reason, e.Detail = req.Purpose, strings.TrimSpace(req.Reason), req.Detail
+	e.Objects = append([]Object(nil), req.Objects...)
+	var acc *Access
+	err := s.update(ctx, func(tx Tx, audit func(Entry)) error {
+		if err := s.authorizeTx(tx, actor, req.Action, req.Purpose, req.Reason, &e, audit); err != nil {
+			return err
+		}
+		acc = &Access{svc: s, entry: e}
+		for _, o := range e.Objects {
+			if o.Kind == ObjectGrant {
+				acc.Grant = parseID(o.ID)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return acc, nil
+}
+
+// Done writes the request's entry with result ok, the objects it touched (added to those of
+// the request) and detail (added to the request's).
+func (a *Access) Done(ctx context.Context, objects []Object, detail string) error {
+	if a.done {
+		return consent.Errorf(consent.EINTERNAL, "access audited twice")
+	}
+	a.done = true
+	e := a.entry
+	e.Objects = append(e.Objects, objects...)
+	e.Detail = joinDetail(e.Detail, detail)
+	_, err := a.svc.Append(ctx, e)
+	return err
+}
+
+// Fail writes the request's entry with result error and the cause's message (never driver
+// details: consent.ErrorMessage).
+func (a *Access) Fail(ctx context.Context, cause error) error {
+	if a.done {
+		return nil
+	}
+	a.done = true
+	e := a.entry
+	e.Result = ResultError
+	e.Detail = joinDetail(e.Detail, "error: "+consent.ErrorMessage(cause))
+	_, err := a.svc.Append(ctx, e)
+	return err
+}
+
+func parseID(s string) int64 {
+	var n int64
+	for _, c := range s {
+		if c < '0' || c > '9' {
+			return 0
+		}
+		n = n*10 + int64(c-'0')
+	}
+	return n
+}

@@ -1,0 +1,164 @@
+package access
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/callconsent/callconsent/consent"
+)
+
+// MaxAuditList bounds one audit list: a reader pages with AuditFilter.AfterSeq.
+const MaxAuditList = 10000
+
+// AuditEntries returns the entries matching f for a security officer (R-SEC-2), at most
+// MaxAuditList; the reading is itself audited with its filter.
+func (s *Service) AuditEntries(ctx context.Context, by Actor, f AuditFilter) ([]Entry, error) {
+	if f.Limit <= 0 || f.Limit > MaxAuditList {
+		f.Limit = MaxAuditList
+	}
+	e := entryFor(by, "audit.list")
+	e.Detail = describeFilter(f)
+	err := s.update(ctx, func(tx Tx, audit func(Entry)) error {
+		return s.authorizeTx(tx, by, ActionReadAudit, "", "", &e, audit)
+	})
+	if err != nil {
+		return nil, err
+	}
+	var out []Entry
+	if err := s.Store.Audit(ctx, f, func(en Entry) error { out = append(out, en); return nil }); err != nil {
+		return nil, err
+	}
+	e.Detail = joinDetail(e.Detail, fmt.Sprintf("returned %d", len(out)))
+	if _, err := s.Append(ctx, e); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func describeFilter(f AuditFilter) string {
+	d := ""
+	add := func(k, v string) { d = joinDetail(d, k+"="+v) }
+	if !f.Since.IsZero() {
+		add("since", f.Since.UTC().Format(time.RFC3339))
+	}
+	if !f.Until.IsZero() {
+		add("until", f.Until.UTC().Format(time.RFC3339))
+	}
+	if f.Actor != "" {
+		add("actor", f.Actor)
+	}
+	if f.Action != "" {
+		add("action", f.Action)
+	}
+	for _, o := range f.Objects {
+		add(o.Kind, o.ID)
+	}
+	return d
+}
+
+// Report is the outcome of Verify.
+type Report struct {
+	Entries  int64     `json:"entries"`
+	FirstSeq int64     `json:"first_seq"`
+	Head     *Head     `json:"head"`
+	Problems []Problem `json:"problems"`
+}
+
+// OK reports whether the log verified.
+func (r Report) OK() bool { return len(r.Problems) == 0 }
+
+// Verify checks the whole chain against the key and the head file (see Verifier). The
+// verification is audited with its result; a tampered log is an ok run of verify that found
+// problems (detail), not an error.
+func (s *Service) Verify(ctx context.Context, by Actor) (Report, error) {
+	e := entryFor(by, "audit.verify")
+	err := s.update(ctx, func(tx Tx, audit func(Entry)) error {
+		return s.authorizeTx(tx, by, ActionVerifyAudit, "", "", &e, audit)
+	})
+	if err != nil {
+		return Report{}, err
+	}
+	rep, err := s.verify(ctx)
+	if err != nil {
+		return rep, err
+	}
+	e.Detail = fmt.Sprintf("%d entries, %d problems", rep.Entries, len(rep.Problems))
+	if !rep.OK() {
+		e.Detail += ": " + rep.Problems[0].Message
+	}
+	if _, err := s.Append(ctx, e); err != nil {
+		return rep, err
+	}
+	return rep, nil
+}
+
+// verify reads the head file first (so appends during the walk cannot look like a cut tail),
+// then walks the log.
+func (s *Service) verify(ctx context.Context) (Report, error) {
+	var rep Report
+	var err error
+	if s.Head != nil {
+		if rep.Head, err = s.Head.Read(); err != nil {
+			return rep, err
+		}
+	}
+	var anchor Anchor
+	if err := s.Store.View(ctx, func(tx Tx) error {
+		anchor, err = tx.AuditAnchor()
+		return err
+	}); err != nil {
+		return rep, err
+	}
+	v := NewVerifier(s.Key, &anchor, rep.Head)
+	err = s.Store.Audit(ctx, AuditFilter{}, func(e Entry) error {
+		if rep.FirstSeq == 0 {
+			rep.FirstSeq = e.Seq
+		}
+		v.Add(e)
+		return nil
+	})
+	if err != nil {
+		return rep, err
+	}
+	rep.Problems = v.Finish()
+	rep.Entries = v.Entries
+	return rep, nil
+}
+
+// Prune deletes the entries older than retention (audit-retention), keeping the rest
+// verifiable: a sealed anchor records where the log now starts and the MAC it follows. It
+// returns how many entries went. The prune itself is the first entry after.
+func (s *Service) Prune(ctx context.Context, by Actor, retention time.Duration) (int64, error) {
+	if retention <= 0 {
+		return 0, consent.Errorf(consent.EINVALID, "audit retention must be positive")
+	}
+	cutoff := s.now().Add(-retention)
+	// The first entry to keep: the first not older than the cutoff.
+	var keep Entry
+	found := false
+	err := s.Store.Audit(ctx, AuditFilter{Since: cutoff, Limit: 1}, func(e Entry) error {
+		keep, found = e, true
+		return nil
+	})
+	if err != nil || !found {
+		return 0, err // nothing newer: keep all rather than empty the log
+	}
+	var n int64
+	err = s.update(ctx, func(tx Tx, audit func(Entry)) error {
+		a, err := tx.AuditAnchor()
+		if err != nil || keep.Seq <= a.Seq || keep.Seq <= 1 {
+			return err
+		}
+		a = Anchor{Seq: keep.Seq, PrevMAC: keep.PrevMAC}
+		s.Key.SealAnchor(&a)
+		if n, err = tx.PruneAudit(a); err != nil {
+			return err
+		}
+		e := entryFor(by, "audit.prune")
+		e.Detail = fmt.Sprintf("entries before seq %d pruned (%d), older than %s", keep.Seq, n, cutoff.Format(time.RFC3339))
+		audit(e)
+		return nil
+	})
+	return n, err
+}

@@ -1,0 +1,271 @@
+package access
+
+import (
+	"context"
+	"time"
+
+	"github.com/callconsent/callconsent/consent"
+)
+
+// Login checks name and password and returns the user's actor. Every failure gets the same
+// reply (ErrLoginFailed) after the same work: an unknown name verifies a dummy hash. Failed
+// logins are counted with the user and throttled (FailureDelay); while throttled or locked the
+// password is not even tried. Success and failure are audited; a failure for an unknown name
+// does not record the name, which is often a password typed into the wrong field.
+func (s *Service) Login(ctx context.Context, name, password string) (Actor, error) {
+	var actor Actor
+	var verifyErr error
+	err := s.update(ctx, func(tx Tx, audit func(Entry)) error {
+		now := s.now()
+		u, err := tx.User(name)
+		if consent.ErrorCode(err) == consent.ENOTFOUND || ValidName("user", name) != nil {
+			s.Hasher.Verify(password, s.dummyHash)
+			e := Entry{ActorKind: ActorUser, Action: "login.failed", Result: ResultDenied, Detail: "unknown user"}
+			audit(e)
+			return nil
+		} else if err != nil {
+			return err
+		}
+		fail := func(detail string) {
+			e := entryFor(Actor{Kind: ActorUser, Name: u.Name, Role: u.Role}, "login.failed")
+			e.Result, e.Detail = ResultDenied, detail
+			e.Objects = []Object{{ObjectUser, u.Name}}
+			audit(e)
+		}
+		if u.Locked(now) {
+			s.Hasher.Verify(password, s.dummyHash)
+			fail("throttled or locked until " + u.LockedUntil.Format(time.RFC3339))
+			return nil
+		}
+		ok, verr := s.Hasher.Verify(password, u.PasswordHash)
+		if verr != nil {
+			verifyErr = verr
+		}
+		if !ok || u.Disabled {
+			if u.Disabled {
+				fail("disabled")
+				return nil
+			}
+			u.FailedLogins++
+			u.LockedUntil = time.Time{}
+			if d := FailureDelay(u.FailedLogins); d > 0 {
+				u.LockedUntil = now.Add(d)
+			}
+			detail := "wrong password"
+			if u.FailedLogins >= LockoutFailures {
+				detail += "; locked until " + u.LockedUntil.Format(time.RFC3339)
+			}
+			fail(detail)
+			return tx.UpdateUser(u)
+		}
+		if u.FailedLogins != 0 || !u.LockedUntil.IsZero() {
+			u.FailedLogins, u.LockedUntil = 0, time.Time{}
+			if err := tx.UpdateUser(u); err != nil {
+				return err
+			}
+		}
+		actor = Actor{Kind: ActorUser, Name: u.Name, Role: u.Role}
+		e := entryFor(actor, "login")
+		e.Objects = []Object{{ObjectUser, u.Name}}
+		audit(e)
+		return nil
+	})
+	if err != nil {
+		return Actor{}, err
+	}
+	if actor.Name == "" {
+		if verifyErr != nil && s.Logger != nil {
+			s.Logger.Error("a stored password hash cannot be read", "err", verifyErr)
+		}
+		return Actor{}, ErrLoginFailed
+	}
+	return actor, nil
+}
+
+// HasOfficer reports whether an enabled security officer exists; while none does, the host
+// account may add one without logging in (Bootstrap).
+func (s *Service) HasOfficer(ctx context.Context) (bool, error) {
+	found := false
+	err := s.Store.View(ctx, func(tx Tx) error {
+		us, err := tx.Users()
+		for _, u := range us {
+			found = found || u.Role == RoleSecurityOfficer && !u.Disabled
+		}
+		return err
+	})
+	return found, err
+}
+
+// Bootstrap adds the first security officer on the host, without a login, audited as a
+// bootstrap by the OS account. It is refused once an enabled security officer exists: from
+// then on every change needs one.
+func (s *Service) Bootstrap(ctx context.Context, host Actor, name, password string) error {
+	if host.Kind != ActorHost {
+		return consent.Errorf(consent.ECONFLICT, "the bootstrap runs on the host only")
+	}
+	return s.addUser(ctx, host, name, RoleSecurityOfficer, password, true)
+}
+
+// AddUser adds a user; by must be a security officer.
+func (s *Service) AddUser(ctx context.Context, by Actor, name string, role Role, password string) error {
+	return s.addUser(ctx, by, name, role, password, false)
+}
+
+func (s *Service) addUser(ctx context.Context, by Actor, name string, role Role, password string, bootstrap bool) error {
+	if err := ValidName("user", name); err != nil {
+		return err
+	}
+	if !role.Valid() {
+		return consent.Errorf(consent.EINVALID, "role %q is not a role: use security-officer or line-manager", clip(string(role)))
+	}
+	if err := CheckPassword(name, password); err != nil {
+		return err
+	}
+	hash, err := s.Hasher.Hash(password)
+	if err != nil {
+		return err
+	}
+	action := "user.add"
+	if bootstrap {
+		action = "user.bootstrap"
+	}
+	return s.update(ctx, func(tx Tx, audit func(Entry)) error {
+		e := entryFor(by, action)
+		e.Objects = []Object{{ObjectUser, name}}
+		e.Detail = "role " + string(role)
+		if bootstrap {
+			if ok, err := s.hasOfficerTx(tx); err != nil {
+				return err
+			} else if ok {
+				e.Result, e.Detail = ResultDenied, "a security officer exists"
+				audit(e)
+				return consent.Errorf(consent.ECONFLICT, "access denied: a security officer exists already; log in as one with --as NAME to add users")
+			}
+		} else if err := s.authorizeTx(tx, by, ActionManageUsers, "", "", &e, audit); err != nil {
+			return err
+		}
+		audit(e)
+		return tx.InsertUser(User{Name: name, Role: role, PasswordHash: hash, CreatedAt: s.now(), CreatedBy: by.Name})
+	})
+}
+
+func (s *Service) hasOfficerTx(tx Tx) (bool, error) {
+	us, err := tx.Users()
+	for _, u := range us {
+		if u.Role == RoleSecurityOfficer && !u.Disabled {
+			return true, err
+		}
+	}
+	return false, err
+}
+
+// authorizeTx runs Authorize for by inside tx. A denial is audited (e with result denied) and
+// returned as an error; on success e is left for the caller to complete and audit.
+func (s *Service) authorizeTx(tx Tx, by Actor, action Action, purpose, reason string, e *Entry, audit func(Entry)) error {
+	var user *User
+	var grants []Grant
+	var purposes []Purpose
+	if by.Kind == ActorUser {
+		u, err := tx.User(by.Name)
+		if err != nil && consent.ErrorCode(err) != consent.ENOTFOUND {
+			return err
+		} else if err == nil {
+			user = &u
+		}
+		if by.Role == RoleLineManager {
+			if grants, err = tx.Grants(by.Name); err != nil {
+				return err
+			}
+			if purposes, err = tx.Purposes(); err != nil {
+				return err
+			}
+		}
+	}
+	d := Authorize(by, user, action, purpose, reason, s.now(), grants, purposes)
+	if !d.Allowed {
+		e.Result, e.Detail = ResultDenied, joinDetail(e.Detail, d.Why)
+		audit(*e)
+		return denied(d)
+	}
+	if d.Grant != 0 {
+		e.Objects = append(e.Objects, Object{ObjectGrant, itoa(d.Grant)})
+	}
+	return nil
+}
+
+// DisableUser disables name and ends its sessions; users are never deleted.
+func (s *Service) DisableUser(ctx context.Context, by Actor, name, reason string) error {
+	return s.changeUser(ctx, by, name, "user.disable", reason, func(tx Tx, u *User) error {
+		u.Disabled = true
+		_, err := tx.DeleteSessions(u.Name)
+		return err
+	})
+}
+
+// UnlockUser clears name's failed logins and lockout.
+func (s *Service) UnlockUser(ctx context.Context, by Actor, name string) error {
+	return s.changeUser(ctx, by, name, "user.unlock", "", func(_ Tx, u *User) error {
+		u.FailedLogins, u.LockedUntil = 0, time.Time{}
+		return nil
+	})
+}
+
+// SetPassword sets name's password (a reset by an officer, or a user's own change when by is
+// that user) and ends all of name's sessions.
+func (s *Service) SetPassword(ctx context.Context, by Actor, name, password string) error {
+	if err := CheckPassword(name, password); err != nil {
+		return err
+	}
+	hash, err := s.Hasher.Hash(password)
+	if err != nil {
+		return err
+	}
+	return s.changeUser(ctx, by, name, "user.passwd", "", func(tx Tx, u *User) error {
+		u.PasswordHash = hash
+		u.FailedLogins, u.LockedUntil = 0, time.Time{}
+		_, err := tx.DeleteSessions(u.Name)
+		return err
+	})
+}
+
+func (s *Service) changeUser(ctx context.Context, by Actor, name, action, reason string, change func(Tx, *User) error) error {
+	return s.update(ctx, func(tx Tx, audit func(Entry)) error {
+		e := entryFor(by, action)
+		e.Reason = reason
+		e.Objects = []Object{{ObjectUser, name}}
+		self := action == "user.passwd" && by.Kind == ActorUser && by.Name == name
+		if !self {
+			if err := s.authorizeTx(tx, by, ActionManageUsers, "", reason, &e, audit); err != nil {
+				return err
+			}
+		}
+		u, err := tx.User(name)
+		if err != nil {
+			return err
+		}
+		if err := change(tx, &u); err != nil {
+			return err
+		}
+		audit(e)
+		return tx.UpdateUser(u)
+	})
+}
+
+// Users lists the users for a security officer, without their password hashes.
+func (s *Service) Users(ctx context.Context, by Actor) ([]User, error) {
+	var out []User
+	err := s.update(ctx, func(tx Tx, audit func(Entry)) error {
+		e := entryFor(by, "user.list")
+		if err := s.authorizeTx(tx, by, ActionManageUsers, "", "", &e, audit); err != nil {
+			return err
+		}
+		us, err := tx.Users()
+		for i := range us {
+			us[i].PasswordHash = ""
+		}
+		out = us
+		audit(e)
+		return err
+	})
+	return out, err
+}

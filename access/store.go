@@ -1,0 +1,79 @@
+package access
+
+import (
+	"context"
+	"time"
+)
+
+// Store keeps users, grants, purposes, sessions and the audit log. Service is its only user.
+// Update runs fn in one write transaction: a change and its audit entry commit together or not
+// at all. View runs fn on a consistent read snapshot; writes in it fail. access/sqlite
+// implements it; access/storetest is the contract every implementation passes.
+type Store interface {
+	Update(ctx context.Context, fn func(Tx) error) error
+	View(ctx context.Context, fn func(Tx) error) error
+	// Audit calls fn with the entries matching f, in sequence order, streaming: the log can be
+	// years long. fn's error stops the walk and is returned.
+	Audit(ctx context.Context, f AuditFilter, fn func(Entry) error) error
+}
+
+// Tx is one transaction of a Store. Missing rows are ENOTFOUND, duplicates ECONFLICT (consent's
+// codes). Times are stored in UTC with nanoseconds.
+type Tx interface {
+	User(name string) (User, error)
+	Users() ([]User, error)
+	InsertUser(u User) error
+	UpdateUser(u User) error // every field but Name and CreatedAt/By
+
+	Grant(id int64) (Grant, error)
+	Grants(user string) ([]Grant, error) // user "" = every user's; ordered by id
+	InsertGrant(g *Grant) error          // sets g.ID
+	RevokeGrant(g Grant) error           // stores RevokedAt/By/Reason of g.ID, once
+
+	Purpose(name string) (Purpose, error)
+	Purposes() ([]Purpose, error) // ordered by name
+	InsertPurpose(p Purpose) error
+	RetirePurpose(p Purpose) error // stores RetiredAt/By/Reason of p.Name, once
+
+	Session(tokenHash []byte) (Session, error)
+	Sessions(user string) ([]Session, error) // ordered by creation, oldest first
+	InsertSession(s Session) error
+	TouchSession(tokenHash []byte, at time.Time) error
+	DeleteSession(tokenHash []byte) error
+	DeleteSessions(user string) (int, error)
+
+	// AuditTail returns the last entry's seq and MAC; with no entry, the prune anchor's
+	// (Seq-1, PrevMAC); with neither, (0, nil).
+	AuditTail() (seq int64, mac []byte, err error)
+	// InsertAudit appends a sealed entry; its Seq must be the tail's + 1.
+	InsertAudit(e Entry) error
+	// AuditAnchor returns the prune anchor; a log never pruned has Seq 0.
+	AuditAnchor() (Anchor, error)
+	// PruneAudit deletes the entries before a.Seq and stores a as the anchor, in one step.
+	PruneAudit(a Anchor) (int64, error)
+	// AuditKeyFingerprint returns the stored fingerprint of the audit key, nil if none.
+	AuditKeyFingerprint() ([]byte, error)
+	SetAuditKeyFingerprint(fp []byte) error
+}
+
+// AuditFilter selects audit entries; zero fields select everything.
+type AuditFilter struct {
+	Since, Until time.Time // Until exclusive
+	Actor        string
+	Action       string
+	// Objects selects entries about any of these objects (e.g. a DSAR's calls).
+	Objects []Object
+	// AfterSeq starts after this sequence number (paging).
+	AfterSeq int64
+	// Limit bounds the entries returned (0: all).
+	Limit int
+}
+
+// Session is a web console login. Only the SHA-256 of its random token is stored, so a copy of
+// the database lets nobody in.
+type Session struct {
+	TokenHash []byte
+	User      string
+	CreatedAt time.Time
+	LastUsed  time.Time
+}
