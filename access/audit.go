@@ -67,6 +67,9 @@ func (e Entry) About(kind, id string) bool {
 // and a swap of two rows shows as a swap rather than as two changed entries.
 func (e Entry) body() []byte {
 	objs := slices.Clone(e.Objects)
+	if objs == nil {
+		objs = []Object{}
+	}
 	slices.SortFunc(objs, func(a, b Object) int {
 		if c := strings.Compare(a.Kind, b.Kind); c != 0 {
 			return c

@@ -90,7 +90,7 @@ type NewGrant struct {
 type Officer interface {
 	Users(ctx context.Context, s Session) ([]User, error)
 	AddUser(ctx context.Context, s Session, u NewUser) error
-	DisableUser(ctx context.Context, s Session, name string) error
+	DisableUser(ctx context.Context, s Session, name, reason string) error
 	ResetPassword(ctx context.Context, s Session, name, password string) error
 	Unlock(ctx context.Context, s Session, name string) error
 

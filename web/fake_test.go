@@ -165,7 +165,7 @@ func (b *backend) Users(context.Context, Session) ([]User, error) {
 func (b *backend) AddUser(_ context.Context, _ Session, u NewUser) error {
 	return b.change("add " + u.Name)
 }
-func (b *backend) DisableUser(_ context.Context, _ Session, n string) error {
+func (b *backend) DisableUser(_ context.Context, _ Session, n, _ string) error {
 	return b.change("disable " + n)
 }
 func (b *backend) ResetPassword(_ context.Context, _ Session, n, _ string) error {

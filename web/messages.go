@@ -64,7 +64,7 @@ var messages = map[string]map[string]string{
 		"users.title": "Users", "users.name": "User name", "users.role": "Role", "users.state": "State", "users.actions": "Actions",
 		"users.active": "active", "users.disabled": "disabled", "users.locked": "locked until %s", "users.unlock": "Unlock",
 		"users.newpassword": "New password", "users.newpasswordfor": "New password for %s", "users.setpassword": "Set password",
-		"users.disable": "Disable", "users.add": "Add user", "users.password": "First password",
+		"users.disable": "Disable", "users.disablereason": "Reason for disabling", "users.disablereasonfor": "Reason for disabling %s", "users.add": "Add user", "users.password": "First password",
 
 		"grants.title": "Grants", "grants.showall": "Show revoked and expired grants too", "grants.showlive": "Show live grants only",
 		"grants.id": "Id", "grants.user": "Line manager", "grants.purposes": "Purposes", "grants.expires": "Expires",
@@ -158,7 +158,7 @@ var messages = map[string]map[string]string{
 		"users.title": "Brukere", "users.name": "Brukernavn", "users.role": "Rolle", "users.state": "Tilstand", "users.actions": "Handlinger",
 		"users.active": "aktiv", "users.disabled": "deaktivert", "users.locked": "låst til %s", "users.unlock": "Lås opp",
 		"users.newpassword": "Nytt passord", "users.newpasswordfor": "Nytt passord for %s", "users.setpassword": "Sett passord",
-		"users.disable": "Deaktiver", "users.add": "Legg til bruker", "users.password": "Første passord",
+		"users.disable": "Deaktiver", "users.disablereason": "Begrunnelse for deaktivering", "users.disablereasonfor": "Begrunnelse for å deaktivere %s", "users.add": "Legg til bruker", "users.password": "Første passord",
 
 		"grants.title": "Tilganger", "grants.showall": "Vis også tilbakekalte og utløpte", "grants.showlive": "Vis bare gyldige",
 		"grants.id": "Id", "grants.user": "Leder", "grants.purposes": "Formål", "grants.expires": "Utløper",

@@ -60,7 +60,7 @@ func (s *Server) addUser(w http.ResponseWriter, r *http.Request, sess *Session) 
 }
 
 func (s *Server) disableUser(w http.ResponseWriter, r *http.Request, sess *Session) {
-	err := s.cfg.Officer.DisableUser(r.Context(), *sess, r.PathValue("name"))
+	err := s.cfg.Officer.DisableUser(r.Context(), *sess, r.PathValue("name"), strings.TrimSpace(r.PostFormValue("reason")))
 	s.changed(w, r, sess, err, "/users", "userdisabled", s.showUsers)
 }
 

@@ -1,0 +1,264 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"os"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/callconsent/callconsent/access"
+	"github.com/chromedp/cdproto/input"
+	"github.com/chromedp/chromedp"
+)
+
+const (
+	qaPurpose = "quality-assurance"
+	qaReason  = "complaint 4711 about the agent's tone"
+)
+
+// login signs user in through the login form and waits for the page after it.
+func (c *console) login(t *testing.T, ctx context.Context, user, password, wait string) {
+	t.Helper()
+	if err := chromedp.Do(ctx,
+		chromedp.Navigate(c.url+"/login"),
+		chromedp.WaitVisible(chromedp.CSS("#user")),
+		chromedp.SendKeys(chromedp.CSS("#user"), user),
+		chromedp.SendKeys(chromedp.CSS("#password"), password),
+		chromedp.Click(chromedp.CSS("#login")),
+		chromedp.WaitVisible(chromedp.CSS(wait)),
+	); err != nil {
+		t.Fatalf("login %s: %v", user, err)
+	}
+}
+
+// text is the text of the first element matching sel.
+func text(t *testing.T, ctx context.Context, sel string) string {
+	t.Helper()
+	s, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(sel)))
+	if err != nil {
+		t.Fatalf("text of %s: %v", sel, err)
+	}
+	return s
+}
+
+// fill sets the value of the form field sel.
+func fill(sel, value string) chromedp.Action[chromedp.Void] {
+	return chromedp.Func(func(ctx context.Context, _ *chromedp.Target) error {
+		_, err := chromedp.Run(ctx, chromedp.Evaluate[bool](fmt.Sprintf(`(document.querySelector(%q).value = %q, true)`, sel, value)))
+		return err
+	})
+}
+
+// search fills in the search form and submits it; wait is what to wait for after.
+func search(t *testing.T, ctx context.Context, purpose, reason, wait string) {
+	t.Helper()
+	if err := chromedp.Do(ctx,
+		chromedp.WaitVisible(chromedp.CSS("#search-form")),
+		fill("#purpose", purpose),
+		fill("#reason", reason),
+		chromedp.Click(chromedp.CSS("#search")),
+		chromedp.WaitVisible(chromedp.CSS(wait)),
+	); err != nil {
+		t.Fatalf("search: %v", err)
+	}
+}
+
+// playerState is what the audio element says of itself.
+type playerState struct {
+	Ready int     `json:"ready"`
+	Time  float64 `json:"time"`
+}
+
+func TestBrowser(t *testing.T) {
+	newTab(t) // skips without Chromium, before the daemon starts
+	c := startConsole(t)
+
+	t.Run("Login", func(t *testing.T) {
+		ctx := newTab(t)
+		c.login(t, ctx, "mona", "wrong password here", "#problem")
+		if got := text(t, ctx, "#problem"); !strings.Contains(got, "Wrong user name or password") {
+			t.Errorf("wrong password: %q", got)
+		}
+		screenshot(t, ctx, "web-login")
+		c.login(t, ctx, "lars", lockedPW, "#problem")
+		if got := text(t, ctx, "#problem"); !strings.Contains(got, "locked") {
+			t.Errorf("locked account, right password: %q", got)
+		}
+		c.login(t, ctx, "mona", managerPW, "#search-form")
+		if got := text(t, ctx, ".who"); !strings.Contains(got, "mona") {
+			t.Errorf("signed in as %q", got)
+		}
+	})
+
+	t.Run("SearchNeedsReason", func(t *testing.T) {
+		ctx := newTab(t)
+		c.login(t, ctx, "mona", managerPW, "#search-form")
+		before := c.auditCount(t, "search", "denied", "")
+		search(t, ctx, qaPurpose, "", "#problem")
+		if got := text(t, ctx, "#problem"); !strings.Contains(got, "reason") {
+			t.Errorf("search without a reason: %q", got)
+		}
+		n, _ := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll("#results tbody tr").length`))
+		if n != 0 {
+			t.Errorf("%d results shown without a reason", n)
+		}
+		if after := c.auditCount(t, "search", "denied", ""); after != before+1 {
+			t.Errorf("denied searches audited: %d → %d, want one more", before, after)
+		}
+	})
+
+	t.Run("SearchAndListen", func(t *testing.T) {
+		ctx := newTab(t)
+		c.login(t, ctx, "mona", managerPW, "#search-form")
+		search(t, ctx, qaPurpose, qaReason, "#results")
+		rows, _ := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll("#results tbody tr").length`))
+		if rows != 3 {
+			t.Fatalf("%d results, want the 3 calls", rows)
+		}
+		screenshot(t, ctx, "web-search")
+		call := c.granted[0]
+		if err := chromedp.Do(ctx,
+			chromedp.Click(chromedp.CSS(fmt.Sprintf(`form[action="/calls/%s"] button`, call.UUID))),
+			chromedp.WaitVisible(chromedp.CSS("#proof")),
+		); err != nil {
+			t.Fatal(err)
+		}
+		if got := text(t, ctx, "#proof"); !strings.Contains(got, call.Proof.NoticeVersion) || !strings.Contains(got, "pressed 1 (consent given)") {
+			t.Errorf("proof in words: %q", got)
+		}
+		if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS("#listen")), chromedp.WaitVisible(chromedp.CSS("#player"))); err != nil {
+			t.Fatal(err)
+		}
+		var state playerState
+		if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.getElementById("player").play().then(() => true)`, chromedp.EvalAwaitPromise)); err != nil {
+			t.Fatalf("play: %v", err)
+		}
+		deadline := time.Now().Add(10 * time.Second)
+		for time.Now().Before(deadline) {
+			state, _ = chromedp.Run(ctx, chromedp.Evaluate[playerState](`({ready: document.getElementById("player").readyState, time: document.getElementById("player").currentTime})`))
+			if state.Ready >= 2 && state.Time > 0.3 {
+				break
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+		if state.Ready < 2 || state.Time <= 0.3 {
+			t.Fatalf("the player did not play: readyState %d, currentTime %.2f", state.Ready, state.Time)
+		}
+		// Seek: another range request of the same listen.
+		chromedp.Run(ctx, chromedp.Evaluate[float64](`document.getElementById("player").currentTime = 0.1`))
+		screenshot(t, ctx, "web-call")
+		if n := c.auditCount(t, "listen", "ok", call.UUID); n != 1 {
+			t.Errorf("%d listen entries for one listen with seeking, want 1", n)
+		}
+		// The training export's page: a range drawn on the timeline lands in the typed field.
+		if err := chromedp.Do(ctx,
+			chromedp.Click(chromedp.CSS("#export-open")),
+			chromedp.WaitVisible(chromedp.CSS("#track")),
+		); err != nil {
+			t.Fatal(err)
+		}
+		box, err := chromedp.Run(ctx, chromedp.Evaluate[[]float64](`(r => [r.left, r.top, r.width, r.height])(document.getElementById("track").getBoundingClientRect())`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		y := box[1] + box[3]/2
+		if err := chromedp.Do(ctx,
+			chromedp.MouseEvent(input.DispatchMouseEventTypeMousePressed, box[0]+box[2]*0.25, y, chromedp.ButtonLeft),
+			chromedp.MouseEvent(input.DispatchMouseEventTypeMouseMoved, box[0]+box[2]*0.4, y, chromedp.ButtonLeft),
+			chromedp.MouseEvent(input.DispatchMouseEventTypeMouseReleased, box[0]+box[2]*0.5, y, chromedp.ButtonLeft),
+		); err != nil {
+			t.Fatal(err)
+		}
+		mutes, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.getElementById("mutes").value`))
+		secs := float64(call.Recording.DurationMS) / 1000
+		var a, b float64
+		if _, err := fmt.Sscanf(mutes, "%g-%g", &a, &b); err != nil || math.Abs(a-secs*0.25) > 0.1 || math.Abs(b-secs*0.5) > 0.1 {
+			t.Errorf("drawn range %q, want about %.2f-%.2f", mutes, secs*0.25, secs*0.5)
+		}
+		screenshot(t, ctx, "web-export")
+		if os.Getenv("CALLCONSENT_SCREENSHOTS") != "" { // the search again, on a phone
+			chromedp.Do(ctx, chromedp.EmulateViewport(390, 844, chromedp.EmulateScale(2)), chromedp.Navigate(c.url+"/search"))
+			search(t, ctx, qaPurpose, qaReason, "#results")
+			screenshot(t, ctx, "web-search-phone")
+		}
+	})
+
+	t.Run("CrossOriginRefused", func(t *testing.T) {
+		ctx := newTab(t)
+		c.login(t, ctx, "olga", officerPW, "#users")
+		// A page on another port of the same host: same site, another origin. Its form would
+		// carry olga's SameSite=Strict cookie; the console refuses it by its origin.
+		evil := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "text/html; charset=utf-8")
+			fmt.Fprintf(w, `<!doctype html><form method="post" action="%s/users/mona/disable"><input name="reason" value="taken over by another site"></form>
+<script>document.forms[0].submit()</script>`, c.url)
+		}))
+		defer evil.Close()
+		if err := chromedp.Do(ctx, chromedp.Navigate(evil.URL), chromedp.WaitVisible(chromedp.CSS("#problem"))); err != nil {
+			t.Fatal(err)
+		}
+		if got := text(t, ctx, "#problem"); !strings.Contains(got, "another web page") {
+			t.Errorf("cross-origin post: %q", got)
+		}
+		users, err := c.svc.Users(c.ctx, c.officer)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, u := range users {
+			if u.Name == "mona" && u.Disabled {
+				t.Fatal("a cross-origin form disabled mona")
+			}
+		}
+	})
+
+	t.Run("RevokeRefusesOtherSession", func(t *testing.T) {
+		mgr, off := newTab(t), newTab(t)
+		c.login(t, mgr, "mona", managerPW, "#search-form")
+		search(t, mgr, qaPurpose, qaReason, "#results")
+		c.login(t, off, "olga", officerPW, "#users")
+		screenshot(t, off, "web-users")
+		sel := fmt.Sprintf(`form[action="/grants/%d/revoke"]`, c.grantID)
+		if err := chromedp.Do(off,
+			chromedp.Navigate(c.url+"/grants"),
+			chromedp.WaitVisible(chromedp.CSS(sel)),
+		); err != nil {
+			t.Fatal(err)
+		}
+		screenshot(t, off, "web-grants")
+		if err := chromedp.Do(off,
+			chromedp.SendKeys(chromedp.CSS(sel+" input"), "mona moved to another team today"),
+			chromedp.Click(chromedp.CSS(sel+" button")),
+			chromedp.WaitVisible(chromedp.CSS("#notice")),
+		); err != nil {
+			t.Fatal(err)
+		}
+		search(t, mgr, qaPurpose, qaReason, "#problem")
+		if got := text(t, mgr, "#problem"); !strings.Contains(got, "revoked") {
+			t.Errorf("search after the revocation: %q", got)
+		}
+		if err := chromedp.Do(off, chromedp.Navigate(c.url+"/audit"), chromedp.WaitVisible(chromedp.CSS("#chain"))); err != nil {
+			t.Fatal(err)
+		}
+		if got := text(t, off, "#chain"); !strings.Contains(got, "intact") {
+			t.Errorf("chain verification: %q", got)
+		}
+		screenshot(t, off, "web-audit")
+	})
+
+	t.Run("ExpiredSession", func(t *testing.T) {
+		ctx := newTab(t)
+		c.login(t, ctx, "olga", officerPW, "#users")
+		c.clock.Advance(access.DefaultIdleTimeout + time.Minute)
+		if err := chromedp.Do(ctx, chromedp.Navigate(c.url+"/grants"), chromedp.WaitVisible(chromedp.CSS("#login-form"))); err != nil {
+			t.Fatal(err)
+		}
+		if got := text(t, ctx, "#problem"); !strings.Contains(got, "Your session has ended") {
+			t.Errorf("after the idle timeout: %q", got)
+		}
+	})
+}
