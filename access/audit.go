@@ -66,10 +66,7 @@ func (e Entry) About(kind, id string) bool {
 // out on purpose: the chain itself orders the entries, so a renumbering cannot hide a deletion,
 // and a swap of two rows shows as a swap rather than as two changed entries.
 func (e Entry) body() []byte {
-	objs := slices.Clone(e.Objects)
-	if objs == nil {
-		objs = []Object{}
-	}
+	objs := append([]Object{}, e.Objects...) // never nil: no objects and an empty list are one thing
 	slices.SortFunc(objs, func(a, b Object) int {
 		if c := strings.Compare(a.Kind, b.Kind); c != 0 {
 			return c

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/callconsent/callconsent/consent"
@@ -35,8 +36,12 @@ type Service struct {
 	MaxSessions int
 
 	// dummyHash is verified for an unknown user, so that the reply takes as long as for a
-	// known one.
+	// known one. It is made at the first login of the process (every login waits for it, so
+	// an unknown name is not the only one that pays), not at Open: commands that never log
+	// anyone in should not pay a hash.
+	dummyOnce sync.Once
 	dummyHash string
+	dummyErr  error
 }
 
 // Session defaults (README: session-idle-timeout, session-max-age).
@@ -54,8 +59,7 @@ func NewService(store Store, h Hasher, key AuditKey, head *HeadFile) *Service {
 
 // Open binds the store to the audit key: the first Open stores the key's fingerprint, later
 // ones refuse a different key (an audit log checked with the wrong key reads as all forged,
-// and entries sealed with it would not verify with the right one). It also prepares the dummy
-// hash for unknown users.
+// and entries sealed with it would not verify with the right one).
 func (s *Service) Open(ctx context.Context) error {
 	if len(s.Key) < AuditKeySize {
 		return consent.Errorf(consent.EINVALID, "audit key must be %d bytes", AuditKeySize)
@@ -75,12 +79,15 @@ func (s *Service) Open(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("audit key: %w", err)
 	}
-	h, err := s.Hasher.Hash("callconsent-dummy-password-for-unknown-users")
-	if err != nil {
-		return fmt.Errorf("dummy hash: %w", err)
-	}
-	s.dummyHash = h
 	return nil
+}
+
+// dummy returns the hash verified for unknown users.
+func (s *Service) dummy() (string, error) {
+	s.dummyOnce.Do(func() {
+		s.dummyHash, s.dummyErr = s.Hasher.Hash("callconsent-dummy-password-for-unknown-users")
+	})
+	return s.dummyHash, s.dummyErr
 }
 
 // Close releases nothing today; it is here so wiring treats Service like every component.

@@ -2,6 +2,7 @@ package access
 
 import (
 	"context"
+	"slices"
 	"strings"
 
 	"github.com/callconsent/callconsent/consent"
@@ -63,7 +64,11 @@ func (a *Access) Done(ctx context.Context, objects []Object, detail string) erro
 	}
 	a.done = true
 	e := a.entry
-	e.Objects = append(e.Objects, objects...)
+	for _, o := range objects {
+		if !slices.Contains(e.Objects, o) {
+			e.Objects = append(e.Objects, o)
+		}
+	}
 	e.Detail = joinDetail(e.Detail, detail)
 	_, err := a.svc.Append(ctx, e)
 	return err

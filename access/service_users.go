@@ -2,6 +2,7 @@ package access
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"github.com/callconsent/callconsent/consent"
@@ -13,13 +14,17 @@ import (
 // password is not even tried. Success and failure are audited; a failure for an unknown name
 // does not record the name, which is often a password typed into the wrong field.
 func (s *Service) Login(ctx context.Context, name, password string) (Actor, error) {
+	dummyHash, err := s.dummy()
+	if err != nil {
+		return Actor{}, fmt.Errorf("login: %w", err)
+	}
 	var actor Actor
 	var verifyErr error
-	err := s.update(ctx, func(tx Tx, audit func(Entry)) error {
+	err = s.update(ctx, func(tx Tx, audit func(Entry)) error {
 		now := s.now()
 		u, err := tx.User(name)
 		if consent.ErrorCode(err) == consent.ENOTFOUND || ValidName("user", name) != nil {
-			s.Hasher.Verify(password, s.dummyHash)
+			s.Hasher.Verify(password, dummyHash)
 			e := Entry{ActorKind: ActorUser, Action: "login.failed", Result: ResultDenied, Detail: "unknown user"}
 			audit(e)
 			return nil
@@ -33,7 +38,7 @@ func (s *Service) Login(ctx context.Context, name, password string) (Actor, erro
 			audit(e)
 		}
 		if u.Locked(now) {
-			s.Hasher.Verify(password, s.dummyHash)
+			s.Hasher.Verify(password, dummyHash)
 			fail("throttled or locked until " + u.LockedUntil.Format(time.RFC3339))
 			return nil
 		}

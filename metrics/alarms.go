@@ -16,11 +16,12 @@ const (
 	AlarmESLPeerRefused   = "esl-peer-refused"   // FreeSWITCH's port belonged to an account not allowed
 	AlarmPanicRecovered   = "panic-recovered"    // a bug was hit and recovered from
 	AlarmIntegrity        = "database-integrity" // the database file failed its integrity check
+	AlarmAuditChain       = "audit-chain"        // the audit log failed its verification: it was tampered with
 )
 
 // AlarmKinds lists every kind, each exported from start on, at zero until it happens.
 var AlarmKinds = []string{AlarmNotGranted, AlarmOrphan, AlarmSweepGuard, AlarmRecordingsFolder,
-	AlarmStuckDeletion, AlarmESLPeerRefused, AlarmPanicRecovered, AlarmIntegrity}
+	AlarmStuckDeletion, AlarmESLPeerRefused, AlarmPanicRecovered, AlarmIntegrity, AlarmAuditChain}
 
 // RetentionAlarms returns the counts of the kinds the retention sweeper raises, by kind
 // (AlarmNotGranted, AlarmOrphan, AlarmSweepGuard, AlarmRecordingsFolder, AlarmStuckDeletion).
@@ -50,6 +51,7 @@ func (c *alarmCollector) Collect(ch chan<- prometheus.Metric) {
 	}
 	counts[AlarmESLPeerRefused] = counterValue(c.reg.eslPeerRefusals)
 	counts[AlarmIntegrity] = counterValue(c.reg.integrityFails)
+	counts[AlarmAuditChain] = counterValue(c.reg.auditChainFails)
 	var panics float64
 	for _, l := range Loops {
 		panics += counterValue(c.reg.panics.WithLabelValues(l))

@@ -46,6 +46,7 @@ type Registry struct {
 	callsRefused    prometheus.Counter
 	eslPeerRefusals prometheus.Counter
 	integrityFails  prometheus.Counter
+	auditChainFails prometheus.Counter
 	panics          *prometheus.CounterVec
 	digitToRecord   prometheus.Histogram
 	storeCommit     *prometheus.HistogramVec
@@ -70,6 +71,8 @@ func New() *Registry {
 		Help: "Control connections not authenticated: FreeSWITCH's port belonged to an account not allowed."})
 	r.integrityFails = prometheus.NewCounter(prometheus.CounterOpts{Namespace: Namespace, Name: "database_integrity_failures_total",
 		Help: "Scheduled integrity checks of the database file that failed (quick_check found damage)."})
+	r.auditChainFails = prometheus.NewCounter(prometheus.CounterOpts{Namespace: Namespace, Name: "audit_chain_failures_total",
+		Help: "Verifications of the audit log that found it tampered with (or could not read it)."})
 	r.panics = prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: Namespace, Name: "panics_recovered_total",
 		Help: "Panics recovered per item, by the loop they happened in."}, []string{"loop"})
 	r.digitToRecord = prometheus.NewHistogram(prometheus.HistogramOpts{Namespace: Namespace, Name: "digit_to_record_session_seconds",
@@ -82,7 +85,7 @@ func New() *Registry {
 		Help: "Time to delete one recording file (stat and unlink in its folder), by sweeps and withdrawals.", Buckets: unlinkBuckets})
 	r.alarms = &alarmCollector{desc: prometheus.NewDesc(Namespace+"_alarms_total",
 		"Alarms raised since start, by kind (see the README's monitoring section).", []string{"kind"}, nil), reg: r}
-	r.reg.MustRegister(r.decisions, r.transitions, r.callsRefused, r.eslPeerRefusals, r.integrityFails, r.panics, r.digitToRecord,
+	r.reg.MustRegister(r.decisions, r.transitions, r.callsRefused, r.eslPeerRefusals, r.integrityFails, r.auditChainFails, r.panics, r.digitToRecord,
 		r.storeCommit, r.sweepDuration, r.unlink, r.alarms,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	r.GaugeFunc("last_sweep_success_timestamp_seconds", "Unix time of the last retention sweep that did everything due "+
@@ -103,7 +106,7 @@ func New() *Registry {
 }
 
 // Loops are the daemon's loops that recover from a panic per item and go on.
-var Loops = []string{"call", "control-socket", "reconcile", "sweep", "integrity-check"}
+var Loops = []string{"call", "control-socket", "reconcile", "sweep", "integrity-check", "audit-check"}
 
 // StoreOps are the call flow's commits timed in store_commit_seconds.
 var StoreOps = []string{"create_call", "decide_call", "grant", "update_recording", "end_call"}
@@ -128,6 +131,9 @@ func (r *Registry) CallRefused() { r.callsRefused.Inc() }
 
 // ESLPeerRefused counts a refused control-connection peer; it is an alarm too.
 func (r *Registry) ESLPeerRefused() { r.eslPeerRefusals.Inc() }
+
+// AuditChainFailed counts a failed verification of the audit log; it is an alarm too.
+func (r *Registry) AuditChainFailed() { r.auditChainFails.Inc() }
 
 // IntegrityFailed counts a failed integrity check of the database; it is an alarm too.
 func (r *Registry) IntegrityFailed() { r.integrityFails.Inc() }

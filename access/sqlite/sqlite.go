@@ -160,3 +160,15 @@ func scanEntry(rows *sql.Rows) (access.Entry, error) {
 	}
 	return e, ts.err
 }
+
+// Purposes reads the purposes on a read snapshot (for `policy` and `purposes list`, which open
+// the database read-only).
+func (s *Store) Purposes(ctx context.Context) ([]access.Purpose, error) {
+	var out []access.Purpose
+	err := s.View(ctx, func(tx access.Tx) error {
+		var err error
+		out, err = tx.Purposes()
+		return err
+	})
+	return out, err
+}

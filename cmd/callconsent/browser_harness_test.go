@@ -14,6 +14,7 @@ import (
 	"github.com/callconsent/callconsent/access/argon2id"
 	"github.com/callconsent/callconsent/consent"
 	"github.com/callconsent/callconsent/esl/fakefs"
+	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 )
 
@@ -103,6 +104,28 @@ type console struct {
 	officer access.Actor
 	granted []*consent.Call // calls with consent and a complete recording
 	grantID int64
+
+	mu         sync.Mutex
+	sessionIDs []string // every session cookie seen, to grep the logs for
+}
+
+// sessionCookie returns the console's session cookie in the tab, and notes its value.
+func (c *console) sessionCookie(t *testing.T, ctx context.Context) *network.Cookie {
+	t.Helper()
+	res, err := chromedp.Call(ctx, network.GetCookies, network.GetCookiesParams{URLs: []string{c.url + "/"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range res.Cookies {
+		if k.Name == "callconsent_session" {
+			c.mu.Lock()
+			c.sessionIDs = append(c.sessionIDs, k.Value)
+			c.mu.Unlock()
+			return k
+		}
+	}
+	t.Fatal("no session cookie")
+	return nil
 }
 
 // testClock is the access service's clock: the real time plus an offset that a test moves on,

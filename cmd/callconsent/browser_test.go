@@ -13,6 +13,7 @@ import (
 
 	"github.com/callconsent/callconsent/access"
 	"github.com/chromedp/cdproto/input"
+	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 )
 
@@ -33,6 +34,9 @@ func (c *console) login(t *testing.T, ctx context.Context, user, password, wait 
 		chromedp.WaitVisible(chromedp.CSS(wait)),
 	); err != nil {
 		t.Fatalf("login %s: %v", user, err)
+	}
+	if password != "" && !strings.Contains(wait, "problem") {
+		c.sessionCookie(t, ctx)
 	}
 }
 
@@ -92,6 +96,21 @@ func TestBrowser(t *testing.T) {
 		c.login(t, ctx, "mona", managerPW, "#search-form")
 		if got := text(t, ctx, ".who"); !strings.Contains(got, "mona") {
 			t.Errorf("signed in as %q", got)
+		}
+		first := c.sessionCookie(t, ctx)
+		if !first.HTTPOnly || first.SameSite != network.CookieSameSiteStrict || first.Path != "/" {
+			t.Errorf("session cookie: HttpOnly %v, SameSite %q, Path %q", first.HTTPOnly, first.SameSite, first.Path)
+		}
+		c.login(t, ctx, "mona", managerPW, "#search-form")
+		if again := c.sessionCookie(t, ctx); again.Value == first.Value {
+			t.Error("a new sign-in kept the session id")
+		}
+		// The language switch: Norwegian from then on, kept in a cookie.
+		if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`button[name="lang"]`)), chromedp.WaitVisible(chromedp.CSS(`button[value="en"]`))); err != nil {
+			t.Fatal(err)
+		}
+		if got := text(t, ctx, "h1"); got != "Søk i samtaler" {
+			t.Errorf("after choosing Norsk: %q", got)
 		}
 	})
 
@@ -248,6 +267,15 @@ func TestBrowser(t *testing.T) {
 			t.Errorf("chain verification: %q", got)
 		}
 		screenshot(t, off, "web-audit")
+	})
+
+	t.Run("NoSecretsInLogs", func(t *testing.T) {
+		logs := c.logs.String()
+		for _, secret := range append([]string{officerPW, managerPW, lockedPW, "not the password", "wrong password here"}, c.sessionIDs...) {
+			if strings.Contains(logs, secret) {
+				t.Errorf("the log holds a password or a session id (%.6s…)", secret)
+			}
+		}
 	})
 
 	t.Run("ExpiredSession", func(t *testing.T) {

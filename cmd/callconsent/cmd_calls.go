@@ -9,6 +9,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/callconsent/callconsent/access"
 	"github.com/callconsent/callconsent/consent"
 	"github.com/callconsent/callconsent/consent/sqlite"
 	"github.com/spf13/cobra"
@@ -25,6 +26,7 @@ type callsListOptions struct {
 	Since, Until timeFlag
 	Decision     string
 	Limit        int
+	Reason       string
 	Output       outputFormat
 }
 
@@ -34,6 +36,7 @@ func (o *callsListOptions) AddFlags(fs *pflag.FlagSet) {
 	fs.Var(&o.Until, "until", "only calls started before this time (exclusive; same forms as --since)")
 	fs.StringVar(&o.Decision, "decision", "", fmt.Sprintf("only calls with this decision: one of %v", consent.Decisions))
 	fs.IntVar(&o.Limit, "limit", 100, "show at most this many calls, newest first (0 = all)")
+	fs.StringVar(&o.Reason, "reason", "", "why you look (optional for the host operator; goes into the audit log)")
 	addOutputFlag(fs, &o.Output)
 }
 
@@ -114,6 +117,10 @@ func runCallsList(ctx context.Context, cfg *Config, opts callsListOptions, out, 
 	if err != nil {
 		return err
 	}
+	if err := hostAudit(ctx, cfg, access.Request{Action: access.ActionHostRead, Reason: opts.Reason, Detail: "calls list " + callsFilterText(opts)},
+		callObjects(callUUIDs(calls)...), fmt.Sprintf("returned %d calls", len(calls))); err != nil {
+		return err
+	}
 	return writeCalls(out, opts.Output, calls, func(c *consent.Call) bool { return unconfirmedRecording(c, started) })
 }
 
@@ -179,4 +186,18 @@ func writeCallsTable(out io.Writer, calls []*consent.Call, unconfirmed func(*con
 			shortPseudonym(c.CallerPseudonym), decision, tries, digit, notice, rec, dur)
 	}
 	return tw.Flush()
+}
+
+// callUUIDs lists the calls' UUIDs.
+func callUUIDs(calls []*consent.Call) []string {
+	out := make([]string, 0, len(calls))
+	for _, c := range calls {
+		out = append(out, c.UUID)
+	}
+	return out
+}
+
+// callsFilterText is calls list's filters as the audit log keeps them.
+func callsFilterText(o callsListOptions) string {
+	return fmt.Sprintf("since=%s until=%s decision=%s limit=%d", dash(o.Since.String()), dash(o.Until.String()), dash(o.Decision), o.Limit)
 }

@@ -7,6 +7,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/callconsent/callconsent/access"
 	"github.com/callconsent/callconsent/consent"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
@@ -14,11 +15,15 @@ import (
 
 // callsShowOptions are the options of calls show.
 type callsShowOptions struct {
+	Reason string
 	Output outputFormat
 }
 
-// AddFlags registers --output.
-func (o *callsShowOptions) AddFlags(fs *pflag.FlagSet) { addOutputFlag(fs, &o.Output) }
+// AddFlags registers --output and --reason.
+func (o *callsShowOptions) AddFlags(fs *pflag.FlagSet) {
+	addOutputFlag(fs, &o.Output)
+	fs.StringVar(&o.Reason, "reason", "", "why you look (optional for the host operator; goes into the audit log)")
+}
 
 func newCallsShowCommand(g *globalOptions) *cobra.Command {
 	var opts callsShowOptions
@@ -64,6 +69,9 @@ func runCallsShow(ctx context.Context, cfg *Config, opts callsShowOptions, arg s
 	defer closeInto(&err, db)
 	c, err := db.FindCall(ctx, uuid)
 	if err != nil {
+		return err
+	}
+	if err := hostAudit(ctx, cfg, access.Request{Action: access.ActionHostRead, Reason: opts.Reason, Detail: "calls show"}, callObjects(c.UUID), ""); err != nil {
 		return err
 	}
 	if opts.Output == outputJSON {

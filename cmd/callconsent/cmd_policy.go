@@ -28,6 +28,8 @@ func newPolicyCommand(g *globalOptions) *cobra.Command {
 purposes, retention, consent prompt (tries, digit timeout, notices with version and
 SHA-256 of the audio), where audio and data live, transfer target and sweep schedule.
 
+Purposes come from the database, with who approved each, when and why (the "purposes"
+key only seeds an empty store); before a database exists, the configured ones are shown.
 A notice file that cannot be read is shown as "missing"; run and config check refuse it.
 The pseudonymisation key and the ESL password are never printed, only their paths.
 
@@ -49,22 +51,26 @@ The pseudonymisation key and the ESL password are never printed, only their path
 
 // policyJSON is the JSON form of the effective policy.
 type policyJSON struct {
-	ConfigFile      string       `json:"config_file"` // "" when only defaults apply
-	Purposes        []string     `json:"purposes"`
-	Retention       string       `json:"retention"`
-	RetentionDays   float64      `json:"retention_days"`
-	Tries           int          `json:"tries"`
-	MinNotice       string       `json:"min_notice"`
-	DigitTimeout    string       `json:"digit_timeout"`
-	DefaultLanguage string       `json:"default_language"`
-	Notices         []noticeJSON `json:"notices"`
-	RecordingsDir   string       `json:"recordings_dir"`
-	DB              string       `json:"db"`
-	KeyFile         string       `json:"key_file"`
-	Transfer        string       `json:"transfer"`
-	SweepSchedule   string       `json:"sweep_schedule"`
-	OrphanGrace     string       `json:"orphan_grace"`
-	MaxDeleteShare  float64      `json:"max_delete_share"`
+	ConfigFile string   `json:"config_file"` // "" when only defaults apply
+	Purposes   []string `json:"purposes"`    // the names of the purposes in force
+	// PurposeRecords are the stored purposes, retired ones too, with who approved each, when
+	// and why; PurposesSource says "store", or "configuration" before a database exists.
+	PurposeRecords  []purposeJSON `json:"purpose_records"`
+	PurposesSource  string        `json:"purposes_source"`
+	Retention       string        `json:"retention"`
+	RetentionDays   float64       `json:"retention_days"`
+	Tries           int           `json:"tries"`
+	MinNotice       string        `json:"min_notice"`
+	DigitTimeout    string        `json:"digit_timeout"`
+	DefaultLanguage string        `json:"default_language"`
+	Notices         []noticeJSON  `json:"notices"`
+	RecordingsDir   string        `json:"recordings_dir"`
+	DB              string        `json:"db"`
+	KeyFile         string        `json:"key_file"`
+	Transfer        string        `json:"transfer"`
+	SweepSchedule   string        `json:"sweep_schedule"`
+	OrphanGrace     string        `json:"orphan_grace"`
+	MaxDeleteShare  float64       `json:"max_delete_share"`
 }
 
 type noticeJSON struct {
@@ -104,10 +110,24 @@ func newPolicyJSON(cfg *Config) policyJSON {
 	return p
 }
 
-// runPolicy prints the effective policy. It reads only the configuration, never the database
-// or the key, so it works on any host that has the configuration file.
-func runPolicy(_ context.Context, cfg *Config, opts policyOptions, out io.Writer) error {
+// runPolicy prints the effective policy: the configuration, and the purposes from the database
+// (opened read-only; without one, the configured purposes that will seed it).
+func runPolicy(ctx context.Context, cfg *Config, opts policyOptions, out io.Writer) error {
 	p := newPolicyJSON(cfg)
+	ps, stored, err := storedPurposes(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	p.Purposes, p.PurposeRecords, p.PurposesSource = []string{}, []purposeJSON{}, "configuration"
+	if stored {
+		p.PurposesSource = "store"
+	}
+	for _, pp := range ps {
+		if pp.Active() {
+			p.Purposes = append(p.Purposes, pp.Name)
+		}
+		p.PurposeRecords = append(p.PurposeRecords, newPurposeJSON(pp))
+	}
 	if opts.Output == outputJSON {
 		return writeJSON(out, p)
 	}
@@ -118,7 +138,17 @@ func runPolicy(_ context.Context, cfg *Config, opts policyOptions, out io.Writer
 	} else {
 		line("config file", p.ConfigFile)
 	}
-	line("purposes", strings.Join(p.Purposes, ", "))
+	line("purposes", strings.Join(p.Purposes, ", ")+" (from the "+p.PurposesSource+")")
+	for _, pp := range p.PurposeRecords {
+		if !stored {
+			break
+		}
+		state := "approved by " + pp.ApprovedBy + " " + tableTime(pp.ApprovedAt) + ": " + pp.Reason
+		if !pp.Active {
+			state = "retired " + tableTime(*pp.RetiredAt) + " by " + pp.RetiredBy + ": " + pp.RetireReason
+		}
+		line("  "+pp.Name, pp.Description+"; "+state)
+	}
 	line("retention", fmt.Sprintf("%s (%s days)", p.Retention, fmtFloat(p.RetentionDays)))
 	line("consent prompt", fmt.Sprintf("%d tries, %s digit timeout; 1 = consent, 2 = no consent", p.Tries, p.DigitTimeout))
 	line("informed consent", fmt.Sprintf("a key counts only after the caller heard %s of the notice (min-notice)", p.MinNotice))

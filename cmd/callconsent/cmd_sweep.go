@@ -104,6 +104,14 @@ func runSweep(ctx context.Context, cfg *Config, opts sweepOptions, out, logs io.
 			return err
 		}
 		defer closeInto(&err, st)
+		if opts.Force {
+			// An operator's override of the guards is audited: who, and how it ended.
+			acc, aerr := authorizeForce(ctx, cfg, st)
+			if aerr != nil {
+				return aerr
+			}
+			defer func() { err = forcedSweepDone(ctx, acc, err) }()
+		}
 		if sw, err = newSweeper(cfg, st.DB, logger); err != nil {
 			return err
 		}

@@ -92,6 +92,7 @@ says how many calls and recordings it takes and asks for "yes" (--yes skips the 
 }
 
 func runWithdraw(ctx context.Context, cfg *Config, opts withdrawOptions, out io.Writer) (err error) {
+	var res consent.WithdrawResult
 	if opts.logs == nil {
 		opts.logs = io.Discard
 	}
@@ -116,38 +117,41 @@ func runWithdraw(ctx context.Context, cfg *Config, opts withdrawOptions, out io.
 	if err != nil {
 		return err
 	}
+	defer closeInto(&err, st)
 	if opts.Caller != "" {
 		number, err := callerNumber(opts.Caller, opts.stdin)
 		if err != nil {
-			st.Close()
 			return err
 		}
 		req.CallerPseudonym = st.Pseudonyms.Pseudonym(number)
 	}
 	if err := req.Validate(); err != nil {
-		st.Close()
 		return err
 	}
 	if opts.Caller != "" && !opts.Yes && opts.terminal != nil && opts.terminal() {
 		if err := confirmWithdrawal(ctx, st.DB, req, opts.stdin, out); err != nil {
-			st.Close()
 			return err
 		}
 	}
+	// The withdrawal is audited with who asked (this OS account) and why; the calls it took
+	// are added when it is done. A caller is never named: by number means "by caller".
+	acc, err := authorizeWithdrawal(ctx, cfg, st, req)
+	if err != nil {
+		return err
+	}
+	defer func() { err = withdrawalDone(ctx, acc, res, err) }()
 
 	direct := "no daemon is running"
-	res, err := control.Client{Path: cfg.ControlSocket}.Withdraw(ctx, req)
+	res, err = control.Client{Path: cfg.ControlSocket}.Withdraw(ctx, req)
 	switch {
 	case errors.Is(err, control.ErrNotAnswering):
 		direct = "the daemon does not answer"
 		fmt.Fprintf(opts.logs, "callconsent: %v\ncallconsent: withdrawing directly instead (this way a call in progress cannot have its recording stopped)\n", err)
 		fallthrough
 	case errors.Is(err, control.ErrNoDaemon):
-		defer closeInto(&err, st)
 		res, err = withdrawDirectly(ctx, cfg, st, req)
-	default: // the daemon's answer, or its failure to give one: res holds what it withdrew
-		st.Close()
 	}
+	// Otherwise: the daemon's answer, or its failure to give one: res holds what it withdrew.
 	if len(res.Calls) == 0 && err != nil {
 		return err // nothing withdrawn: the error alone says why
 	}

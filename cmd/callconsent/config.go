@@ -29,6 +29,10 @@ const MaxRetention = 90 * 24 * time.Hour
 type Config struct {
 	DB              string            // db: SQLite database file
 	KeyFile         string            // key-file: pseudonymisation key, never in the database
+	AuditKeyFile    string            // audit-key-file: the audit chain's HMAC key, never in the database
+	AuditRetention  time.Duration     // audit-retention: audit entries older than this are pruned
+	SessionIdle     time.Duration     // session-idle-timeout: a web session unused this long ends
+	SessionMaxAge   time.Duration     // session-max-age: a web session this old ends
 	RecordingsDir   string            // recordings-dir: where FreeSWITCH writes the audio
 	Retention       time.Duration     // retention: audio older than this is deleted
 	ESLListen       string            // esl-listen: host:port of our outbound-socket listener
@@ -92,6 +96,10 @@ func DefaultConfig() *Config {
 	return &Config{
 		DB:              "/var/lib/callconsent/callconsent.db",
 		KeyFile:         "/var/lib/callconsent/pseudonym.key",
+		AuditKeyFile:    "/var/lib/callconsent/audit.key",
+		AuditRetention:  DefaultAuditRetention,
+		SessionIdle:     15 * time.Minute,
+		SessionMaxAge:   8 * time.Hour,
 		RecordingsDir:   "/var/lib/freeswitch/recordings",
 		Retention:       MaxRetention,
 		ESLListen:       "127.0.0.1:8084",
@@ -134,7 +142,7 @@ var (
 // (tests, simulate) should call it too.
 func (c *Config) Validate() error {
 	for _, p := range []struct{ key, val string }{
-		{"db", c.DB}, {"key-file", c.KeyFile}, {"recordings-dir", c.RecordingsDir},
+		{"db", c.DB}, {"key-file", c.KeyFile}, {"audit-key-file", c.AuditKeyFile}, {"recordings-dir", c.RecordingsDir},
 		{"esl-password-file", c.ESLPasswordFile}, {"notices-dir", c.NoticesDir},
 		{"control-socket", c.ControlSocket},
 	} {
@@ -190,6 +198,9 @@ func (c *Config) Validate() error {
 		return invalidKey("sweep-schedule", c.SweepSchedule, "is not a cron schedule (e.g. \"@every 15m\" or \"*/15 * * * *\")")
 	}
 	if err := c.validatePurposes(); err != nil {
+		return err
+	}
+	if err := c.validateAccess(); err != nil {
 		return err
 	}
 	if err := c.validateNotices(); err != nil {

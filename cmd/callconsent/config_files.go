@@ -21,7 +21,7 @@ import (
 // FreeSWITCH opens the notice and recording paths itself, from its own working folder, so a
 // relative path that works for us would silently play or record elsewhere.
 func (c *Config) absPaths() error {
-	for _, p := range []*string{&c.DB, &c.KeyFile, &c.RecordingsDir, &c.ESLPasswordFile, &c.NoticesDir, &c.ControlSocket} {
+	for _, p := range []*string{&c.DB, &c.KeyFile, &c.AuditKeyFile, &c.RecordingsDir, &c.ESLPasswordFile, &c.NoticesDir, &c.ControlSocket} {
 		abs, err := filepath.Abs(*p)
 		if err != nil {
 			return fmt.Errorf("config: resolve %s: %w", *p, err)

@@ -28,6 +28,10 @@ type setting struct {
 var settings = []setting{
 	pathSetting("db", "SQLite database `file`", func(c *Config) *string { return &c.DB }),
 	pathSetting("key-file", "pseudonymisation key `file` (created with mode 0600 only for a new database)", func(c *Config) *string { return &c.KeyFile }),
+	pathSetting("audit-key-file", "audit log HMAC key `file` (created with mode 0600 with the store)", func(c *Config) *string { return &c.AuditKeyFile }),
+	durationSetting("audit-retention", "h", "keep audit log entries this long (at least retention; default 3 years)", func(c *Config) *time.Duration { return &c.AuditRetention }),
+	durationSetting("session-idle-timeout", "m", "a web console session unused this long ends", func(c *Config) *time.Duration { return &c.SessionIdle }),
+	durationSetting("session-max-age", "h", "a web console session this old ends, used or not", func(c *Config) *time.Duration { return &c.SessionMaxAge }),
 	pathSetting("recordings-dir", "`folder` where FreeSWITCH writes the recordings", func(c *Config) *string { return &c.RecordingsDir }),
 	durationSetting("retention", "h", "delete recordings older than this (at most 2160h, policy §7)", func(c *Config) *time.Duration { return &c.Retention }),
 	stringSetting("esl-listen", "host:port", "listen address for FreeSWITCH's outbound socket", func(c *Config) *string { return &c.ESLListen }),

@@ -19,6 +19,7 @@ import (
 var dataDirLayout = map[string]string{
 	"db":             "callconsent.db",
 	"key-file":       "pseudonym.key",
+	"audit-key-file": "audit.key",
 	"recordings-dir": "recordings",
 	"notices-dir":    "notices",
 	"control-socket": "control.sock",

@@ -37,6 +37,10 @@ func (d *daemon) serveControl(ctx context.Context) error {
 
 // Withdraw carries out a withdrawal the control socket received: a live call's recording is
 // stopped through FreeSWITCH, the audio deleted (consent.Withdrawer).
+// The withdrawal is audited by the daemon (the requesting command audits who asked): what it
+// withdrew, or that it failed.
 func (d *daemon) Withdraw(ctx context.Context, req consent.WithdrawRequest) (consent.WithdrawResult, error) {
-	return d.withdrawer.Withdraw(ctx, req)
+	res, err := d.withdrawer.Withdraw(ctx, req)
+	d.auditWithdrawal(ctx, req, res, err)
+	return res, err
 }

@@ -12,6 +12,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/callconsent/callconsent/access"
 	"github.com/callconsent/callconsent/consent"
 	"github.com/callconsent/callconsent/control"
 	"github.com/callconsent/callconsent/esl"
@@ -39,6 +40,8 @@ type daemon struct {
 	metrics    *metrics.Registry // every component reports here (metrics.go)
 	sweeper    *retention.Sweeper
 	withdrawer *consent.Withdrawer
+	access     *access.Service // audit of control-socket withdrawals, the audit check (access_wiring.go)
+	auditCheck *auditCheck     // the audit log's verification and pruning on a schedule (audit_check.go)
 	integrity  *integrityCheck // the database's integrity check on a schedule (integrity.go)
 	started    time.Time
 	recordings *recordings.Folder
@@ -59,6 +62,8 @@ type daemon struct {
 	reconcileEvery time.Duration
 	// integrityEvery is the period of the database's integrity check; zero means a day.
 	integrityEvery time.Duration
+	// auditCheckEvery is the period of the audit log's verification; zero means an hour.
+	auditCheckEvery time.Duration
 	// panics counts the panics the loops recovered from (panics.go).
 	panics panicLog
 }
@@ -118,6 +123,10 @@ func (d *daemon) Open(ctx context.Context) (err error) {
 		d.log.Info("the database had no key fingerprint yet: bound it to the present pseudonym key", "key_file", d.cfg.KeyFile)
 	}
 
+	if d.access, err = openAccess(ctx, d.cfg, d.store.DB, d.log); err != nil {
+		return err
+	}
+
 	ids := esl.NewChannelIDs()
 	d.control = esl.NewControl(d.cfg.FreeSWITCH, password, d.log)
 	d.control.IDs = ids
@@ -134,6 +143,9 @@ func (d *daemon) Open(ctx context.Context) (err error) {
 	}
 
 	if err := d.openRetention(ctx); err != nil {
+		return err
+	}
+	if err := d.openAuditCheck(ctx); err != nil {
 		return err
 	}
 	if err := d.openIntegrityCheck(ctx); err != nil {

@@ -180,6 +180,10 @@ func TestSweep_ShareGuard(t *testing.T) {
 	if !strings.Contains(out.String(), "approval stored") {
 		t.Errorf("forced sweep output:\n%s", out.String())
 	}
+	// The override is audited: who forced it, and that it ended well (issue 9).
+	if audit := auditTable(t, cfg.DB); !strings.Contains(audit, hostActor().Name+" force-sweep ") || strings.Count(audit, " force-sweep ") != 1 {
+		t.Errorf("forced sweep not audited once:\n%s", audit)
+	}
 	// More recordings expire in bulk under the same settings: no operator needed again.
 	later := seedRecordings(t, cfg, 150, time.Now().Add(-31*24*time.Hour))
 	out.Reset()

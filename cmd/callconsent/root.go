@@ -25,6 +25,12 @@ var subcommands = []func(g *globalOptions) *cobra.Command{
 	newStatusCommand,
 	newCompletionCommand,
 	newManCommand,
+	newUsersCommand,
+	newGrantsCommand,
+	newPurposesCommand,
+	newAuditCommand,
+	newSearchCommand,
+	newListenCommand,
 }
 
 // exitCodesHelp is shown in the root help and referenced from every command's help.
@@ -33,8 +39,8 @@ const exitCodesHelp = `Exit codes:
   1    runtime or internal error (database, disk, FreeSWITCH)
   2    usage or configuration error: bad flag, argument or config value
   3    not found (e.g. no call with that UUID)
-  4    conflict or partial failure (e.g. some deletions failed)
-  5    status: an alarm is active
+  4    conflict or partial failure (e.g. some deletions failed); refused: access denied or login failed
+  5    status: an alarm is active; audit verify: the audit log does not verify
   130  interrupted by a signal before finishing (run exits 0 after a clean stop)`
 
 // configFlagsNote follows the flags in every command's help, in place of one flag per

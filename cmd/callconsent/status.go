@@ -43,6 +43,9 @@ func (d *daemon) activeAlarms() []retention.Alarm {
 	if a, ok := d.integrity.Alarm(); ok {
 		alarms = append(alarms, a)
 	}
+	if a, ok := d.auditCheck.Alarm(); ok {
+		alarms = append(alarms, a)
+	}
 	return alarms
 }
 

@@ -142,14 +142,6 @@ func describeQuery(q web.Query) string {
 	return "web: " + strings.Join(d, ", ")
 }
 
-func callObjects(calls []*consent.Call) []access.Object {
-	out := make([]access.Object, 0, len(calls))
-	for _, c := range calls {
-		out = append(out, access.Object{Kind: access.ObjectCall, ID: c.UUID})
-	}
-	return out
-}
-
 // Search is authorised (purpose, reason, grant), then run; its entry names the calls it
 // returned and is written before any of them is shown.
 func (b *webAccess) Search(ctx context.Context, s web.Session, c web.Case, q web.Query) ([]*consent.Call, error) {
@@ -163,7 +155,11 @@ func (b *webAccess) Search(ctx context.Context, s web.Session, c web.Case, q web
 		acc.Fail(ctx, err)
 		return nil, webError(err)
 	}
-	if err := acc.Done(ctx, callObjects(calls), fmt.Sprintf("%d calls", len(calls))); err != nil {
+	uuids := make([]string, 0, len(calls))
+	for _, c := range calls {
+		uuids = append(uuids, c.UUID)
+	}
+	if err := acc.Done(ctx, callObjects(uuids...), fmt.Sprintf("returned %d calls", len(calls))); err != nil {
 		return nil, err
 	}
 	return calls, nil
@@ -187,8 +183,8 @@ func (b *webAccess) Call(ctx context.Context, s web.Session, c web.Case, uuid st
 	return call, nil
 }
 
-// Listen is authorised and audited once; the audio is only that of a call with consent, not
-// withdrawn, whose recording is complete.
+// Listen is authorised and audited once; the audio is only that of a call the CLI's listen
+// would play (playable: consent given, not withdrawn, the recording complete).
 func (b *webAccess) Listen(ctx context.Context, s web.Session, c web.Case, uuid string) (string, error) {
 	acc, err := b.svc.Authorize(ctx, actorOf(s), access.Request{Action: access.ActionListen, Purpose: c.Purpose, Reason: c.Reason,
 		Objects: []access.Object{{Kind: access.ObjectCall, ID: uuid}}, Detail: "web: player"})
@@ -196,8 +192,8 @@ func (b *webAccess) Listen(ctx context.Context, s web.Session, c web.Case, uuid 
 		return "", webError(err)
 	}
 	call, err := b.calls.FindCall(ctx, uuid)
-	if err == nil {
-		err = listenable(call)
+	if err == nil && !playable(call) {
+		err = consent.Errorf(consent.ECONFLICT, "call %s has no recording that may be heard: consent not given or withdrawn, or the recording is not complete", uuid)
 	}
 	if err != nil {
 		acc.Fail(ctx, err)
@@ -207,18 +203,4 @@ func (b *webAccess) Listen(ctx context.Context, s web.Session, c web.Case, uuid 
 		return "", err
 	}
 	return call.Recording.Path, nil
-}
-
-// listenable refuses the audio of a call without consent, withdrawn, or without a complete
-// recording.
-func listenable(c *consent.Call) error {
-	switch {
-	case c.Decision != consent.DecisionGranted:
-		return consent.Errorf(consent.ECONFLICT, "call %s has no consent to recording", c.UUID)
-	case c.Withdrawn():
-		return consent.Errorf(consent.ECONFLICT, "consent to call %s was withdrawn", c.UUID)
-	case c.Recording == nil || c.Recording.State != consent.RecordingComplete:
-		return consent.Errorf(consent.ENOTFOUND, "call %s has no complete recording", c.UUID)
-	}
-	return nil
 }

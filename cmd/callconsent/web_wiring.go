@@ -8,8 +8,8 @@ import (
 	"github.com/callconsent/callconsent/web"
 )
 
-// openWeb starts the web console on web-listen, unless it is empty: the access service on the
-// daemon's own database, the calls read from it, and withdrawals carried out by the daemon's
+// openWeb starts the web console on web-listen, unless it is empty: the daemon's access
+// service, the calls read from its database, and withdrawals carried out by the daemon's
 // own withdrawer (as the control socket does for the CLI). Opened before the control socket
 // answers, so that a daemon that answers `status` serves its console too; it closes before
 // the withdrawer and the database it uses.
@@ -17,12 +17,7 @@ func (d *daemon) openWeb(ctx context.Context) error {
 	if d.cfg.WebListen == "" {
 		return nil
 	}
-	svc, err := openAccess(ctx, d.cfg, d.store.DB, d.log)
-	if err != nil {
-		return err
-	}
-	d.closers = append(d.closers, svc.Close)
-	backend := &webAccess{svc: svc, calls: d.store.DB, withdraw: d.Withdraw, now: time.Now}
+	backend := &webAccess{svc: d.access, calls: d.store.DB, withdraw: d.Withdraw, now: time.Now}
 	srv, err := web.New(web.Config{Addr: d.cfg.WebListen, CertFile: d.cfg.WebCert, KeyFile: d.cfg.WebKey,
 		Location: d.cfg.webLocation(), Auth: backend, Calls: backend, Officer: backend,
 		Pseudonym: d.store.Pseudonyms.Pseudonym, Logger: d.log})

@@ -1,0 +1,267 @@
+package access_test
+
+import (
+	"bytes"
+	"context"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/callconsent/callconsent/access"
+	"github.com/callconsent/callconsent/access/argon2id"
+	asqlite "github.com/callconsent/callconsent/access/sqlite"
+	"github.com/callconsent/callconsent/consent"
+	csqlite "github.com/callconsent/callconsent/consent/sqlite"
+)
+
+// clock is a settable test clock.
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) Now() time.Time      { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *clock) Add(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unlock() }
+
+var testKey = access.AuditKey(bytes.Repeat([]byte{9}, 32))
+
+// cheapHasher is argon2id with 1 MiB: the PHC string carries it, and tests stay fast.
+func cheapHasher() access.Hasher {
+	h := argon2id.New()
+	h.Params.Memory = 1024
+	return h
+}
+
+type env struct {
+	dir   string
+	db    *csqlite.DB
+	svc   *access.Service
+	clock *clock
+}
+
+// open opens (or reopens) the service on dir's database, as a daemon restart would.
+func open(t *testing.T, dir string, c *clock) *env {
+	t.Helper()
+	db := csqlite.NewDB(filepath.Join(dir, "callconsent.db"))
+	if err := db.Open(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	svc := access.NewService(asqlite.New(db), cheapHasher(), testKey, access.NewHeadFile(filepath.Join(dir, "audit.key.head")))
+	svc.Now = c.Now
+	if err := svc.Open(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	return &env{dir: dir, db: db, svc: svc, clock: c}
+}
+
+func newEnv(t *testing.T) *env {
+	return open(t, t.TempDir(), &clock{t: now})
+}
+
+var (
+	ctx       = context.Background()
+	hostRoot  = access.HostActor("root")
+	officerPW = "officer password 1"
+	managerPW = "manager password 2"
+)
+
+// staffed bootstraps olga (officer), adds mats (line manager) and seeds the two purposes.
+func (e *env) staffed(t *testing.T) (officer, manager access.Actor) {
+	t.Helper()
+	if _, err := e.svc.SeedPurposes(ctx, hostRoot, []string{"training", "quality-assurance"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.svc.Bootstrap(ctx, hostRoot, "olga", officerPW); err != nil {
+		t.Fatal(err)
+	}
+	officer, err := e.svc.Login(ctx, "olga", officerPW)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.svc.AddUser(ctx, officer, "mats", access.RoleLineManager, managerPW); err != nil {
+		t.Fatal(err)
+	}
+	manager, err = e.svc.Login(ctx, "mats", managerPW)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return officer, manager
+}
+
+func (e *env) entries(t *testing.T) []access.Entry {
+	t.Helper()
+	var out []access.Entry
+	if err := e.svc.Store.Audit(ctx, access.AuditFilter{}, func(en access.Entry) error { out = append(out, en); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+func (e *env) last(t *testing.T) access.Entry {
+	t.Helper()
+	all := e.entries(t)
+	return all[len(all)-1]
+}
+
+func wantCode(t *testing.T, err error, code string) {
+	t.Helper()
+	if consent.ErrorCode(err) != code {
+		t.Fatalf("err = %v, want code %s", err, code)
+	}
+}
+
+func TestBootstrap(t *testing.T) {
+	e := newEnv(t)
+	if ok, _ := e.svc.HasOfficer(ctx); ok {
+		t.Fatal("officer in a new store")
+	}
+	if err := e.svc.Bootstrap(ctx, access.Actor{Kind: access.ActorUser, Name: "x"}, "olga", officerPW); err == nil {
+		t.Fatal("bootstrap by a non-host actor")
+	}
+	if err := e.svc.Bootstrap(ctx, hostRoot, "olga", officerPW); err != nil {
+		t.Fatal(err)
+	}
+	if en := e.last(t); en.Action != "user.bootstrap" || en.Actor != "root" || en.ActorKind != access.ActorHost || !en.About(access.ObjectUser, "olga") {
+		t.Fatalf("bootstrap entry = %+v", en)
+	}
+	// Once an officer exists, the host can no longer add one without logging in.
+	wantCode(t, e.svc.Bootstrap(ctx, hostRoot, "eve", "a strong passphrase"), consent.ECONFLICT)
+	if en := e.last(t); en.Result != access.ResultDenied || en.Action != "user.bootstrap" {
+		t.Fatalf("refused bootstrap not audited: %+v", en)
+	}
+	wantCode(t, e.svc.AddUser(ctx, hostRoot, "eve", access.RoleSecurityOfficer, "a strong passphrase"), consent.ECONFLICT)
+	if en := e.last(t); en.Result != access.ResultDenied || en.Action != "user.add" {
+		t.Fatalf("denied add not audited: %+v", en)
+	}
+}
+
+func TestLogin_SameReplyAndAudit(t *testing.T) {
+	e := newEnv(t)
+	e.staffed(t)
+	_, errUnknown := e.svc.Login(ctx, "nobody", managerPW)
+	_, errWrong := e.svc.Login(ctx, "mats", "wrong password here")
+	if errUnknown == nil || errUnknown.Error() != errWrong.Error() || errUnknown != access.ErrLoginFailed {
+		t.Fatalf("replies differ: %v / %v", errUnknown, errWrong)
+	}
+	all := e.entries(t)
+	unknown, wrong := all[len(all)-2], all[len(all)-1]
+	if unknown.Action != "login.failed" || unknown.Actor != "" || unknown.Detail != "unknown user" {
+		t.Fatalf("unknown-user entry = %+v (the typed name must not be kept)", unknown)
+	}
+	if wrong.Action != "login.failed" || wrong.Actor != "mats" || wrong.Detail != "wrong password" {
+		t.Fatalf("wrong-password entry = %+v", wrong)
+	}
+	// No password and no hash in any entry.
+	for _, en := range all {
+		s := strings.ToLower(en.Reason + en.Detail + en.Actor + en.Purpose)
+		for _, secret := range []string{officerPW, managerPW, "wrong password here", "$argon2id"} {
+			if strings.Contains(s, secret) {
+				t.Fatalf("entry %d holds a secret: %+v", en.Seq, en)
+			}
+		}
+	}
+}
+
+// TestLogin_ThrottleAcrossReopen: failed logins grow the wait, lock the account at the tenth,
+// and a restart (reopen) keeps both; time or an officer's unlock releases it.
+func TestLogin_ThrottleAcrossReopen(t *testing.T) {
+	dir, c := t.TempDir(), &clock{t: now}
+	e := open(t, dir, c)
+	officer, _ := e.staffed(t)
+	for i := 1; i <= 3; i++ {
+		if _, err := e.svc.Login(ctx, "mats", "bad password number"); err == nil {
+			t.Fatal("bad password accepted")
+		}
+	}
+	// Throttled for 2 s after the third failure: even the right password is refused.
+	if _, err := e.svc.Login(ctx, "mats", managerPW); err == nil {
+		t.Fatal("login while throttled")
+	}
+	if en := e.last(t); !strings.Contains(en.Detail, "throttled") {
+		t.Fatalf("throttled attempt entry = %+v", en)
+	}
+	e.db.Close()
+	e = open(t, dir, c) // restart
+	if _, err := e.svc.Login(ctx, "mats", managerPW); err == nil {
+		t.Fatal("restart released the throttle")
+	}
+	c.Add(2 * time.Second)
+	if _, err := e.svc.Login(ctx, "mats", managerPW); err != nil {
+		t.Fatalf("after the delay: %v", err)
+	}
+	// Ten failures in a row (waiting out each delay) lock the account for an hour.
+	for i := 1; i <= access.LockoutFailures; i++ {
+		c.Add(access.FailureDelay(i - 1))
+		if _, err := e.svc.Login(ctx, "mats", "bad password number"); err == nil {
+			t.Fatal("bad password accepted")
+		}
+	}
+	if en := e.last(t); !strings.Contains(en.Detail, "locked until") {
+		t.Fatalf("lockout entry = %+v", en)
+	}
+	e.db.Close()
+	e = open(t, dir, c)
+	c.Add(30 * time.Minute)
+	if _, err := e.svc.Login(ctx, "mats", managerPW); err == nil {
+		t.Fatal("locked account logged in after a restart")
+	}
+	officer, _ = e.svc.Login(ctx, "olga", officerPW)
+	if err := e.svc.UnlockUser(ctx, officer, "mats"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.svc.Login(ctx, "mats", managerPW); err != nil {
+		t.Fatalf("after unlock: %v", err)
+	}
+	// Lock again; released by time alone.
+	for i := 1; i <= access.LockoutFailures; i++ {
+		c.Add(access.FailureDelay(i - 1))
+		e.svc.Login(ctx, "mats", "bad password number")
+	}
+	c.Add(access.LockoutDuration)
+	if _, err := e.svc.Login(ctx, "mats", managerPW); err != nil {
+		t.Fatalf("after the lockout expired: %v", err)
+	}
+}
+
+func TestPurposes_Seeding(t *testing.T) {
+	dir, c := t.TempDir(), &clock{t: now}
+	e := open(t, dir, c)
+	seeded, err := e.svc.SeedPurposes(ctx, hostRoot, []string{"training", "quality-assurance"})
+	if err != nil || !seeded {
+		t.Fatalf("seed: %v %v", seeded, err)
+	}
+	ps, _ := e.svc.Purposes(ctx)
+	if len(ps) != 2 || ps[0].Name != "quality-assurance" || ps[0].ApprovedBy != "host:root" || !ps[0].ApprovedAt.Equal(now) {
+		t.Fatalf("purposes = %+v", ps)
+	}
+	// The key seeds only an empty store: a changed key later changes nothing.
+	e.db.Close()
+	e = open(t, dir, c)
+	if seeded, err := e.svc.SeedPurposes(ctx, hostRoot, []string{"marketing"}); err != nil || seeded {
+		t.Fatalf("second seed: %v %v", seeded, err)
+	}
+	officer, _ := e.staffed(t)
+	if err := e.svc.AddPurpose(ctx, officer, "complaints", "handling customer complaints", "approved by the board on 2026-11-01"); err != nil {
+		t.Fatal(err)
+	}
+	wantCode(t, e.svc.AddPurpose(ctx, officer, "complaints2", "x y z", "qa"), consent.ECONFLICT)
+	if err := e.svc.RetirePurpose(ctx, officer, "training", "training moved to recorded role play"); err != nil {
+		t.Fatal(err)
+	}
+	ps, _ = e.svc.Purposes(ctx)
+	names := ""
+	for _, p := range ps {
+		names += p.Name + map[bool]string{true: "+", false: "-"}[p.Active()] + " "
+	}
+	if names != "complaints+ quality-assurance+ training- " {
+		t.Fatalf("purposes = %s", names)
+	}
+	_, manager := access.Actor{}, access.Actor{Kind: access.ActorUser, Name: "mats", Role: access.RoleLineManager}
+	wantCode(t, e.svc.AddPurpose(ctx, manager, "spying", "listening for fun", "because I would like to"), consent.ECONFLICT)
+	if en := e.last(t); en.Result != access.ResultDenied || en.Action != "purpose.add" || en.Actor != "mats" {
+		t.Fatalf("denied purpose change = %+v", en)
+	}
+}
