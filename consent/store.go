@@ -66,3 +66,14 @@ type WithdrawStore interface {
 	// reason.
 	Withdraw(ctx context.Context, w Withdrawal) (*Recording, error)
 }
+
+// SubjectFinder reads everything held about one caller, for a data subject's access archive
+// (R-ACCESS-3): their calls (FindCalls by CallerPseudonym) and the tombstones of the recordings
+// deleted from them, which outlive neither the call row nor, once purged, the proof that the
+// audio is gone.
+type SubjectFinder interface {
+	// FindCalls returns the calls matching f, newest first, with their recordings.
+	FindCalls(ctx context.Context, f CallFilter) ([]*Call, error)
+	// FindTombstones returns the tombstones of the given calls, oldest first; none is [].
+	FindTombstones(ctx context.Context, callUUIDs []string) ([]*Tombstone, error)
+}

@@ -21,6 +21,7 @@ type WAVInfo struct {
 	SampleRate int
 	Bits       int
 	DataBytes  int64         // audio bytes actually present after the header
+	DataOffset int64         // where the audio starts in the file (after the data chunk's header)
 	Duration   time.Duration // of the audio present
 }
 
@@ -64,8 +65,18 @@ func InspectWAV(path string) (WAVInfo, error) {
 		return WAVInfo{}, err
 	}
 	defer f.Close()
+	return InspectOpenWAV(f)
+}
+
+// InspectOpenWAV is InspectWAV on a file already open, read from its start: for a reader that
+// opened the file itself (without following links) and reads the audio after the header from
+// the same file, never from what a path names a moment later.
+func InspectOpenWAV(f *os.File) (WAVInfo, error) {
 	fi, err := f.Stat()
 	if err != nil {
+		return WAVInfo{}, err
+	}
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
 		return WAVInfo{}, err
 	}
 	return inspectWAV(f, fi.Size())
@@ -98,6 +109,7 @@ func inspectWAV(r io.ReadSeeker, size int64) (WAVInfo, error) {
 			if info.SampleRate == 0 {
 				return info, errors.New("WAV data chunk before its fmt chunk")
 			}
+			info.DataOffset = off
 			info.DataBytes = max(min(n, size-off), 0)
 			frames := info.DataBytes / frameBytes(info)
 			info.Duration = time.Duration(frames) * time.Second / time.Duration(info.SampleRate)

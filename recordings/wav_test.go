@@ -23,7 +23,7 @@ func TestInspectWAV(t *testing.T) {
 			t.Fatal(err)
 		}
 		if info.Format != recordings.PCM || info.Channels != 2 || info.SampleRate != 8000 || info.Bits != 16 ||
-			info.Duration != time.Second || info.Bytes != 32044 {
+			info.Duration != time.Second || info.Bytes != 32044 || info.DataOffset != 44 {
 			t.Errorf("got %+v", info)
 		}
 	})

@@ -8,7 +8,9 @@ import (
 	"time"
 
 	"github.com/callconsent/callconsent/access"
+	asqlite "github.com/callconsent/callconsent/access/sqlite"
 	"github.com/callconsent/callconsent/consent"
+	"github.com/callconsent/callconsent/export"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 )
@@ -32,7 +34,9 @@ func newCallsShowCommand(g *globalOptions) *cobra.Command {
 		Short: "Show everything stored about one call: decision, proof of consent, recording",
 		Long: `Show everything stored about one call: the consent decision with its full proof
 (time, digit, tries, notice version, language and the SHA-256 of the notice audio the
-caller heard), the withdrawal if any, and the recording with its state.
+caller heard), the withdrawal if any, the recording with its state, and the training
+exports made from it (export id, who, when: from the audit log, the only place that links
+an export to its call), so that after a withdrawal their copies can be removed.
 
 An argument that is not a FreeSWITCH channel UUID exits with 2, an unknown UUID with 3.
 The database is opened read-only: nothing is created or changed.
@@ -71,13 +75,23 @@ func runCallsShow(ctx context.Context, cfg *Config, opts callsShowOptions, arg s
 	if err != nil {
 		return err
 	}
+	exports, err := export.TrainingExports(ctx, asqlite.New(db), uuid)
+	if err != nil {
+		return fmt.Errorf("read training exports: %w", err)
+	}
 	if err := hostAudit(ctx, cfg, access.Request{Action: access.ActionHostRead, Reason: opts.Reason, Detail: "calls show"}, callObjects(c.UUID), ""); err != nil {
 		return err
 	}
 	if opts.Output == outputJSON {
-		return writeJSON(out, newCallJSON(c))
+		return writeJSON(out, struct {
+			callJSON
+			TrainingExports []export.TrainingExport `json:"training_exports"`
+		}{newCallJSON(c), exports})
 	}
-	return writeCallText(out, c)
+	if err := writeCallText(out, c); err != nil {
+		return err
+	}
+	return writeTrainingExports(out, c, exports)
 }
 
 // writeCallText prints a call as aligned "field: value" lines, grouped like the JSON.
@@ -125,4 +139,22 @@ func heardText(ms int64) string {
 		return "-"
 	}
 	return (time.Duration(ms) * time.Millisecond).String() + " (by FreeSWITCH's clock, before the key)"
+}
+
+// writeTrainingExports lists the training copies made from the call; after a withdrawal they
+// must be removed wherever they went, so the text says so.
+func writeTrainingExports(out io.Writer, c *consent.Call, exports []export.TrainingExport) error {
+	if len(exports) == 0 {
+		_, err := fmt.Fprintln(out, "training exports:  none")
+		return err
+	}
+	fmt.Fprintf(out, "training exports:  %d\n", len(exports))
+	for _, e := range exports {
+		fmt.Fprintf(out, "  %s  by %s at %s\n", e.ExportID, e.By, tableTime(e.At))
+	}
+	if c.Withdrawn() {
+		_, err := fmt.Fprintln(out, "consent was withdrawn: have every copy above removed (its export id is in its .json)")
+		return err
+	}
+	return nil
 }

@@ -155,12 +155,14 @@ func runWithdraw(ctx context.Context, cfg *Config, opts withdrawOptions, out io.
 	if len(res.Calls) == 0 && err != nil {
 		return err // nothing withdrawn: the error alone says why
 	}
+	exports := withdrawnExports(ctx, cfg, res.Calls, opts.logs)
 	if opts.Output == outputJSON {
-		if werr := writeJSON(out, res); werr != nil {
+		if werr := writeJSON(out, withdrawJSON{res, exports}); werr != nil {
 			return werr
 		}
 	} else {
 		writeWithdrawText(out, res, direct)
+		writeWithdrawnExports(out, exports)
 	}
 	return err
 }

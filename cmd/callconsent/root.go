@@ -21,6 +21,8 @@ var subcommands = []func(g *globalOptions) *cobra.Command{
 	newRunCommand,
 	newSimulateCommand,
 	newWithdrawCommand,
+	newDSARCommand,
+	newExportCommand,
 	newSweepCommand,
 	newStatusCommand,
 	newCompletionCommand,

@@ -22,6 +22,7 @@ type Store interface {
 	consent.ReconcileStore
 	consent.WithdrawStore
 	consent.KeyStore
+	consent.SubjectFinder
 }
 
 // Open returns a new, empty store whose clock stands still at now, and closes it when t ends.
@@ -47,6 +48,7 @@ func Run(t *testing.T, open Open) {
 		{"FindRecordings", c.testFindRecordings},
 		{"Withdraw", c.testWithdraw},
 		{"KeyBinding", c.testKeyBinding},
+		{"FindTombstones", c.testFindTombstones},
 	} {
 		t.Run(tt.name, tt.fn)
 	}
