@@ -78,8 +78,9 @@ type Calls interface {
 	// Listen authorises listening to a call's recording (one audit entry) and returns the path
 	// of its audio file.
 	Listen(ctx context.Context, s Session, c Case, uuid string) (string, error)
-	// Export writes the pseudonymised training WAV of a call, with the ranges muted, to w.
-	Export(ctx context.Context, s Session, c Case, uuid string, mutes []string, w io.Writer) error
+	// Export writes the training export of a call, with the ranges (in the CLI's --mute form)
+	// muted, to w, and returns the download's file name.
+	Export(ctx context.Context, s Session, c Case, uuid string, mutes []string, w io.Writer) (string, error)
 }
 
 // Error kinds a service's error is sorted into for the page (see Kind).

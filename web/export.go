@@ -7,16 +7,12 @@ import (
 	"os"
 
 	"github.com/callconsent/callconsent/consent"
-	"regexp"
+	"mime"
 	"strings"
 )
 
 // maxMutes bounds the ranges one export mutes.
 const maxMutes = 100
-
-// muteRe is one range as the CLI's --mute takes it: seconds START-END, optionally for one
-// channel (caller: or agent:).
-var muteRe = regexp.MustCompile(`^((caller|agent):)?[0-9]+(\.[0-9]+)?-[0-9]+(\.[0-9]+)?$`)
 
 type exportData struct {
 	Case  Case
@@ -47,27 +43,15 @@ func (s *Server) exportPage(w http.ResponseWriter, r *http.Request, sess *Sessio
 	s.render(w, r, sess, "export", pageData{Title: "export.title", Data: d})
 }
 
-// parseMutes splits the field into ranges (commas, spaces or lines between them), each in the
-// CLI's --mute form; the export service checks them against the recording.
+// parseMutes splits the field into ranges (commas, semicolons, spaces or lines between them),
+// each in the CLI's --mute form, which the export service reads and checks against the
+// recording.
 func parseMutes(field string) ([]string, error) {
-	var mutes []string
-	for _, m := range strings.FieldsFunc(field, func(r rune) bool { return r == ',' || r == ' ' || r == '\n' || r == '\r' || r == ';' }) {
-		if !muteRe.MatchString(m) {
-			return nil, &Error{Kind: KindInvalid, Message: fmt.Sprintf("%q is not a range to mute: write seconds as START-END, e.g. 12.5-15.25 (caller:12.5-15.25 for the caller's channel only)", cut(m, 40))}
-		}
-		mutes = append(mutes, m)
-	}
+	mutes := strings.FieldsFunc(field, func(r rune) bool { return r == ',' || r == ' ' || r == '\n' || r == '\r' || r == ';' || r == '\t' })
 	if len(mutes) > maxMutes {
 		return nil, &Error{Kind: KindInvalid, Message: fmt.Sprintf("%d ranges to mute: at most %d", len(mutes), maxMutes)}
 	}
 	return mutes, nil
-}
-
-func cut(s string, n int) string {
-	if len(s) > n {
-		return s[:n] + "…"
-	}
-	return s
 }
 
 // export makes the training WAV through the export service (authorised, audited) and sends
@@ -85,15 +69,14 @@ func (s *Server) export(w http.ResponseWriter, r *http.Request, sess *Session) {
 		s.fail(w, r, sess, err)
 		return
 	}
-	// The file's name holds no call id: the export carries no identifier (R-PSEUDO-3).
-	s.download(w, r, sess, "audio/wav", "training-export.wav", func(f io.Writer) error {
+	s.download(w, r, sess, "application/zip", func(f io.Writer) (string, error) {
 		return s.cfg.Calls.Export(r.Context(), *sess, c, uuid, mutes, f)
 	})
 }
 
 // download runs make into a private temporary file (0600, removed at once) and sends it as an
 // attachment once make succeeded; an error is a page.
-func (s *Server) download(w http.ResponseWriter, r *http.Request, sess *Session, contentType, name string, make func(io.Writer) error) {
+func (s *Server) download(w http.ResponseWriter, r *http.Request, sess *Session, contentType string, make func(io.Writer) (string, error)) {
 	f, err := os.CreateTemp("", "callconsent-web-*")
 	if err != nil {
 		s.fail(w, r, sess, err)
@@ -101,7 +84,8 @@ func (s *Server) download(w http.ResponseWriter, r *http.Request, sess *Session,
 	}
 	os.Remove(f.Name()) // unlinked: only this open file reaches it, and it goes with it
 	defer f.Close()
-	if err := make(f); err != nil {
+	name, err := make(f)
+	if err != nil {
 		s.fail(w, r, sess, err)
 		return
 	}
@@ -114,7 +98,7 @@ func (s *Server) download(w http.ResponseWriter, r *http.Request, sess *Session,
 		return
 	}
 	w.Header().Set("Content-Type", contentType)
-	w.Header().Set("Content-Disposition", `attachment; filename="`+name+`"`)
+	w.Header().Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": name}))
 	w.Header().Set("Content-Length", fmt.Sprint(size))
 	if _, err := io.Copy(w, f); err != nil {
 		s.log.Warn("download cut short", "path", routeOf(r), "err", err)

@@ -144,12 +144,12 @@ func (b *backend) Listen(ctx context.Context, s Session, c Case, uuid string) (s
 	return call.Recording.Path, nil
 }
 
-func (b *backend) Export(_ context.Context, _ Session, c Case, _ string, mutes []string, w io.Writer) error {
+func (b *backend) Export(_ context.Context, _ Session, c Case, _ string, mutes []string, w io.Writer) (string, error) {
 	if err := caseErr(c); err != nil {
-		return err
+		return "", err
 	}
-	_, err := io.WriteString(w, "RIFF"+strings.Join(mutes, ";"))
-	return err
+	_, err := io.WriteString(w, "PK"+strings.Join(mutes, ";"))
+	return "training-x-1.zip", err
 }
 
 func (b *backend) change(what string) error {
@@ -201,9 +201,9 @@ func (b *backend) Audit(context.Context, Session, AuditFilter) ([]AuditEntry, er
 func (b *backend) VerifyAudit(context.Context, Session) (Verification, error) {
 	return Verification{OK: true, Entries: 1, Message: "ok"}, nil
 }
-func (b *backend) DSAR(_ context.Context, _ Session, p, _ string, w io.Writer) error {
+func (b *backend) DSAR(_ context.Context, _ Session, p, _ string, w io.Writer) (string, error) {
 	_, err := io.WriteString(w, "PK"+p)
-	return err
+	return "access-request.zip", err
 }
 func (b *backend) Withdraw(_ context.Context, _ Session, req consent.WithdrawRequest) (consent.WithdrawResult, error) {
 	b.change("withdraw " + req.CallUUID + req.CallerPseudonym)

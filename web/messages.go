@@ -84,7 +84,7 @@ var messages = map[string]map[string]string{
 		"audit.more": "More entries match: narrow the filter to see older ones.", "audit.baddate": "The date is not a date (YYYY-MM-DD).",
 
 		"dsar.title": "Access request (GDPR art. 15)", "dsar.intro": "Everything held about a caller, and who accessed it, as one ZIP archive: their calls with the proof, the audio still held, the notices they heard, and the audit entries about those calls.",
-		"dsar.number": "Caller's number", "dsar.reason": "Reason (e.g. the request's case number)", "dsar.submit": "Download the archive",
+		"dsar.number": "Caller's number", "dsar.numberhint": "Any spelling. Turned into the stored pseudonym at once; the number is neither stored nor logged.", "dsar.reason": "Reason (e.g. the request's case number)", "dsar.submit": "Download the archive",
 
 		"withdraw.title": "Withdraw consent", "withdraw.intro": "On a caller's behalf: one call by its id, or every call of a number. The audio is deleted at once and a live recording is stopped. This cannot be undone.",
 		"withdraw.call": "Call id", "withdraw.number": "or: caller's number", "withdraw.numberhint": "All calls of this number.",
@@ -178,7 +178,7 @@ var messages = map[string]map[string]string{
 		"audit.more": "Flere oppføringer passer: snevre inn filteret for å se eldre.", "audit.baddate": "Datoen er ikke en dato (ÅÅÅÅ-MM-DD).",
 
 		"dsar.title": "Innsyn (GDPR art. 15)", "dsar.intro": "Alt som er lagret om en innringer, og hvem som har sett det, som ett ZIP-arkiv: samtalene med beviset, lyden som fortsatt finnes, meldingene innringeren hørte, og revisjonsoppføringene om disse samtalene.",
-		"dsar.number": "Innringers nummer", "dsar.reason": "Begrunnelse (f.eks. sakens nummer)", "dsar.submit": "Last ned arkivet",
+		"dsar.number": "Innringers nummer", "dsar.numberhint": "Skriv det som du vil. Gjøres straks om til det lagrede pseudonymet; nummeret lagres ikke og logges ikke.", "dsar.reason": "Begrunnelse (f.eks. sakens nummer)", "dsar.submit": "Last ned arkivet",
 
 		"withdraw.title": "Trekk tilbake samtykke", "withdraw.intro": "På vegne av en innringer: én samtale etter id, eller alle samtaler fra et nummer. Lyden slettes straks og et pågående opptak stoppes. Dette kan ikke angres.",
 		"withdraw.call": "Samtale-id", "withdraw.number": "eller: innringers nummer", "withdraw.numberhint": "Alle samtaler fra dette nummeret.",

@@ -73,7 +73,7 @@ func (s *Server) dsar(w http.ResponseWriter, r *http.Request, sess *Session) {
 		return
 	}
 	pseudonym, reason := s.cfg.Pseudonym(number), strings.TrimSpace(r.PostFormValue("reason"))
-	s.download(w, r, sess, "application/zip", "access-request.zip", func(f io.Writer) error {
+	s.download(w, r, sess, "application/zip", func(f io.Writer) (string, error) {
 		return s.cfg.Officer.DSAR(r.Context(), *sess, pseudonym, reason, f)
 	})
 }

@@ -28,11 +28,11 @@ import (
 
 func TestMain(m *testing.M) {
 	code := m.Run()
-	browser.close()
+	chromium.close()
 	os.Exit(code)
 }
 
-var browser sharedBrowser
+var chromium sharedBrowser
 
 type sharedBrowser struct {
 	once   sync.Once
@@ -68,7 +68,7 @@ func chromiumPath(t *testing.T) string {
 func newTab(t *testing.T) context.Context {
 	t.Helper()
 	path := chromiumPath(t)
-	browser.once.Do(func() {
+	chromium.once.Do(func() {
 		opts := append(chromedp.DefaultExecAllocatorOptions[:],
 			chromedp.ExecPath(path),
 			chromedp.NoSandbox, // root in CI
@@ -78,13 +78,13 @@ func newTab(t *testing.T) context.Context {
 		)
 		actx, acancel := chromedp.NewExecAllocator(context.Background(), opts...)
 		bctx, bcancel := chromedp.NewContext(actx)
-		browser.err = chromedp.Do(bctx)
-		browser.ctx, browser.cancel = bctx, func() { bcancel(); acancel() }
+		chromium.err = chromedp.Do(bctx)
+		chromium.ctx, chromium.cancel = bctx, func() { bcancel(); acancel() }
 	})
-	if browser.err != nil {
-		t.Fatalf("start Chromium: %v", browser.err)
+	if chromium.err != nil {
+		t.Fatalf("start Chromium: %v", chromium.err)
 	}
-	ctx, cancel := chromedp.NewContext(browser.ctx, chromedp.WithNewBrowserContext())
+	ctx, cancel := chromedp.NewContext(chromium.ctx, chromedp.WithNewBrowserContext())
 	t.Cleanup(cancel)
 	ctx, cancel2 := context.WithTimeout(ctx, 60*time.Second)
 	t.Cleanup(cancel2)

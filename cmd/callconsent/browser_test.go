@@ -207,6 +207,9 @@ func TestBrowser(t *testing.T) {
 		}
 	})
 
+	t.Run("TrainingExport", c.testTrainingExport)
+	t.Run("DSAR", c.testDSAR)
+
 	t.Run("CrossOriginRefused", func(t *testing.T) {
 		ctx := newTab(t)
 		c.login(t, ctx, "olga", officerPW, "#users")

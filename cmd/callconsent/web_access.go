@@ -9,6 +9,7 @@ import (
 
 	"github.com/callconsent/callconsent/access"
 	"github.com/callconsent/callconsent/consent"
+	"github.com/callconsent/callconsent/export"
 	"github.com/callconsent/callconsent/web"
 )
 
@@ -16,8 +17,9 @@ import (
 // decides and audits, and only then to the calls, the audio or the withdrawer. It holds no rule
 // of its own; it translates between the console's forms and the services' calls.
 type webAccess struct {
-	svc   *access.Service
-	calls consent.CallFinder
+	svc     *access.Service
+	exports *export.Service // training exports and access-request archives
+	calls   consent.CallFinder
 	// withdraw is the daemon's own withdrawal, the one the control socket runs for the CLI.
 	withdraw func(context.Context, consent.WithdrawRequest) (consent.WithdrawResult, error)
 	now      func() time.Time

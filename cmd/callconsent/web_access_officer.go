@@ -1,14 +1,19 @@
 package main
 
 import (
+	"archive/zip"
 	"context"
 	"io"
+	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/callconsent/callconsent/access"
 	"github.com/callconsent/callconsent/consent"
+	"github.com/callconsent/callconsent/export"
 	"github.com/callconsent/callconsent/web"
 )
 
@@ -182,11 +187,70 @@ func (b *webAccess) Withdraw(ctx context.Context, s web.Session, req consent.Wit
 	return res, err
 }
 
-// DSAR and Export are the export package's (issue 10), wired once it is merged.
-func (b *webAccess) DSAR(ctx context.Context, s web.Session, pseudonym, reason string, w io.Writer) error {
-	return &web.Error{Kind: web.KindNotFound, Message: "access-request archives are not available in this build yet"}
+// DSAR makes the caller's access archive with the export service (authorised with the
+// reason, audited with its SHA-256) in a private temporary folder and copies it to w.
+func (b *webAccess) DSAR(ctx context.Context, s web.Session, pseudonym, reason string, w io.Writer) (string, error) {
+	dir, err := os.MkdirTemp("", "callconsent-dsar-*")
+	if err != nil {
+		return "", err
+	}
+	defer os.RemoveAll(dir)
+	res, err := b.exports.DSAR(ctx, export.DSARRequest{Actor: actorOf(s), CallerPseudonym: pseudonym, Reason: reason,
+		Out: filepath.Join(dir, "access-request.zip")})
+	if err != nil {
+		return "", webError(err)
+	}
+	if err := copyFileTo(w, res.Written.Path); err != nil {
+		return "", err
+	}
+	return "access-request-" + b.now().In(time.UTC).Format("2006-01-02") + ".zip", nil
 }
 
-func (b *webAccess) Export(ctx context.Context, s web.Session, c web.Case, uuid string, mutes []string, w io.Writer) error {
-	return &web.Error{Kind: web.KindNotFound, Message: "training exports are not available in this build yet"}
+// Export makes a training export with the export service (a training grant, the purpose
+// training, a reason; audited with the export id) in a private temporary folder, and writes a
+// ZIP of its WAV and its sidecar, both named by the export id, to w.
+func (b *webAccess) Export(ctx context.Context, s web.Session, c web.Case, uuid string, mutes []string, w io.Writer) (string, error) {
+	ms := make([]export.Mute, 0, len(mutes))
+	for _, m := range mutes {
+		mu, err := export.ParseMute(m)
+		if err != nil {
+			return "", webError(err)
+		}
+		ms = append(ms, mu)
+	}
+	dir, err := os.MkdirTemp("", "callconsent-export-*")
+	if err != nil {
+		return "", err
+	}
+	defer os.RemoveAll(dir)
+	res, err := b.exports.Training(ctx, export.TrainingRequest{Actor: actorOf(s), CallUUID: uuid, Purpose: c.Purpose, Reason: c.Reason,
+		Out: filepath.Join(dir, "training.wav"), Mutes: ms})
+	if err != nil {
+		return "", webError(err)
+	}
+	id := res.Sidecar.ExportID
+	zw := zip.NewWriter(w)
+	for name, path := range map[string]string{id + ".wav": res.Out, id + ".json": res.SidecarPath} {
+		f, err := zw.CreateHeader(&zip.FileHeader{Name: name, Method: zip.Store, Modified: b.now()})
+		if err != nil {
+			return "", err
+		}
+		if err := copyFileTo(f, path); err != nil {
+			return "", err
+		}
+	}
+	if err := zw.Close(); err != nil {
+		return "", err
+	}
+	return "training-" + id + ".zip", nil
+}
+
+func copyFileTo(w io.Writer, path string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	_, err = io.Copy(w, f)
+	return err
 }
