@@ -179,3 +179,31 @@ func (c *console) testDSAR(t *testing.T) {
 		t.Errorf("%d dsar entries, want 1", n)
 	}
 }
+
+// testWithdraw: the security officer withdraws a caller's calls by number on the caller's
+// behalf; the daemon deletes the audio at once, and the officer's request is audited.
+func (c *console) testWithdraw(t *testing.T) {
+	ctx := newTab(t)
+	c.login(t, ctx, "olga", officerPW, "#users")
+	call := c.granted[1] // the call of +47 22 33 44 55
+	if err := chromedp.Do(ctx,
+		chromedp.Navigate(c.url+"/withdraw"),
+		chromedp.WaitVisible(chromedp.CSS("#withdraw-form")),
+		fill("#wnumber", "+47 22 33 44 55"),
+		fill("#wreason", "caller asked by phone, ticket 5120"),
+		chromedp.Click(chromedp.CSS("#withdraw")),
+		chromedp.WaitVisible(chromedp.CSS("#withdraw-result")),
+	); err != nil {
+		t.Fatal(err)
+	}
+	if got := text(t, ctx, "#withdraw-result"); !strings.Contains(got, "1 call(s) withdrawn") || !strings.Contains(got, "1 file(s) deleted") || !strings.Contains(got, call.UUID) {
+		t.Errorf("withdrawal result: %q", got)
+	}
+	screenshot(t, ctx, "web-withdraw")
+	if _, err := os.Stat(call.Recording.Path); !os.IsNotExist(err) {
+		t.Errorf("the recording is still there: %v", err)
+	}
+	if n := c.auditCount(t, "withdraw", "ok", call.UUID); n < 1 {
+		t.Error("the officer's withdrawal is not in the audit log")
+	}
+}

@@ -209,6 +209,7 @@ func TestBrowser(t *testing.T) {
 
 	t.Run("TrainingExport", c.testTrainingExport)
 	t.Run("DSAR", c.testDSAR)
+	t.Run("Withdraw", c.testWithdraw)
 
 	t.Run("CrossOriginRefused", func(t *testing.T) {
 		ctx := newTab(t)
@@ -274,7 +275,7 @@ func TestBrowser(t *testing.T) {
 
 	t.Run("NoSecretsInLogs", func(t *testing.T) {
 		logs := c.logs.String()
-		for _, secret := range append([]string{officerPW, managerPW, lockedPW, "not the password", "wrong password here"}, c.sessionIDs...) {
+		for _, secret := range append([]string{officerPW, managerPW, lockedPW, "not the password", "wrong password here", "22334455", "22 33 44 55"}, c.sessionIDs...) {
 			if strings.Contains(logs, secret) {
 				t.Errorf("the log holds a password or a session id (%.6s…)", secret)
 			}
