@@ -42,7 +42,15 @@ type Service struct {
 	dummyOnce sync.Once
 	dummyHash string
 	dummyErr  error
+
+	// hashing holds a slot per hash under way (MaxHashing): each takes 64 MiB and a core for a
+	// tenth of a second, and a flood of logins must not take the host's memory or CPU.
+	hashing chan struct{}
 }
+
+// MaxHashing bounds the password hashes computed at once by one Service; more logins wait
+// for a slot (or their context's end).
+const MaxHashing = 2
 
 // Session defaults (README: session-idle-timeout, session-max-age).
 const (
@@ -53,7 +61,7 @@ const (
 
 // NewService returns a Service over store, hashing with h, sealing with key.
 func NewService(store Store, h Hasher, key AuditKey, head *HeadFile) *Service {
-	return &Service{Store: store, Hasher: h, Key: key, Head: head, Now: time.Now, Logger: slog.Default(),
+	return &Service{Store: store, Hasher: h, Key: key, Head: head, Now: time.Now, Logger: slog.Default(), hashing: make(chan struct{}, MaxHashing),
 		IdleTimeout: DefaultIdleTimeout, MaxAge: DefaultMaxAge, MaxSessions: DefaultMaxSessions}
 }
 
@@ -85,9 +93,39 @@ func (s *Service) Open(ctx context.Context) error {
 // dummy returns the hash verified for unknown users.
 func (s *Service) dummy() (string, error) {
 	s.dummyOnce.Do(func() {
-		s.dummyHash, s.dummyErr = s.Hasher.Hash("callconsent-dummy-password-for-unknown-users")
+		s.dummyHash, s.dummyErr = s.hash(context.Background(), "callconsent-dummy-password-for-unknown-users")
 	})
 	return s.dummyHash, s.dummyErr
+}
+
+// slot waits for a hashing slot; release gives it back.
+func (s *Service) slot(ctx context.Context) (release func(), err error) {
+	select {
+	case s.hashing <- struct{}{}:
+		return func() { <-s.hashing }, nil
+	case <-ctx.Done():
+		return nil, fmt.Errorf("waiting to hash a password: %w", ctx.Err())
+	}
+}
+
+// hash hashes password in a slot.
+func (s *Service) hash(ctx context.Context, password string) (string, error) {
+	release, err := s.slot(ctx)
+	if err != nil {
+		return "", err
+	}
+	defer release()
+	return s.Hasher.Hash(password)
+}
+
+// verifyPassword checks password against phc in a slot.
+func (s *Service) verifyPassword(ctx context.Context, password, phc string) (bool, error) {
+	release, err := s.slot(ctx)
+	if err != nil {
+		return false, err
+	}
+	defer release()
+	return s.Hasher.Verify(password, phc)
 }
 
 // Close releases nothing today; it is here so wiring treats Service like every component.
@@ -144,8 +182,11 @@ func (s *Service) update(ctx context.Context, fn func(tx Tx, audit func(Entry)) 
 	if len(entries) == 0 {
 		return fnErr
 	}
-	// The change failed; its entries (with what failed) are written on their own.
-	err := s.Store.Update(ctx, func(tx Tx) error {
+	// The change failed; its entries (with what failed) are written on their own, even when
+	// the request's context has ended: a refusal leaves its trace whoever hung up.
+	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), auditWriteTimeout)
+	defer cancel()
+	err := s.Store.Update(wctx, func(tx Tx) error {
 		for i := range entries {
 			if entries[i].Result == ResultOK {
 				entries[i].Result = ResultError
@@ -164,6 +205,10 @@ func (s *Service) update(ctx context.Context, fn func(tx Tx, audit func(Entry)) 
 	s.writeHead(last)
 	return fnErr
 }
+
+// auditWriteTimeout bounds the write of a refusal's or failure's entry after its request's
+// context ended.
+const auditWriteTimeout = 10 * time.Second
 
 // Append writes one entry to the audit log on its own, for events that change nothing in the
 // access store (a withdrawal, a forced sweep, a host read, an export's file). Its Time defaults

@@ -38,7 +38,11 @@ func (s *Service) Authorize(ctx context.Context, actor Actor, req Request) (*Acc
 	e.Purpose, e.Reason, e.Detail = req.Purpose, strings.TrimSpace(req.Reason), req.Detail
 	e.Objects = append([]Object(nil), req.Objects...)
 	var acc *Access
-	err := s.update(ctx, func(tx Tx, audit func(Entry)) error {
+	// The decision and its entry are made even if the asker has gone (a web client hung up):
+	// a refusal must leave its trace, and an allowed request's work will fail on ctx and say so.
+	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), auditWriteTimeout)
+	defer cancel()
+	err := s.update(wctx, func(tx Tx, audit func(Entry)) error {
 		if err := s.authorizeTx(tx, actor, req.Action, req.Purpose, req.Reason, &e, audit); err != nil {
 			return err
 		}
@@ -84,7 +88,9 @@ func (a *Access) Fail(ctx context.Context, cause error) error {
 	e := a.entry
 	e.Result = ResultError
 	e.Detail = joinDetail(e.Detail, "error: "+consent.ErrorMessage(cause))
-	_, err := a.svc.Append(ctx, e)
+	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), auditWriteTimeout)
+	defer cancel()
+	_, err := a.svc.Append(wctx, e)
 	return err
 }
 

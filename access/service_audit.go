@@ -123,6 +123,12 @@ func (s *Service) verify(ctx context.Context) (Report, error) {
 	}
 	rep.Problems = v.Finish()
 	rep.Entries = v.Entries
+	if s.Head != nil && rep.Head == nil && rep.Entries > 0 {
+		// Every append writes the head file: a log with entries and no head file lost it,
+		// and with it the means to see a cut tail.
+		rep.Problems = append(rep.Problems, Problem{Kind: TamperHead, Seq: 0,
+			Message: fmt.Sprintf("the head file %s is missing although the log has entries: a cut tail cannot be told; restore it from the backup of the audit key", s.Head.Path)})
+	}
 	return rep, nil
 }
 

@@ -1,6 +1,7 @@
 package access_test
 
 import (
+	"context"
 	"strings"
 	"testing"
 	"time"
@@ -216,5 +217,21 @@ func TestSessions(t *testing.T) {
 	}
 	if _, err := e.svc.Session(ctx, ""); err != access.ErrNoSession {
 		t.Fatal("empty token accepted")
+	}
+}
+
+// TestAuthorize_DenialAuditedAfterCancel: a refused request whose context has ended (the web
+// client hung up) still leaves its denial in the audit log.
+func TestAuthorize_DenialAuditedAfterCancel(t *testing.T) {
+	e := newEnv(t)
+	_, manager := e.staffed(t)
+	c, cancel := context.WithCancel(ctx)
+	n := len(e.entries(t))
+	cancel()
+	if _, err := e.svc.Authorize(c, manager, access.Request{Action: access.ActionSearch, Purpose: "training", Reason: goodReason}); err == nil {
+		t.Fatal("allowed")
+	}
+	if got := e.entries(t); len(got) != n+1 || got[n].Result != access.ResultDenied {
+		t.Fatalf("denial after cancel: %d new entries", len(got)-n)
 	}
 }

@@ -265,3 +265,76 @@ func TestPurposes_Seeding(t *testing.T) {
 		t.Fatalf("denied purpose change = %+v", en)
 	}
 }
+
+// countingHasher counts Verify calls: an unknown name must cost the same hash as a known one.
+type countingHasher struct {
+	access.Hasher
+	verifies int
+}
+
+func (h *countingHasher) Verify(pw, phc string) (bool, error) {
+	h.verifies++
+	return h.Hasher.Verify(pw, phc)
+}
+
+func TestLogin_SameWork(t *testing.T) {
+	e := newEnv(t)
+	e.staffed(t)
+	h := &countingHasher{Hasher: e.svc.Hasher}
+	e.svc.Hasher = h
+	for _, name := range []string{"nobody", "mats", "Not A Name!"} {
+		h.verifies = 0
+		e.svc.Login(ctx, name, "wrong password here")
+		if h.verifies != 1 {
+			t.Errorf("login as %q verified %d hashes, want 1", name, h.verifies)
+		}
+	}
+}
+
+// probeHasher checks, while it verifies, that the database's writer is free (no login holds a
+// transaction over a hash) and counts the hashes under way.
+type probeHasher struct {
+	access.Hasher
+	store    access.Store
+	mu       sync.Mutex
+	now, max int
+	blocked  error
+}
+
+func (h *probeHasher) Verify(pw, phc string) (bool, error) {
+	h.mu.Lock()
+	h.now++
+	h.max = max(h.max, h.now)
+	h.mu.Unlock()
+	c, cancel := context.WithTimeout(ctx, 2*time.Second)
+	err := h.store.Update(c, func(access.Tx) error { return nil })
+	cancel()
+	time.Sleep(30 * time.Millisecond)
+	h.mu.Lock()
+	h.now--
+	if err != nil {
+		h.blocked = err
+	}
+	h.mu.Unlock()
+	return h.Hasher.Verify(pw, phc)
+}
+
+// TestLogin_HashOutsideTransactionAndBounded: a login's hash runs outside any transaction (calls'
+// decisions wait for the one writer), and at most MaxHashing run at once.
+func TestLogin_HashOutsideTransactionAndBounded(t *testing.T) {
+	e := newEnv(t)
+	e.staffed(t)
+	h := &probeHasher{Hasher: e.svc.Hasher, store: e.svc.Store}
+	e.svc.Hasher = h
+	var wg sync.WaitGroup
+	for i := 0; i < 3*access.MaxHashing; i++ {
+		wg.Go(func() { e.svc.Login(ctx, []string{"mats", "nobody"}[i%2], "wrong password here") })
+	}
+	wg.Wait()
+	if h.blocked != nil {
+		t.Fatalf("a write waited for a login's hash: %v", h.blocked)
+	}
+	if h.max > access.MaxHashing || h.max < 2 {
+		t.Fatalf("%d hashes at once, want 2..%d", h.max, access.MaxHashing)
+	}
+}

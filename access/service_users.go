@@ -13,65 +13,88 @@ import (
 // logins are counted with the user and throttled (FailureDelay); while throttled or locked the
 // password is not even tried. Success and failure are audited; a failure for an unknown name
 // does not record the name, which is often a password typed into the wrong field.
+//
+// The hash is verified outside any transaction (it takes a tenth of a second or more, and the
+// database has one writer, which calls' decisions wait for), at most MaxHashing at once; the
+// outcome is then applied to the user's row as it is by then.
 func (s *Service) Login(ctx context.Context, name, password string) (Actor, error) {
 	dummyHash, err := s.dummy()
 	if err != nil {
 		return Actor{}, fmt.Errorf("login: %w", err)
 	}
-	var actor Actor
-	var verifyErr error
-	err = s.update(ctx, func(tx Tx, audit func(Entry)) error {
-		now := s.now()
-		u, err := tx.User(name)
-		if consent.ErrorCode(err) == consent.ENOTFOUND || ValidName("user", name) != nil {
-			s.Hasher.Verify(password, dummyHash)
-			e := Entry{ActorKind: ActorUser, Action: "login.failed", Result: ResultDenied, Detail: "unknown user"}
-			audit(e)
-			return nil
+	var u User
+	known := ValidName("user", name) == nil
+	if known {
+		err = s.Store.View(ctx, func(tx Tx) error {
+			var err error
+			u, err = tx.User(name)
+			return err
+		})
+		if consent.ErrorCode(err) == consent.ENOTFOUND {
+			known = false
 		} else if err != nil {
+			return Actor{}, err
+		}
+	}
+	hash := dummyHash
+	if known && !u.Locked(s.now()) {
+		hash = u.PasswordHash
+	}
+	ok, verifyErr := s.verifyPassword(ctx, password, hash)
+	if ctx.Err() != nil {
+		return Actor{}, ctx.Err()
+	}
+	ok = ok && known && hash == u.PasswordHash
+
+	var actor Actor
+	err = s.update(ctx, func(tx Tx, audit func(Entry)) error {
+		if !known {
+			audit(Entry{ActorKind: ActorUser, Action: "login.failed", Result: ResultDenied, Detail: "unknown user"})
+			return nil
+		}
+		now := s.now()
+		cur, err := tx.User(name)
+		if err != nil {
 			return err
 		}
 		fail := func(detail string) {
-			e := entryFor(Actor{Kind: ActorUser, Name: u.Name, Role: u.Role}, "login.failed")
+			e := entryFor(Actor{Kind: ActorUser, Name: cur.Name, Role: cur.Role}, "login.failed")
 			e.Result, e.Detail = ResultDenied, detail
-			e.Objects = []Object{{ObjectUser, u.Name}}
+			e.Objects = []Object{{ObjectUser, cur.Name}}
 			audit(e)
 		}
-		if u.Locked(now) {
-			s.Hasher.Verify(password, dummyHash)
-			fail("throttled or locked until " + u.LockedUntil.Format(time.RFC3339))
+		switch {
+		case hash != u.PasswordHash || cur.Locked(now):
+			fail("throttled or locked until " + cur.LockedUntil.Format(time.RFC3339))
 			return nil
-		}
-		ok, verr := s.Hasher.Verify(password, u.PasswordHash)
-		if verr != nil {
-			verifyErr = verr
-		}
-		if !ok || u.Disabled {
-			if u.Disabled {
-				fail("disabled")
-				return nil
-			}
-			u.FailedLogins++
-			u.LockedUntil = time.Time{}
-			if d := FailureDelay(u.FailedLogins); d > 0 {
-				u.LockedUntil = now.Add(d)
+		case cur.PasswordHash != u.PasswordHash:
+			fail("the password changed during the login")
+			return nil
+		case cur.Disabled:
+			fail("disabled")
+			return nil
+		case !ok:
+			cur.FailedLogins++
+			cur.LockedUntil = time.Time{}
+			if d := FailureDelay(cur.FailedLogins); d > 0 {
+				cur.LockedUntil = now.Add(d)
 			}
 			detail := "wrong password"
-			if u.FailedLogins >= LockoutFailures {
-				detail += "; locked until " + u.LockedUntil.Format(time.RFC3339)
+			if cur.FailedLogins >= LockoutFailures {
+				detail += "; locked until " + cur.LockedUntil.Format(time.RFC3339)
 			}
 			fail(detail)
-			return tx.UpdateUser(u)
+			return tx.UpdateUser(cur)
 		}
-		if u.FailedLogins != 0 || !u.LockedUntil.IsZero() {
-			u.FailedLogins, u.LockedUntil = 0, time.Time{}
-			if err := tx.UpdateUser(u); err != nil {
+		if cur.FailedLogins != 0 || !cur.LockedUntil.IsZero() {
+			cur.FailedLogins, cur.LockedUntil = 0, time.Time{}
+			if err := tx.UpdateUser(cur); err != nil {
 				return err
 			}
 		}
-		actor = Actor{Kind: ActorUser, Name: u.Name, Role: u.Role}
+		actor = Actor{Kind: ActorUser, Name: cur.Name, Role: cur.Role}
 		e := entryFor(actor, "login")
-		e.Objects = []Object{{ObjectUser, u.Name}}
+		e.Objects = []Object{{ObjectUser, cur.Name}}
 		audit(e)
 		return nil
 	})
@@ -126,7 +149,7 @@ func (s *Service) addUser(ctx context.Context, by Actor, name string, role Role,
 	if err := CheckPassword(name, password); err != nil {
 		return err
 	}
-	hash, err := s.Hasher.Hash(password)
+	hash, err := s.hash(ctx, password)
 	if err != nil {
 		return err
 	}
@@ -150,7 +173,7 @@ func (s *Service) addUser(ctx context.Context, by Actor, name string, role Role,
 			return err
 		}
 		audit(e)
-		return tx.InsertUser(User{Name: name, Role: role, PasswordHash: hash, CreatedAt: s.now(), CreatedBy: by.Name})
+		return tx.InsertUser(User{Name: name, Role: role, PasswordHash: hash, CreatedAt: s.now(), CreatedBy: by.String()})
 	})
 }
 
@@ -221,7 +244,7 @@ func (s *Service) SetPassword(ctx context.Context, by Actor, name, password stri
 	if err := CheckPassword(name, password); err != nil {
 		return err
 	}
-	hash, err := s.Hasher.Hash(password)
+	hash, err := s.hash(ctx, password)
 	if err != nil {
 		return err
 	}

@@ -20,26 +20,44 @@ type Store interface {
 // Tx is one transaction of a Store. Missing rows are ENOTFOUND, duplicates ECONFLICT (consent's
 // codes). Times are stored in UTC with nanoseconds.
 type Tx interface {
+	// User returns the user named name.
 	User(name string) (User, error)
+	// Users returns every user, ordered by name.
 	Users() ([]User, error)
+	// InsertUser adds u; an existing name is ECONFLICT.
 	InsertUser(u User) error
-	UpdateUser(u User) error // every field but Name and CreatedAt/By
+	// UpdateUser stores every field of u but Name and CreatedAt/By.
+	UpdateUser(u User) error
 
+	// Grant returns grant id.
 	Grant(id int64) (Grant, error)
-	Grants(user string) ([]Grant, error) // user "" = every user's; ordered by id
-	InsertGrant(g *Grant) error          // sets g.ID
-	RevokeGrant(g Grant) error           // stores RevokedAt/By/Reason of g.ID, once
+	// Grants returns user's grants ("": everyone's), ordered by id.
+	Grants(user string) ([]Grant, error)
+	// InsertGrant stores g and sets g.ID.
+	InsertGrant(g *Grant) error
+	// RevokeGrant stores RevokedAt/By/Reason of g.ID, once.
+	RevokeGrant(g Grant) error
 
+	// Purpose returns the purpose named name.
 	Purpose(name string) (Purpose, error)
-	Purposes() ([]Purpose, error) // ordered by name
+	// Purposes returns every purpose, retired ones too, ordered by name.
+	Purposes() ([]Purpose, error)
+	// InsertPurpose stores p; an existing name (retired too) is ECONFLICT.
 	InsertPurpose(p Purpose) error
-	RetirePurpose(p Purpose) error // stores RetiredAt/By/Reason of p.Name, once
+	// RetirePurpose stores RetiredAt/By/Reason of p.Name, once.
+	RetirePurpose(p Purpose) error
 
+	// Session returns the session with this token hash.
 	Session(tokenHash []byte) (Session, error)
-	Sessions(user string) ([]Session, error) // ordered by creation, oldest first
+	// Sessions returns user's sessions, oldest first.
+	Sessions(user string) ([]Session, error)
+	// InsertSession stores s.
 	InsertSession(s Session) error
+	// TouchSession sets the session's LastUsed.
 	TouchSession(tokenHash []byte, at time.Time) error
+	// DeleteSession ends one session (none: no error).
 	DeleteSession(tokenHash []byte) error
+	// DeleteSessions ends all of user's sessions and says how many there were.
 	DeleteSessions(user string) (int, error)
 
 	// AuditTail returns the last entry's seq and MAC; with no entry, the prune anchor's

@@ -19,7 +19,7 @@ import (
 
 var key = access.AuditKey(bytes.Repeat([]byte{5}, 32))
 
-func openService(t *testing.T, dbPath, headPath string) (*access.Service, *csqlite.DB) {
+func openService(t testing.TB, dbPath, headPath string) (*access.Service, *csqlite.DB) {
 	t.Helper()
 	db := csqlite.NewDB(dbPath)
 	if err := db.Open(context.Background()); err != nil {
@@ -172,5 +172,26 @@ func TestAuditPrune(t *testing.T) {
 	rep, err = svc.Verify(ctx, host)
 	if err != nil || rep.OK() || rep.Problems[0].Kind != access.TamperAnchor {
 		t.Fatalf("forged anchor: %+v %v", rep, err)
+	}
+}
+
+// TestAuditHeadMissing: a log with entries and no head file cannot show a cut tail; verify
+// says so instead of passing.
+func TestAuditHeadMissing(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	head := filepath.Join(dir, "audit.key.head")
+	svc, db := openService(t, filepath.Join(dir, "a.db"), head)
+	defer db.Close()
+	host := access.HostActor("root")
+	if _, err := svc.Append(ctx, access.Entry{Actor: "root", ActorKind: access.ActorHost, Action: "host-read"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Remove(head); err != nil {
+		t.Fatal(err)
+	}
+	rep, err := svc.Verify(ctx, host)
+	if err != nil || rep.OK() || rep.Problems[0].Kind != access.TamperHead || !strings.Contains(rep.Problems[0].Message, "missing") {
+		t.Fatalf("verify without head file: %+v %v", rep, err)
 	}
 }

@@ -38,6 +38,18 @@ func authorizeDone(ctx context.Context, svc *access.Service, actor access.Actor,
 	return acc.Done(ctx, objects, detail)
 }
 
+// maxAuditCalls bounds the calls one host-read entry names: `calls list --limit 0` can return a
+// million; the entry then names the first ones and says how many there were.
+const maxAuditCalls = 1000
+
+// boundedCallObjects names at most maxAuditCalls of uuids and says so in the returned note.
+func boundedCallObjects(uuids []string) ([]access.Object, string) {
+	if len(uuids) <= maxAuditCalls {
+		return callObjects(uuids...), ""
+	}
+	return callObjects(uuids[:maxAuditCalls]...), fmt.Sprintf(" (the first %d named)", maxAuditCalls)
+}
+
 // callObjects names calls by UUID for an audit entry.
 func callObjects(uuids ...string) []access.Object {
 	out := make([]access.Object, 0, len(uuids))
@@ -63,8 +75,12 @@ func authorizeWithdrawal(ctx context.Context, cfg *Config, st *storage, req cons
 	return svc.Authorize(ctx, hostActor(), r)
 }
 
-// withdrawalDone records the withdrawal's outcome and returns err, joined with an audit failure.
-func withdrawalDone(ctx context.Context, acc *access.Access, res consent.WithdrawResult, err error) error {
+// withdrawalDone records the withdrawal's outcome and returns err, joined with an audit failure
+// (authErr: the request could not be authorized and recorded at all).
+func withdrawalDone(ctx context.Context, acc *access.Access, authErr error, res consent.WithdrawResult, err error) error {
+	if acc == nil {
+		return errors.Join(err, consent.Errorf(consent.ECONFLICT, "the withdrawal is not in the audit log: %s", errorText(authErr)))
+	}
 	detail := fmt.Sprintf("%d calls withdrawn, %d files deleted, %d awaiting deletion", len(res.Calls), res.Files, res.FilesPending)
 	if res.DaemonSide {
 		detail += ", by the daemon"

@@ -117,8 +117,9 @@ func runCallsList(ctx context.Context, cfg *Config, opts callsListOptions, out, 
 	if err != nil {
 		return err
 	}
+	objs, note := boundedCallObjects(callUUIDs(calls))
 	if err := hostAudit(ctx, cfg, access.Request{Action: access.ActionHostRead, Reason: opts.Reason, Detail: "calls list " + callsFilterText(opts)},
-		callObjects(callUUIDs(calls)...), fmt.Sprintf("returned %d calls", len(calls))); err != nil {
+		objs, fmt.Sprintf("returned %d calls%s", len(calls), note)); err != nil {
 		return err
 	}
 	return writeCalls(out, opts.Output, calls, func(c *consent.Call) bool { return unconfirmedRecording(c, started) })

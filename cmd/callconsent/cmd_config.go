@@ -52,8 +52,9 @@ func newConfigCheckCommand(g *globalOptions) *cobra.Command {
   - the recordings folder exists and is not open to others; a WARN line names the dated
     folders and recordings of the last days that others could open (the daemon makes each
     finished recording 0600, but cannot change a file FreeSWITCH's account owns),
-  - the pseudonym key file and the database, where present, have mode 0600, and the key
-    is not missing beside an existing database (it must then be restored from backup).
+  - the pseudonym key file, the audit key file and the database, where present, have mode
+    0600, and the pseudonym key is not missing beside an existing database (it must then be
+    restored from backup).
 Each check prints OK, WARN or FAIL. Any FAIL, or an invalid configuration, exits with 2;
 WARN lines alone do not.
 
@@ -100,6 +101,7 @@ func runConfigCheck(_ context.Context, cfg *Config, out io.Writer) error {
 		dirCheck("recordings dir "+cfg.RecordingsDir, cfg.RecordingsDir),
 		recordingModesCheck("recordings of the last days", cfg.RecordingsDir),
 		keyFileCheck("pseudonym key file "+cfg.KeyFile, cfg),
+		privateFileCheck("audit key file "+cfg.AuditKeyFile, cfg.AuditKeyFile),
 		privateFileCheck("database "+cfg.DB, cfg.DB),
 	)
 

@@ -121,6 +121,7 @@ func TestRunConfigCheck(t *testing.T) {
 		{"PasswordWorldReadable", func(t *testing.T, cfg *Config) { os.Chmod(cfg.ESLPasswordFile, 0o644) }, "others can read"},
 		{"NoRecordingsDir", func(t *testing.T, cfg *Config) { os.Remove(cfg.RecordingsDir) }, "recordings does not exist"},
 		{"KeyFileMode", func(t *testing.T, cfg *Config) { os.WriteFile(cfg.KeyFile, make([]byte, 32), 0o644) }, "must be 0600"},
+		{"AuditKeyFileMode", func(t *testing.T, cfg *Config) { os.WriteFile(cfg.AuditKeyFile, make([]byte, 32), 0o640) }, "audit key file"},
 		{"KeyMissingBesideDatabase", func(t *testing.T, cfg *Config) { os.WriteFile(cfg.DB, nil, 0o600) }, "restore the key it was made with from backup"},
 	} {
 		t.Run("Err"+tc.name, func(t *testing.T) {

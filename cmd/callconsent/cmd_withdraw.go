@@ -135,11 +135,13 @@ func runWithdraw(ctx context.Context, cfg *Config, opts withdrawOptions, out io.
 	}
 	// The withdrawal is audited with who asked (this OS account) and why; the calls it took
 	// are added when it is done. A caller is never named: by number means "by caller".
-	acc, err := authorizeWithdrawal(ctx, cfg, st, req)
-	if err != nil {
-		return err
+	// A withdrawal that cannot be audited still goes ahead (deleting is what the caller asked
+	// for, and holding it back protects nobody), and ends in exit 4 saying it is not on record.
+	acc, aerr := authorizeWithdrawal(ctx, cfg, st, req)
+	if aerr != nil {
+		fmt.Fprintf(opts.logs, "callconsent: the withdrawal goes ahead, but it cannot be audited: %v\n", aerr)
 	}
-	defer func() { err = withdrawalDone(ctx, acc, res, err) }()
+	defer func() { err = withdrawalDone(ctx, acc, aerr, res, err) }()
 
 	direct := "no daemon is running"
 	res, err = control.Client{Path: cfg.ControlSocket}.Withdraw(ctx, req)
