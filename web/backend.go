@@ -100,6 +100,7 @@ type Error struct {
 	Message string // for the user; no personal data
 }
 
+// Error implements error: the kind and the message.
 func (e *Error) Error() string { return e.Kind + ": " + e.Message }
 
 // Kind returns the kind of err: an *Error's, consent's codes mapped, else KindInternal.

@@ -18,6 +18,7 @@ var messages = map[string]map[string]string{
 		"error.home": "Back to the start page", "error.internal": "Something went wrong on our side. It has been logged; try again, or tell IT.",
 		"error.crossorigin":          "Refused: this request came from another web page, not from the console itself. Nothing was changed.",
 		"error.baduuid":              "That is not a call id (a UUID such as 0f8e…-…).",
+		"error.form":                 "The form could not be read (larger than 64 KiB, or broken). Nothing was done; shorten what you typed and try again.",
 		"wrongrole.line-manager":     "This page is for line managers. A security officer does not search or listen to calls (separation of duties).",
 		"wrongrole.security-officer": "This page is for the security officer.",
 
@@ -112,6 +113,7 @@ var messages = map[string]map[string]string{
 		"error.home": "Tilbake til startsiden", "error.internal": "Noe gikk galt hos oss. Det er logget; prøv igjen, eller si fra til IT.",
 		"error.crossorigin":          "Avvist: forespørselen kom fra en annen nettside, ikke fra konsollen selv. Ingenting ble endret.",
 		"error.baduuid":              "Det er ikke en samtale-id (en UUID som 0f8e…-…).",
+		"error.form":                 "Skjemaet kunne ikke leses (større enn 64 KiB, eller ødelagt). Ingenting ble gjort; kort ned teksten og prøv igjen.",
 		"wrongrole.line-manager":     "Denne siden er for ledere. Sikkerhetsansvarlig søker ikke og lytter ikke på samtaler (arbeidsdeling).",
 		"wrongrole.security-officer": "Denne siden er for sikkerhetsansvarlig.",
 

@@ -119,10 +119,6 @@ func (s *Server) showGrants(w http.ResponseWriter, r *http.Request, sess *Sessio
 
 // addGrant grants purposes until the end of the day given (in the site's time zone).
 func (s *Server) addGrant(w http.ResponseWriter, r *http.Request, sess *Session) {
-	if err := r.ParseForm(); err != nil {
-		s.fail(w, r, sess, &Error{Kind: KindInvalid, Message: "form too large"})
-		return
-	}
 	expires, err := time.ParseInLocation("2006-01-02", r.PostFormValue("expires"), s.cfg.Location)
 	if err != nil {
 		s.showGrants(w, r, sess, http.StatusBadRequest, "grants.baddate")

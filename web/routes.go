@@ -43,7 +43,7 @@ func (s *Server) Handler() http.Handler {
 
 	cop := http.NewCrossOriginProtection()
 	cop.SetDenyHandler(http.HandlerFunc(s.crossOrigin))
-	return securityHeaders(cop.Handler(limitBody(mux)))
+	return securityHeaders(cop.Handler(s.limitBody(mux)))
 }
 
 // contentSecurityPolicy allows only the console's own files: no inline script or style, no
@@ -73,10 +73,18 @@ func securityHeaders(next http.Handler) http.Handler {
 	})
 }
 
-// limitBody bounds every request body: the console's forms are small.
-func limitBody(next http.Handler) http.Handler {
+// limitBody bounds every request body (the console's forms are small) and reads a posted form
+// before any handler: a form that is too large or malformed is refused whole, never handed on
+// with fields silently missing.
+func (s *Server) limitBody(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
+		if r.Method == http.MethodPost {
+			if err := r.ParseForm(); err != nil {
+				s.renderStatus(w, r, http.StatusRequestEntityTooLarge, nil, "error", pageData{Problem: "error.form"})
+				return
+			}
+		}
 		next.ServeHTTP(w, r)
 	})
 }

@@ -290,34 +290,3 @@ func TestMessagesAndLanguage(t *testing.T) {
 		t.Error("the chosen language is not kept")
 	}
 }
-
-// Downloads: an attachment made whole before it is sent, the mutes passed on as typed, the
-// number turned into the pseudonym; a refusal is a page, not a broken file.
-func TestDownloads(t *testing.T) {
-	ts := startServer(t)
-	mgr, off := ts.login(t, "mona", managerPassword), ts.login(t, "olga", officerPassword)
-	resp := ts.post(t, mgr, "/calls/0b1c2d3e-0000-4000-8000-000000000001/export", url.Values{"purpose": {"training"}, "reason": {"course example for december"},
-		"mutes": {"caller:1-2,\n3-end ; 4.5-5"}})
-	if b := body(t, resp); resp.StatusCode != http.StatusOK || b != "PKcaller:1-2;3-end;4.5-5" ||
-		resp.Header.Get("Content-Disposition") != `attachment; filename=training-x-1.zip` || resp.Header.Get("Cache-Control") != "no-store" {
-		t.Fatalf("export: %s %q %v", resp.Status, b, resp.Header)
-	}
-	resp = ts.post(t, mgr, "/calls/0b1c2d3e-0000-4000-8000-000000000001/export", url.Values{"purpose": {"training"}, "reason": {""}})
-	if resp.StatusCode != http.StatusForbidden || !strings.Contains(body(t, resp), "reason of a few words") || resp.Header.Get("Content-Disposition") != "" {
-		t.Fatalf("refused export: %s %v", resp.Status, resp.Header)
-	}
-	many := strings.Repeat("1-2 ", maxMutes+1)
-	if resp := ts.post(t, mgr, "/calls/0b1c2d3e-0000-4000-8000-000000000001/export", url.Values{"purpose": {"training"}, "reason": {"a b c d"}, "mutes": {many}}); resp.StatusCode != http.StatusBadRequest {
-		t.Fatalf("%d ranges: %s", maxMutes+1, resp.Status)
-	}
-	resp = ts.post(t, off, "/dsar", url.Values{"number": {"+47 912 34 567"}, "reason": {"access request by letter"}})
-	if b := body(t, resp); resp.StatusCode != http.StatusOK || b != "PKpseudonym-of-the-number" || resp.Header.Get("Content-Type") != "application/zip" {
-		t.Fatalf("dsar: %s %q", resp.Status, b)
-	}
-	if resp := ts.post(t, off, "/dsar", url.Values{"number": {"ring me"}, "reason": {"x y z"}}); resp.StatusCode != http.StatusBadRequest {
-		t.Fatalf("dsar without a number: %s", resp.Status)
-	}
-	if strings.Contains(ts.logs.String(), "912 34 567") {
-		t.Error("the log holds the number")
-	}
-}
