@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"math"
 	"net/http"
@@ -15,62 +14,13 @@ import (
 	"github.com/chromedp/cdproto/input"
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 )
 
 const (
 	qaPurpose = "quality-assurance"
 	qaReason  = "complaint 4711 about the agent's tone"
 )
-
-// login signs user in through the login form and waits for the page after it.
-func (c *console) login(t *testing.T, ctx context.Context, user, password, wait string) {
-	t.Helper()
-	if err := chromedp.Do(ctx,
-		chromedp.Navigate(c.url+"/login"),
-		chromedp.WaitVisible(chromedp.CSS("#user")),
-		chromedp.SendKeys(chromedp.CSS("#user"), user),
-		chromedp.SendKeys(chromedp.CSS("#password"), password),
-		chromedp.Click(chromedp.CSS("#login")),
-		chromedp.WaitVisible(chromedp.CSS(wait)),
-	); err != nil {
-		t.Fatalf("login %s: %v", user, err)
-	}
-	if password != "" && !strings.Contains(wait, "problem") {
-		c.sessionCookie(t, ctx)
-	}
-}
-
-// text is the text of the first element matching sel.
-func text(t *testing.T, ctx context.Context, sel string) string {
-	t.Helper()
-	s, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(sel)))
-	if err != nil {
-		t.Fatalf("text of %s: %v", sel, err)
-	}
-	return s
-}
-
-// fill sets the value of the form field sel.
-func fill(sel, value string) chromedp.Action[chromedp.Void] {
-	return chromedp.Func(func(ctx context.Context, _ *chromedp.Target) error {
-		_, err := chromedp.Run(ctx, chromedp.Evaluate[bool](fmt.Sprintf(`(document.querySelector(%q).value = %q, true)`, sel, value)))
-		return err
-	})
-}
-
-// search fills in the search form and submits it; wait is what to wait for after.
-func search(t *testing.T, ctx context.Context, purpose, reason, wait string) {
-	t.Helper()
-	if err := chromedp.Do(ctx,
-		chromedp.WaitVisible(chromedp.CSS("#search-form")),
-		fill("#purpose", purpose),
-		fill("#reason", reason),
-		chromedp.Click(chromedp.CSS("#search")),
-		chromedp.WaitVisible(chromedp.CSS(wait)),
-	); err != nil {
-		t.Fatalf("search: %v", err)
-	}
-}
 
 // playerState is what the audio element says of itself.
 type playerState struct {
@@ -93,7 +43,19 @@ func TestBrowser(t *testing.T) {
 		if got := text(t, ctx, "#problem"); !strings.Contains(got, "locked") {
 			t.Errorf("locked account, right password: %q", got)
 		}
-		c.login(t, ctx, "mona", managerPW, "#search-form")
+		// By keyboard alone: the user field has the focus, Tab goes to the password, Enter
+		// signs in.
+		if err := chromedp.Do(ctx,
+			chromedp.Navigate(c.url+"/login"),
+			chromedp.WaitVisible(chromedp.CSS("#user")),
+			chromedp.KeyEvent("mona"),
+			chromedp.KeyEvent(kb.Tab),
+			chromedp.KeyEvent(managerPW),
+			chromedp.KeyEvent(kb.Enter),
+			chromedp.WaitVisible(chromedp.CSS("#search-form")),
+		); err != nil {
+			t.Fatalf("sign in by keyboard: %v", err)
+		}
 		if got := text(t, ctx, ".who"); !strings.Contains(got, "mona") {
 			t.Errorf("signed in as %q", got)
 		}
