@@ -1,0 +1,91 @@
+package main
+
+import (
+	"context"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/callconsent/callconsent/web"
+)
+
+// TestConsoleHTTP runs the console over the daemon's real access service, without a browser:
+// pages need a session and their role, and the access service refuses what a page would not
+// offer anyway (the rule is there, not in the page).
+func TestConsoleHTTP(t *testing.T) {
+	c := startConsole(t)
+	client := func(user, pw string) *http.Client {
+		jar, _ := cookiejar.New(nil)
+		cl := &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+		if user != "" {
+			resp := post(t, cl, c.url+"/login", url.Values{"user": {user}, "password": {pw}})
+			if resp.StatusCode != http.StatusSeeOther {
+				t.Fatalf("login %s: %s", user, resp.Status)
+			}
+		}
+		return cl
+	}
+	anon, mona, olga := client("", ""), client("mona", managerPW), client("olga", officerPW)
+	call := "/calls/" + c.granted[0].UUID
+	for _, p := range []struct {
+		path string
+		role web.Role
+	}{
+		{"/search", web.RoleManager}, {call, web.RoleManager}, {call + "/listen", web.RoleManager}, {call + "/export", web.RoleManager},
+		{"/users", web.RoleOfficer}, {"/grants", web.RoleOfficer}, {"/purposes", web.RoleOfficer}, {"/dsar", web.RoleOfficer}, {"/withdraw", web.RoleOfficer},
+	} {
+		form := url.Values{"purpose": {qaPurpose}, "reason": {qaReason}, "number": {"+4791234567"}, "call": {c.granted[0].UUID}}
+		if resp := post(t, anon, c.url+p.path, form); resp.StatusCode != http.StatusSeeOther || !strings.HasPrefix(resp.Header.Get("Location"), "/login") {
+			t.Errorf("POST %s without a session: %s %s", p.path, resp.Status, resp.Header.Get("Location"))
+		}
+		other := mona
+		if p.role == web.RoleManager {
+			other = olga
+		}
+		if resp := post(t, other, c.url+p.path, form); resp.StatusCode != http.StatusForbidden {
+			t.Errorf("POST %s with the other role: %s", p.path, resp.Status)
+		}
+	}
+	for _, path := range []string{"/audit?call=" + c.granted[0].UUID, "/users", "/grants?all=1"} {
+		resp, err := mona.Get(c.url + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusForbidden {
+			t.Errorf("GET %s as a line manager: %s", path, resp.Status)
+		}
+	}
+	// Past the pages: the access service itself refuses a line manager the officer's work and
+	// an officer the line manager's, and audits the refusals.
+	ctx := context.Background()
+	b := c.d.webBackend
+	monaS, olgaS := web.Session{User: "mona", Role: web.RoleManager}, web.Session{User: "olga", Role: web.RoleOfficer}
+	if _, err := b.Users(ctx, monaS); web.Kind(err) != web.KindDenied {
+		t.Errorf("a line manager lists users: %v", err)
+	}
+	if _, err := b.Search(ctx, olgaS, web.Case{Purpose: qaPurpose, Reason: qaReason}, web.Query{Limit: 10}); web.Kind(err) != web.KindDenied {
+		t.Errorf("an officer searches: %v", err)
+	}
+	if _, err := b.Listen(ctx, monaS, web.Case{Purpose: qaPurpose, Reason: "because"}, c.granted[0].UUID); web.Kind(err) != web.KindDenied {
+		t.Errorf("a listen with a reason of one word: %v", err)
+	}
+	if n := c.auditCount(t, "search", "denied", ""); n < 1 {
+		t.Error("the officer's search is not audited as denied")
+	}
+}
+
+func post(t *testing.T, cl *http.Client, u string, form url.Values) *http.Response {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodPost, u, strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Origin", strings.Join(strings.SplitN(u, "/", 4)[:3], "/"))
+	resp, err := cl.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp
+}
