@@ -29,24 +29,34 @@ type Written struct {
 // bytes copied and their total. A file that changed or went since Prepare fails the archive
 // (ECONFLICT: run it again); nothing is left behind then.
 func (a *Archive) Write(ctx context.Context, out string, progress func(done, total int64)) (*Written, error) {
-	f, err := createOut(out)
+	w, p, err := a.WriteTemp(ctx, out, progress)
 	if err != nil {
 		return nil, err
+	}
+	if err := p.Commit(); err != nil {
+		return nil, err
+	}
+	return w, nil
+}
+
+// WriteTemp is Write up to the sync: the archive and its SHA-256 exist, under a temporary name
+// until the Pending is committed.
+func (a *Archive) WriteTemp(ctx context.Context, out string, progress func(done, total int64)) (*Written, *Pending, error) {
+	f, err := createOut(out)
+	if err != nil {
+		return nil, nil, err
 	}
 	sum := sha256.New()
 	cw := &countWriter{w: io.MultiWriter(f, sum)}
 	if err := a.writeZip(ctx, cw, progress); err != nil {
 		f.abort()
-		return nil, err
+		return nil, nil, err
 	}
 	if err := f.sync(); err != nil {
 		f.abort()
-		return nil, err
+		return nil, nil, err
 	}
-	if err := f.commit(); err != nil {
-		return nil, err
-	}
-	return &Written{Path: out, Bytes: cw.n, SHA256: hex.EncodeToString(sum.Sum(nil))}, nil
+	return &Written{Path: out, Bytes: cw.n, SHA256: hex.EncodeToString(sum.Sum(nil))}, &Pending{files: []*outFile{f}}, nil
 }
 
 // writeZip writes the archive's entries to w.

@@ -1,6 +1,7 @@
 package export
 
 import (
+	"cmp"
 	"context"
 	"slices"
 	"time"
@@ -47,7 +48,7 @@ func (r *auditReader) EntriesNaming(ctx context.Context, uuids []string) ([]Audi
 			}
 		}
 	}
-	slices.SortFunc(out, func(a, b AuditEntry) int { return int(a.Seq - b.Seq) })
+	slices.SortFunc(out, func(a, b AuditEntry) int { return cmp.Compare(a.Seq, b.Seq) })
 	return out, nil
 }
 

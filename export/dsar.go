@@ -50,7 +50,17 @@ type Request struct {
 	CallerPseudonym string
 	By              string // the security officer's user name
 	Now             time.Time
+	// Since and Until limit the calls to those started in [Since, Until); zero: no limit.
+	// A caller with more than MaxCalls calls gets several archives, one per period.
+	Since, Until time.Time
+	// MaxCalls bounds the calls of one archive (its manifest is built in memory, about 2 KB a
+	// call); 0 means DefaultMaxCalls.
+	MaxCalls int
 }
+
+// DefaultMaxCalls is how many calls one archive holds at most: 90 days of a caller calling
+// every 3 minutes, about 100 MB of manifest in memory at worst.
+const DefaultMaxCalls = 50000
 
 // Archive is an access archive planned and not yet written: the manifest without the files'
 // hashes, and the files to put in. Its Summary is what a dry run prints.
@@ -78,9 +88,16 @@ func Prepare(ctx context.Context, src Sources, req Request) (*Archive, error) {
 		// person's, and an archive of them would hand each to the others.
 		return nil, consent.Errorf(consent.EINVALID, "the number is not a usable caller number (calls without one cannot be told apart); give the number the caller called from")
 	}
-	calls, err := src.Store.FindCalls(ctx, consent.CallFilter{CallerPseudonym: req.CallerPseudonym})
+	limit := req.MaxCalls
+	if limit <= 0 {
+		limit = DefaultMaxCalls
+	}
+	calls, err := src.Store.FindCalls(ctx, consent.CallFilter{CallerPseudonym: req.CallerPseudonym, Since: req.Since, Until: req.Until, Limit: limit + 1})
 	if err != nil {
 		return nil, fmt.Errorf("find calls: %w", err)
+	} else if len(calls) > limit {
+		return nil, consent.Errorf(consent.ECONFLICT, "the caller has more than %d calls in the period asked for, more than one archive holds: make one archive per period with --since and --until (the newest call now is from %s)",
+			limit, calls[0].StartedAt.UTC().Format(time.DateOnly))
 	}
 	uuids := make([]string, len(calls))
 	for i, c := range calls {
@@ -98,7 +115,7 @@ func Prepare(ctx context.Context, src Sources, req Request) (*Archive, error) {
 	}
 	m := &Manifest{
 		Format: ManifestFormat, FormatVersion: ManifestVersion, CreatedAt: req.Now.UTC(), CreatedBy: req.By,
-		CallerPseudonym: req.CallerPseudonym, Calls: []ManifestCall{}, Notices: []ManifestNotice{},
+		CallerPseudonym: req.CallerPseudonym, Since: timePtr(req.Since), Until: timePtr(req.Until), Calls: []ManifestCall{}, Notices: []ManifestNotice{},
 		Audit: auditOf(entries, uuids), Files: []ManifestFile{},
 	}
 	a := &Archive{Manifest: m}

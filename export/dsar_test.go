@@ -262,3 +262,36 @@ func TestDSAR_Refused(t *testing.T) {
 		}
 	})
 }
+
+// TestDSAR_Period: one archive holds a bounded number of calls; a caller with more is told to
+// ask per period, and a period's archive holds that period's calls and says which it is.
+func TestDSAR_Period(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	me := strings.Repeat("ab", 32)
+	var calls []*consent.Call
+	for range 4 {
+		calls = append(calls, w.call(me, consent.DecisionDeclined, "2026-11-26.1", -1))
+	}
+	_, err := export.Prepare(ctx, w.sources(), export.Request{CallerPseudonym: me, By: "so", Now: w.now, MaxCalls: 3})
+	if consent.ErrorCode(err) != consent.ECONFLICT || !strings.Contains(err.Error(), "--since and --until") {
+		t.Fatalf("4 calls, at most 3: %v", err)
+	}
+	a, err := export.Prepare(ctx, w.sources(), export.Request{CallerPseudonym: me, By: "so", Now: w.now, MaxCalls: 3,
+		Since: calls[1].StartedAt, Until: calls[3].StartedAt})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := a.Manifest.Calls; len(got) != 2 || got[0].UUID != calls[2].UUID || got[1].UUID != calls[1].UUID {
+		t.Fatalf("calls of the period: %+v", got)
+	}
+	out := filepath.Join(t.TempDir(), "a.zip")
+	if _, err := a.Write(ctx, out, nil); err != nil {
+		t.Fatal(err)
+	}
+	files := readArchive(t, out)
+	validateManifest(t, files["manifest.json"])
+	if m := decodeManifest(t, files["manifest.json"]); m.Since == nil || !m.Since.Equal(calls[1].StartedAt) || !m.Until.Equal(calls[3].StartedAt) {
+		t.Errorf("period in the manifest: %v - %v", m.Since, m.Until)
+	}
+}

@@ -18,14 +18,18 @@ const (
 // caller, and who accessed it. It names the caller only by pseudonym: the number was typed by
 // the security officer and is never stored, here or anywhere.
 type Manifest struct {
-	Format          string           `json:"format"`
-	FormatVersion   int              `json:"format_version"`
-	CreatedAt       time.Time        `json:"created_at"`
-	CreatedBy       string           `json:"created_by"`
-	CallerPseudonym string           `json:"caller_pseudonym"`
-	Calls           []ManifestCall   `json:"calls"`
-	Notices         []ManifestNotice `json:"notices"`
-	Audit           []ManifestAudit  `json:"audit"`
+	Format          string    `json:"format"`
+	FormatVersion   int       `json:"format_version"`
+	CreatedAt       time.Time `json:"created_at"`
+	CreatedBy       string    `json:"created_by"`
+	CallerPseudonym string    `json:"caller_pseudonym"`
+	// Since and Until are the period of the calls asked for ([since, until) of their start),
+	// null when not limited.
+	Since   *time.Time       `json:"since"`
+	Until   *time.Time       `json:"until"`
+	Calls   []ManifestCall   `json:"calls"`
+	Notices []ManifestNotice `json:"notices"`
+	Audit   []ManifestAudit  `json:"audit"`
 	// Files lists every file of the archive but manifest.json, with its SHA-256.
 	Files []ManifestFile `json:"files"`
 }

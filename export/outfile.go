@@ -123,5 +123,31 @@ func openRecording(path string) (*os.File, error) {
 	return f, nil
 }
 
-// removeQuiet removes a file named by an export that could not be completed.
-func removeQuiet(name string) { os.Remove(name) }
+// Pending is an export written and synced under temporary names, not yet under its own: the
+// service audits it first and then commits it, or aborts it when the audit entry cannot be
+// written (no record, no disclosure).
+type Pending struct{ files []*outFile }
+
+// Commit names every file; when one cannot be named, those named already are removed with the
+// rest, so either all of an export exists or none of it.
+func (p *Pending) Commit() error {
+	for i, f := range p.files {
+		if err := f.commit(); err != nil {
+			for _, done := range p.files[:i] {
+				os.Remove(done.final)
+			}
+			for _, rest := range p.files[i+1:] {
+				rest.abort()
+			}
+			return err
+		}
+	}
+	return nil
+}
+
+// Abort removes the temporary files.
+func (p *Pending) Abort() {
+	for _, f := range p.files {
+		f.abort()
+	}
+}

@@ -3,7 +3,6 @@ package export
 import (
 	"context"
 	"fmt"
-	"os"
 	"strconv"
 	"time"
 
@@ -46,7 +45,8 @@ type DSARRequest struct {
 	CallerPseudonym string
 	Reason          string
 	Out             string
-	DryRun          bool // plan and audit, write nothing
+	DryRun          bool      // plan and audit, write nothing
+	Since, Until    time.Time // the period of the calls, see Request
 	Progress        func(done, total int64)
 }
 
@@ -67,7 +67,7 @@ func (s *Service) DSAR(ctx context.Context, req DSARRequest) (*DSARResult, error
 		return nil, err
 	}
 	src := Sources{Store: s.Store, Audit: &auditReader{svc: s.Access, by: req.Actor}, Notices: s.Notices, RecordingsDir: s.RecordingsDir}
-	a, err := Prepare(ctx, src, Request{CallerPseudonym: req.CallerPseudonym, By: req.Actor.Name, Now: s.now()})
+	a, err := Prepare(ctx, src, Request{CallerPseudonym: req.CallerPseudonym, By: req.Actor.Name, Now: s.now(), Since: req.Since, Until: req.Until})
 	if err != nil {
 		return nil, failed(ctx, acc, err)
 	}
@@ -77,19 +77,25 @@ func (s *Service) DSAR(ctx context.Context, req DSARRequest) (*DSARResult, error
 	}
 	sum := a.Summary()
 	detail := fmt.Sprintf("calls=%d recordings=%d audio_bytes=%d deleted=%d audit_entries=%d", sum.Calls, sum.Recordings, sum.AudioBytes, sum.Deleted, sum.AuditEntries)
+	if !req.Since.IsZero() || !req.Until.IsZero() {
+		detail += fmt.Sprintf(" since=%s until=%s", fmtTime(req.Since), fmtTime(req.Until))
+	}
 	if req.DryRun {
 		if err := acc.Done(ctx, calls, detail); err != nil {
 			return nil, fmt.Errorf("audit: %w", err)
 		}
 		return &DSARResult{Archive: a}, nil
 	}
-	w, err := a.Write(ctx, req.Out, req.Progress)
+	w, pending, err := a.WriteTemp(ctx, req.Out, req.Progress)
 	if err != nil {
 		return nil, failed(ctx, acc, err)
 	}
 	if err := acc.Done(ctx, calls, fmt.Sprintf("archive sha256=%s bytes=%d %s", w.SHA256, w.Bytes, detail)); err != nil {
-		os.Remove(w.Path)
-		return nil, fmt.Errorf("audit: %w (the archive was removed)", err)
+		pending.Abort()
+		return nil, fmt.Errorf("audit: %w (nothing was written)", err)
+	}
+	if err := pending.Commit(); err != nil {
+		return nil, s.notNamed(ctx, req.Actor, access.ActionDSAR, "", req.Reason, calls, err)
 	}
 	return &DSARResult{Archive: a, Written: w}, nil
 }
@@ -133,18 +139,33 @@ func (s *Service) Training(ctx context.Context, req TrainingRequest) (*TrainingR
 		return nil, s.refuse(ctx, req, acc, why)
 	}
 	id := NewExportID()
-	sc, err := WriteTraining(Training{Recording: c.Recording.Path, Out: req.Out, Mutes: req.Mutes, CallStart: c.StartedAt,
+	sc, pending, err := PrepareTraining(Training{Recording: c.Recording.Path, Out: req.Out, Mutes: req.Mutes, CallStart: c.StartedAt,
 		Language: c.Language, ExportID: id, Progress: req.Progress})
 	if err != nil {
 		return nil, failed(ctx, acc, err)
 	}
+	objs := []access.Object{{Kind: access.ObjectExport, ID: id}}
 	detail := fmt.Sprintf("training export; muted ranges=%d; duration_ms=%d", len(sc.Muted), sc.DurationMS)
-	if err := acc.Done(ctx, []access.Object{{Kind: access.ObjectExport, ID: id}}, detail); err != nil {
-		os.Remove(req.Out)
-		os.Remove(SidecarPath(req.Out))
-		return nil, fmt.Errorf("audit: %w (the export was removed)", err)
+	if err := acc.Done(ctx, objs, detail); err != nil {
+		pending.Abort()
+		return nil, fmt.Errorf("audit: %w (nothing was written)", err)
+	}
+	if err := pending.Commit(); err != nil {
+		return nil, s.notNamed(ctx, req.Actor, access.ActionExport, req.Purpose, req.Reason, append(objs, call), err)
 	}
 	return &TrainingResult{Out: req.Out, SidecarPath: SidecarPath(req.Out), Sidecar: sc}, nil
+}
+
+// notNamed audits an export whose ok entry is written but whose files could not be given their
+// names (another file took the name meanwhile, the disk failed): result error, so that the log
+// does not claim a copy exists that never did. It returns the cause.
+func (s *Service) notNamed(ctx context.Context, a access.Actor, action access.Action, purpose, reason string, objs []access.Object, cause error) error {
+	e := access.Entry{Actor: a.Name, ActorKind: a.Kind, Role: a.Role, Action: string(action), Purpose: purpose, Reason: reason,
+		Objects: objs, Result: access.ResultError, Detail: "not written: " + consent.ErrorMessage(cause)}
+	if _, err := s.Access.Append(ctx, e); err != nil {
+		return fmt.Errorf("%w (and its audit entry: %v)", cause, err)
+	}
+	return cause
 }
 
 // untrainable says why the call c gives no training export, or "".
@@ -198,4 +219,12 @@ func (s *Service) now() time.Time {
 		return time.Now().UTC()
 	}
 	return s.Now().UTC()
+}
+
+// fmtTime is t for an audit detail, "-" for none.
+func fmtTime(t time.Time) string {
+	if t.IsZero() {
+		return "-"
+	}
+	return t.UTC().Format(time.RFC3339)
 }

@@ -2,6 +2,7 @@ package export_test
 
 import (
 	"context"
+	"database/sql"
 	"os"
 	"path/filepath"
 	"strings"
@@ -237,5 +238,56 @@ func TestService_DSAR(t *testing.T) {
 	}
 	if !strings.Contains(es[0].Detail, "sha256="+res.Written.SHA256) || !strings.Contains(es[1].Detail, "dry run") {
 		t.Errorf("details: %q, %q", es[0].Detail, es[1].Detail)
+	}
+}
+
+// TestService_NoRecordNoExport: when the ok entry cannot be written, the export is not
+// disclosed: its temporary files are removed and no file appears under its name.
+func TestService_NoRecordNoExport(t *testing.T) {
+	o := newOffice(t)
+	ctx := context.Background()
+	me := strings.Repeat("ab", 32)
+	c := o.call(me, consent.DecisionGranted, "2026-11-26.1", 3200)
+	raw, err := sql.Open("sqlite3", o.db.Path())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	if _, err := raw.Exec(`CREATE TRIGGER refuse_ok_exports BEFORE INSERT ON audit_log
+		WHEN NEW.result = 'ok' AND NEW.action IN ('export', 'dsar') BEGIN SELECT RAISE(ABORT, 'audit log full'); END`); err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	_, err = o.svc.Training(ctx, export.TrainingRequest{Actor: o.kari, CallUUID: c.UUID, Purpose: "training", Reason: reason, Out: filepath.Join(dir, "t.wav")})
+	if err == nil || !strings.Contains(err.Error(), "nothing was written") {
+		t.Fatalf("training export with its entry refused: %v", err)
+	}
+	_, err = o.svc.DSAR(ctx, export.DSARRequest{Actor: o.so, CallerPseudonym: me, Reason: "access request from the caller, ticket 992", Out: filepath.Join(dir, "a.zip")})
+	if err == nil || !strings.Contains(err.Error(), "nothing was written") {
+		t.Fatalf("archive with its entry refused: %v", err)
+	}
+	if ents, _ := os.ReadDir(dir); len(ents) != 0 {
+		t.Errorf("%d files left in the out folder", len(ents))
+	}
+}
+
+// TestPrepareTraining_CommitAllOrNothing: a sidecar name taken between writing and naming
+// leaves neither file under its name.
+func TestPrepareTraining_CommitAllOrNothing(t *testing.T) {
+	dir := t.TempDir()
+	src := filepath.Join(dir, "src.wav")
+	stereoWAV(t, src, 8000)
+	out := filepath.Join(t.TempDir(), "t.wav")
+	_, p, err := export.PrepareTraining(export.Training{Recording: src, Out: out, ExportID: export.NewExportID()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(export.SidecarPath(out), []byte("someone else's"), 0o600)
+	if err := p.Commit(); consent.ErrorCode(err) != consent.ECONFLICT {
+		t.Fatalf("Commit = %v", err)
+	}
+	ents, _ := os.ReadDir(filepath.Dir(out))
+	if _, err := os.Stat(out); err == nil || len(ents) != 1 {
+		t.Errorf("after a failed commit: %d entries, wav %v", len(ents), err)
 	}
 }

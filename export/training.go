@@ -72,22 +72,35 @@ func SidecarPath(out string) string { return strings.TrimSuffix(out, ".wav") + "
 // --out not ending in .wav and on mutes that do not fit the recording; it writes nothing then.
 // Either both files exist afterwards or neither.
 func WriteTraining(t Training) (*Sidecar, error) {
+	sc, p, err := PrepareTraining(t)
+	if err != nil {
+		return nil, err
+	}
+	if err := p.Commit(); err != nil {
+		return nil, err
+	}
+	return sc, nil
+}
+
+// PrepareTraining is WriteTraining up to the sync: both files are written under temporary
+// names until the Pending is committed.
+func PrepareTraining(t Training) (*Sidecar, *Pending, error) {
 	if !strings.HasSuffix(t.Out, ".wav") || strings.HasSuffix(t.Out, "/.wav") || t.Out == ".wav" {
-		return nil, consent.Errorf(consent.EINVALID, "--out %q: name a file ending in .wav (its sidecar .json goes beside it)", clip(t.Out))
+		return nil, nil, consent.Errorf(consent.EINVALID, "--out %q: name a file ending in .wav (its sidecar .json goes beside it)", clip(t.Out))
 	}
 	if !ValidExportID(t.ExportID) {
-		return nil, consent.Errorf(consent.EINTERNAL, "export id %q is not one of NewExportID", t.ExportID)
+		return nil, nil, consent.Errorf(consent.EINTERNAL, "export id %q is not one of NewExportID", t.ExportID)
 	}
 	for _, name := range []string{t.Out, SidecarPath(t.Out)} {
 		if err := checkFree(name); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 	}
 	src, err := openRecording(t.Recording)
 	if errors.Is(err, fs.ErrNotExist) {
-		return nil, consent.Errorf(consent.ECONFLICT, "the call's recording file is gone (deleted since, or never written): nothing to export")
+		return nil, nil, consent.Errorf(consent.ECONFLICT, "the call's recording file is gone (deleted since, or never written): nothing to export")
 	} else if err != nil {
-		return nil, consent.Errorf(consent.ECONFLICT, "the call's recording cannot be read: %v", err)
+		return nil, nil, consent.Errorf(consent.ECONFLICT, "the call's recording cannot be read: %v", err)
 	}
 	defer src.Close()
 	info, err := recordings.InspectOpenWAV(src)
@@ -95,25 +108,25 @@ func WriteTraining(t Training) (*Sidecar, error) {
 		err = checkTrainable(info)
 	}
 	if err != nil {
-		return nil, consent.Errorf(consent.ECONFLICT, "the call's recording cannot be exported: %v", err)
+		return nil, nil, consent.Errorf(consent.ECONFLICT, "the call's recording cannot be exported: %v", err)
 	}
 	frames := frameCount(info)
 	p, err := planMutes(t.Mutes, frames, info.SampleRate, info.Channels)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if _, err := src.Seek(info.DataOffset, 0); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	sc := sidecar(t, info, frames, p)
 	body, err := json.MarshalIndent(sc, "", "  ")
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 
 	wav, err := createOut(t.Out)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	var progress func(int64)
 	if t.Progress != nil {
@@ -121,36 +134,28 @@ func WriteTraining(t Training) (*Sidecar, error) {
 	}
 	if err := writeMuted(wav, src, info.Channels, info.SampleRate, frames, p, progress); err != nil {
 		wav.abort()
-		return nil, fmt.Errorf("write %s: %w", t.Out, err)
+		return nil, nil, fmt.Errorf("write %s: %w", t.Out, err)
 	}
 	if err := wav.sync(); err != nil {
 		wav.abort()
-		return nil, err
+		return nil, nil, err
 	}
 	js, err := createOut(SidecarPath(t.Out))
 	if err != nil {
 		wav.abort()
-		return nil, err
+		return nil, nil, err
 	}
 	if _, err := js.Write(append(body, '\n')); err != nil {
 		js.abort()
 		wav.abort()
-		return nil, fmt.Errorf("write %s: %w", js.final, err)
+		return nil, nil, fmt.Errorf("write %s: %w", js.final, err)
 	}
 	if err := js.sync(); err != nil {
 		js.abort()
 		wav.abort()
-		return nil, err
+		return nil, nil, err
 	}
-	if err := wav.commit(); err != nil {
-		js.abort()
-		return nil, err
-	}
-	if err := js.commit(); err != nil {
-		removeQuiet(t.Out)
-		return nil, err
-	}
-	return sc, nil
+	return sc, &Pending{files: []*outFile{wav, js}}, nil
 }
 
 // sidecar describes the export t of a recording of frames frames muted by p.

@@ -7,7 +7,6 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -278,30 +277,4 @@ func TestWriteTraining_Refused(t *testing.T) {
 			t.Fatalf("err = %v", err)
 		}
 	})
-}
-
-// TestWriteTraining_ConstantMemory: the writer allocates the same for 2 s as for 2 minutes of
-// audio (a chunk, the header, the sidecar): it streams.
-func TestWriteTraining_ConstantMemory(t *testing.T) {
-	dir := t.TempDir()
-	alloc := func(frames int) uint64 {
-		src := filepath.Join(dir, "src.wav")
-		os.Remove(src)
-		stereoWAV(t, src, frames)
-		out := filepath.Join(dir, "out.wav")
-		os.Remove(out)
-		os.Remove(export.SidecarPath(out))
-		var before, after runtime.MemStats
-		runtime.ReadMemStats(&before)
-		if _, err := export.WriteTraining(export.Training{Recording: src, Out: out, ExportID: export.NewExportID(), Mutes: mutes(t, "1-1.5")}); err != nil {
-			t.Fatal(err)
-		}
-		runtime.ReadMemStats(&after)
-		return after.TotalAlloc - before.TotalAlloc
-	}
-	small, large := alloc(2*8000), alloc(120*8000)
-	t.Logf("allocated %d bytes for 2 s, %d bytes for 120 s (3.8 MB) of stereo audio", small, large)
-	if large > 256<<10 || large > small+16<<10 {
-		t.Errorf("allocated %d bytes for 120 s, %d for 2 s: memory grows with the audio", large, small)
-	}
 }

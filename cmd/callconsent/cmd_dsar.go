@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 	"text/tabwriter"
 
@@ -21,6 +22,8 @@ type dsarOptions struct {
 	Reason string
 	Out    string
 	DryRun bool
+	Since  timeFlag
+	Until  timeFlag
 	Output outputFormat
 	identityOptions
 	stdin io.Reader
@@ -35,6 +38,8 @@ func (o *dsarOptions) AddFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&o.Reason, "reason", "", "why the archive is made, e.g. the request's ticket id (required: at least 3 words; no personal data)")
 	fs.StringVar(&o.Out, "out", "", "the archive to write, e.g. `FILE.zip` (must not exist; its folder must)")
 	fs.BoolVar(&o.DryRun, "dry-run", false, "list what the archive would hold, write nothing (audited too)")
+	fs.Var(&o.Since, "since", "only calls started at or after this time (RFC 3339, \"YYYY-MM-DD HH:MM:SS\" or YYYY-MM-DD, UTC): for a caller with more calls than one archive holds")
+	fs.Var(&o.Until, "until", "only calls started before this time (same forms as --since)")
 	o.identityOptions.AddFlags(fs)
 	addOutputFlag(fs, &o.Output)
 }
@@ -61,7 +66,9 @@ The archive is written to a temporary file beside --out, synced and renamed, mod
 an existing --out is never replaced (exit 4). It streams: memory does not grow with the
 audio. On a terminal a progress bar on stderr counts the MiB copied.
 
---dry-run lists what the archive would hold and writes nothing.
+--dry-run lists what the archive would hold and writes nothing. One archive holds at
+most 50000 calls; a caller with more gets one archive per period (--since, --until),
+and a larger request is refused (exit 4) saying so.
 
 ` + accessHelp + `
 With --caller - the number is read from stdin, so the password must come from the
@@ -101,12 +108,15 @@ func runDSAR(ctx context.Context, cfg *Config, opts dsarOptions, out io.Writer) 
 	if opts.Caller == "" {
 		return invalidf("dsar: --caller NUMBER is required (- reads it from stdin)")
 	}
+	if !opts.Since.t.IsZero() && !opts.Until.t.IsZero() && !opts.Until.t.After(opts.Since.t) {
+		return invalidf("dsar: --until must be after --since")
+	}
 	if !opts.DryRun && opts.Out == "" {
 		return invalidf("dsar: --out FILE.zip is required (or --dry-run)")
 	}
 	if !opts.DryRun {
-		if _, err := os.Lstat(opts.Out); err == nil {
-			return consent.Errorf(consent.ECONFLICT, "dsar: --out %s exists; choose another name or remove it first (nothing was written)", opts.Out)
+		if err := checkOut("dsar", opts.Out); err != nil {
+			return err
 		}
 	}
 	if opts.Caller == "-" && opts.PasswordFile == "" && (opts.secrets == nil || !opts.secrets.terminal) {
@@ -127,6 +137,7 @@ func runDSAR(ctx context.Context, cfg *Config, opts dsarOptions, out io.Writer) 
 	}
 	var bar *progressBar
 	req := export.DSARRequest{Actor: actor, CallerPseudonym: x.st.Pseudonyms.Pseudonym(number), Reason: opts.Reason, Out: opts.Out, DryRun: opts.DryRun,
+		Since: opts.Since.t, Until: opts.Until.t,
 		Progress: func(done, total int64) {
 			if bar == nil {
 				bar = opts.bar(opts.errw, int(mib(total)), "archive (MiB)")
@@ -216,4 +227,16 @@ func writeDSAR(out io.Writer, opts dsarOptions, res *export.DSARResult) error {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", c.UUID, c.StartedAt, c.Decision, c.Audio)
 	}
 	return tw.Flush()
+}
+
+// checkOut refuses an --out that exists or whose folder does not, before anyone logs in: a
+// mistyped path is a usage error, not an audited failure of an authorised export.
+func checkOut(cmdName, out string) error {
+	if _, err := os.Lstat(out); err == nil {
+		return consent.Errorf(consent.ECONFLICT, "%s: --out %s exists; choose another name or remove it first (nothing was written)", cmdName, out)
+	}
+	if fi, err := os.Stat(filepath.Dir(out)); err != nil || !fi.IsDir() {
+		return invalidf("%s: --out %s: folder %s does not exist; create it first", cmdName, out, filepath.Dir(out))
+	}
+	return nil
 }

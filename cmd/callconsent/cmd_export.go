@@ -93,6 +93,11 @@ func runExport(ctx context.Context, cfg *Config, opts exportOptions, arg string,
 	if !strings.HasSuffix(opts.Out, ".wav") {
 		return invalidf("export: --out FILE.wav is required (a name ending in .wav; the sidecar .json goes beside it)")
 	}
+	for _, name := range []string{opts.Out, export.SidecarPath(opts.Out)} {
+		if err := checkOut("export", name); err != nil {
+			return err
+		}
+	}
 	if opts.As == "" {
 		return invalidf("export: --as NAME is required: who exports is recorded in the audit log")
 	}
