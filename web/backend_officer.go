@@ -109,6 +109,20 @@ type Officer interface {
 	// returns the download's file name.
 	DSAR(ctx context.Context, s Session, callerPseudonym, reason string, w io.Writer) (string, error)
 	// Withdraw withdraws consent on a caller's behalf, as the CLI's withdraw does through
-	// the daemon: a live recording stopped, the audio deleted at once.
-	Withdraw(ctx context.Context, s Session, req consent.WithdrawRequest) (consent.WithdrawResult, error)
+	// the daemon: a live recording stopped, the audio deleted at once. It also returns the
+	// training copies made from the withdrawn calls, which must now be removed.
+	Withdraw(ctx context.Context, s Session, req consent.WithdrawRequest) (Withdrawal, error)
+}
+
+// Withdrawal is what a withdrawal did, with the training copies of its calls.
+type Withdrawal struct {
+	consent.WithdrawResult
+	Copies []TrainingCopy
+}
+
+// TrainingCopy is a training export made from a withdrawn call: only the audit log knows it,
+// and the security officer has it removed by its id.
+type TrainingCopy struct {
+	ExportID, Call, By string
+	At                 time.Time
 }

@@ -205,9 +205,9 @@ func (b *backend) DSAR(_ context.Context, _ Session, p, _ string, w io.Writer) (
 	_, err := io.WriteString(w, "PK"+p)
 	return "access-request.zip", err
 }
-func (b *backend) Withdraw(_ context.Context, _ Session, req consent.WithdrawRequest) (consent.WithdrawResult, error) {
+func (b *backend) Withdraw(_ context.Context, _ Session, req consent.WithdrawRequest) (Withdrawal, error) {
 	b.change("withdraw " + req.CallUUID + req.CallerPseudonym)
-	return consent.WithdrawResult{Calls: []string{"0b1c2d3e-0000-4000-8000-000000000001"}, Files: 1}, nil
+	return Withdrawal{WithdrawResult: consent.WithdrawResult{Calls: []string{"0b1c2d3e-0000-4000-8000-000000000001"}, Files: 1}}, nil
 }
 
 // testServer is a console over a backend on a real TCP port, with its log kept for greps.

@@ -90,6 +90,8 @@ var messages = map[string]map[string]string{
 		"withdraw.title": "Withdraw consent", "withdraw.intro": "On a caller's behalf: one call by its id, or every call of a number. The audio is deleted at once and a live recording is stopped. This cannot be undone.",
 		"withdraw.call": "Call id", "withdraw.number": "or: caller's number", "withdraw.numberhint": "All calls of this number.",
 		"withdraw.reason": "Reason (a ticket id; no personal data)", "withdraw.submit": "Withdraw consent and delete",
+		"withdraw.copies": "%d training export(s) were made from these calls: have every copy removed (its export id is in its .json).",
+		"withdraw.copy":   "from call %s, by %s, %s",
 		"withdraw.result": "Withdrawn", "withdraw.summary": "%d call(s) withdrawn; %d live recording(s) stopped; %d file(s) deleted (%d bytes).",
 
 		"done.useradded": "The user was added.", "done.userdisabled": "The user was disabled and signed out.",
@@ -185,6 +187,8 @@ var messages = map[string]map[string]string{
 		"withdraw.title": "Trekk tilbake samtykke", "withdraw.intro": "På vegne av en innringer: én samtale etter id, eller alle samtaler fra et nummer. Lyden slettes straks og et pågående opptak stoppes. Dette kan ikke angres.",
 		"withdraw.call": "Samtale-id", "withdraw.number": "eller: innringers nummer", "withdraw.numberhint": "Alle samtaler fra dette nummeret.",
 		"withdraw.reason": "Begrunnelse (saksnummer; ingen personopplysninger)", "withdraw.submit": "Trekk tilbake og slett",
+		"withdraw.copies": "%d treningseksport(er) ble laget fra disse samtalene: sørg for at hver kopi fjernes (eksport-id-en står i dens .json).",
+		"withdraw.copy":   "fra samtale %s, av %s, %s",
 		"withdraw.result": "Trukket tilbake", "withdraw.summary": "%d samtale(r) trukket tilbake; %d pågående opptak stoppet; %d fil(er) slettet (%d byte).",
 
 		"done.useradded": "Brukeren ble lagt til.", "done.userdisabled": "Brukeren ble deaktivert og logget ut.",

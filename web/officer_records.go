@@ -79,7 +79,7 @@ func (s *Server) dsar(w http.ResponseWriter, r *http.Request, sess *Session) {
 }
 
 type withdrawData struct {
-	Result *consent.WithdrawResult
+	Result *Withdrawal
 	Left   string // what remains to do, when the withdrawal is committed but not all done
 }
 

@@ -207,3 +207,25 @@ func (c *console) testWithdraw(t *testing.T) {
 		t.Error("the officer's withdrawal is not in the audit log")
 	}
 }
+
+// testWithdrawExported: a call with training exports withdrawn by its id; the page lists the
+// copies to have removed (the web's and the CLI's export of TrainingExport).
+func (c *console) testWithdrawExported(t *testing.T) {
+	ctx := newTab(t)
+	c.login(t, ctx, "olga", officerPW, "#users")
+	call := c.granted[0]
+	if err := chromedp.Do(ctx,
+		chromedp.Navigate(c.url+"/withdraw"),
+		chromedp.WaitVisible(chromedp.CSS("#withdraw-form")),
+		fill("#wcall", strings.ToUpper(call.UUID)),
+		fill("#wreason", "caller asked by letter, ticket 5121"),
+		chromedp.Click(chromedp.CSS("#withdraw")),
+		chromedp.WaitVisible(chromedp.CSS("#copies")),
+	); err != nil {
+		t.Fatal(err)
+	}
+	n, _ := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll("#copies li").length`))
+	if got := text(t, ctx, "#copies"); n != 2 || !strings.Contains(got, "mona") {
+		t.Errorf("%d training copies listed, want the 2 mona made: %q", n, got)
+	}
+}

@@ -172,6 +172,7 @@ func TestBrowser(t *testing.T) {
 	t.Run("TrainingExport", c.testTrainingExport)
 	t.Run("DSAR", c.testDSAR)
 	t.Run("Withdraw", c.testWithdraw)
+	t.Run("WithdrawExported", c.testWithdrawExported)
 
 	t.Run("CrossOriginRefused", func(t *testing.T) {
 		ctx := newTab(t)

@@ -163,7 +163,25 @@ func (b *webAccess) VerifyAudit(ctx context.Context, s web.Session) (web.Verific
 
 // Withdraw is authorised and audited by the access service, then carried out by the daemon's
 // withdrawer, as the CLI's withdraw is over the control socket.
-func (b *webAccess) Withdraw(ctx context.Context, s web.Session, req consent.WithdrawRequest) (consent.WithdrawResult, error) {
+func (b *webAccess) Withdraw(ctx context.Context, s web.Session, req consent.WithdrawRequest) (web.Withdrawal, error) {
+	res, err := b.withdrawAudited(ctx, s, req)
+	w := web.Withdrawal{WithdrawResult: res}
+	for _, c := range res.Calls {
+		exps, xerr := export.TrainingExports(ctx, b.svc.Store, c)
+		if xerr != nil { // the withdrawal stands; the copies are listed by calls show too
+			w.Copies = append(w.Copies, web.TrainingCopy{ExportID: "?", Call: c, By: "(the audit log could not be read: see calls show " + c + ")"})
+			continue
+		}
+		for _, e := range exps {
+			w.Copies = append(w.Copies, web.TrainingCopy{ExportID: e.ExportID, Call: c, By: e.By, At: e.At})
+		}
+	}
+	return w, err
+}
+
+// withdrawAudited is the withdrawal itself: authorised and audited as the officer's, carried
+// out by the daemon.
+func (b *webAccess) withdrawAudited(ctx context.Context, s web.Session, req consent.WithdrawRequest) (consent.WithdrawResult, error) {
 	r := access.Request{Action: access.ActionWithdraw, Reason: req.Reason, Detail: "web: the calls of one caller"}
 	if req.CallUUID != "" {
 		r.Objects, r.Detail = []access.Object{{Kind: access.ObjectCall, ID: req.CallUUID}}, "web: one call"
