@@ -36,7 +36,7 @@ type backend struct {
 	locked   string
 }
 
-func newBackend(t *testing.T) *backend {
+func newBackend(t testing.TB) *backend {
 	audio := filepath.Join(t.TempDir(), "a.wav")
 	if err := os.WriteFile(audio, recordingstest.WAV(2, 8000, 16, 8000*4*3, -1), 0o600); err != nil {
 		t.Fatal(err)
@@ -218,7 +218,7 @@ type testServer struct {
 	url  string
 }
 
-func startServer(t *testing.T) *testServer {
+func startServer(t testing.TB) *testServer {
 	t.Helper()
 	b := newBackend(t)
 	logs := &bytes.Buffer{}
