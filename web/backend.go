@@ -78,6 +78,9 @@ type Calls interface {
 	// Listen authorises listening to a call's recording (one audit entry) and returns the path
 	// of its audio file.
 	Listen(ctx context.Context, s Session, c Case, uuid string) (string, error)
+	// Playable says whether the call's audio may still be heard (nil), checked again on each
+	// request of a listen already granted: a withdrawal stops a player at once.
+	Playable(ctx context.Context, uuid string) error
 	// Export writes the training export of a call, with the ranges (in the CLI's --mute form)
 	// muted, to w, and returns the download's file name.
 	Export(ctx context.Context, s Session, c Case, uuid string, mutes []string, w io.Writer) (string, error)

@@ -71,11 +71,17 @@ func (s *Server) listen(w http.ResponseWriter, r *http.Request, sess *Session) {
 }
 
 // audio streams a granted listen's file with range requests (http.ServeContent), so the
-// player can seek. Only the session the token was issued to may use it, until it expires.
+// player can seek. Only the session the token was issued to may use it, until it expires, and
+// only while the call may still be heard: after a withdrawal the next request is refused.
 func (s *Server) audio(w http.ResponseWriter, r *http.Request, sess *Session) {
 	l, ok := s.listens.lookup(r.PathValue("token"), sess.ID)
 	if !ok {
 		s.renderStatus(w, r, http.StatusNotFound, sess, "error", pageData{Problem: "listen.expired"})
+		return
+	}
+	if err := s.cfg.Calls.Playable(r.Context(), l.call); err != nil {
+		s.listens.forget(r.PathValue("token"))
+		s.renderStatus(w, r, http.StatusGone, sess, "error", pageData{Problem: "listen.gone"})
 		return
 	}
 	f, err := os.Open(l.path)

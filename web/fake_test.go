@@ -144,6 +144,17 @@ func (b *backend) Listen(ctx context.Context, s Session, c Case, uuid string) (s
 	return call.Recording.Path, nil
 }
 
+func (b *backend) Playable(_ context.Context, uuid string) error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for _, c := range b.calls {
+		if c.UUID == uuid && !c.Withdrawn() {
+			return nil
+		}
+	}
+	return &Error{Kind: KindNotFound, Message: "gone"}
+}
+
 func (b *backend) Export(_ context.Context, _ Session, c Case, _ string, mutes []string, w io.Writer) (string, error) {
 	if err := caseErr(c); err != nil {
 		return "", err

@@ -90,6 +90,13 @@ func (l *listenTokens) lookup(token, sessionID string) (listenGrant, bool) {
 	return g, true
 }
 
+// forget drops a token (its call may no longer be heard).
+func (l *listenTokens) forget(token string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	delete(l.tokens, token)
+}
+
 // len is how many listens are remembered (tests check the bound).
 func (l *listenTokens) len() int {
 	l.mu.Lock()

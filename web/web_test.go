@@ -238,6 +238,12 @@ func TestListenOnceManyRanges(t *testing.T) {
 	if strings.Contains(ts.logs.String(), strings.TrimPrefix(m[1], "/audio/")) {
 		t.Error("the log holds a listen token")
 	}
+	ts.b.mu.Lock()
+	ts.b.calls[0].WithdrawnAt = time.Now()
+	ts.b.mu.Unlock()
+	if resp := ts.get(t, mgr, m[1], "Range", "bytes=0-"); resp.StatusCode != http.StatusGone {
+		t.Fatalf("a granted listen after a withdrawal: %s", resp.Status)
+	}
 }
 
 func TestListenTokensBounded(t *testing.T) {

@@ -206,3 +206,16 @@ func (b *webAccess) Listen(ctx context.Context, s web.Session, c web.Case, uuid 
 	}
 	return call.Recording.Path, nil
 }
+
+// Playable checks a granted listen's call again on each audio request (not audited: the listen
+// was): consent withdrawn or the recording gone since ends the player.
+func (b *webAccess) Playable(ctx context.Context, uuid string) error {
+	call, err := b.calls.FindCall(ctx, uuid)
+	if err != nil {
+		return webError(err)
+	}
+	if !playable(call) {
+		return &web.Error{Kind: web.KindNotFound, Message: "the recording may no longer be heard"}
+	}
+	return nil
+}

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/callconsent/callconsent/consent"
 	"github.com/callconsent/callconsent/web"
 )
 
@@ -74,6 +75,17 @@ func TestConsoleHTTP(t *testing.T) {
 	}
 	if n := c.auditCount(t, "search", "denied", ""); n < 1 {
 		t.Error("the officer's search is not audited as denied")
+	}
+	// A player already granted stops at the withdrawal.
+	uuid := c.granted[0].UUID
+	if err := b.Playable(ctx, uuid); err != nil {
+		t.Fatalf("before the withdrawal: %v", err)
+	}
+	if _, err := b.Withdraw(ctx, olgaS, consent.WithdrawRequest{CallUUID: uuid, Reason: "caller asked by phone, ticket 77"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Playable(ctx, uuid); web.Kind(err) != web.KindNotFound {
+		t.Fatalf("after the withdrawal: %v", err)
 	}
 }
 
