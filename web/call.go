@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/callconsent/callconsent/consent"
 )
@@ -96,6 +97,7 @@ func (s *Server) audio(w http.ResponseWriter, r *http.Request, sess *Session) {
 		s.renderStatus(w, r, http.StatusNotFound, sess, "error", pageData{Problem: "listen.gone"})
 		return
 	}
+	http.NewResponseController(w).SetWriteDeadline(time.Now().Add(s.audioTimeout))
 	w.Header().Set("Content-Type", "audio/wav")
 	w.Header().Set("Content-Disposition", "inline")
 	http.ServeContent(w, r, "", fi.ModTime(), f)

@@ -3,6 +3,7 @@ package web
 import (
 	"net/http"
 	"strings"
+	"time"
 )
 
 // Handler is the console's whole HTTP handler: every route, behind the headers every response
@@ -43,7 +44,7 @@ func (s *Server) Handler() http.Handler {
 
 	cop := http.NewCrossOriginProtection()
 	cop.SetDenyHandler(http.HandlerFunc(s.crossOrigin))
-	return securityHeaders(cop.Handler(s.limitBody(mux)))
+	return s.securityHeaders(cop.Handler(s.limitBody(mux)))
 }
 
 // contentSecurityPolicy allows only the console's own files: no inline script or style, no
@@ -54,7 +55,7 @@ const contentSecurityPolicy = "default-src 'none'; script-src 'self'; style-src 
 // securityHeaders sets the headers every response carries. Everything but the static assets
 // is personal data or depends on the session, so nothing else may be stored by a browser or a
 // proxy (Cache-Control: no-store).
-func securityHeaders(next http.Handler) http.Handler {
+func (s *Server) securityHeaders(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
 		h.Set("Content-Security-Policy", contentSecurityPolicy)
@@ -64,6 +65,9 @@ func securityHeaders(next http.Handler) http.Handler {
 		h.Set("Cross-Origin-Opener-Policy", "same-origin")
 		h.Set("Cross-Origin-Resource-Policy", "same-origin")
 		h.Set("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+		// A client that stops reading holds its connection no longer than this (the audio
+		// handler allows a longer stream).
+		http.NewResponseController(w).SetWriteDeadline(time.Now().Add(s.writeTimeout))
 		if strings.HasPrefix(r.URL.Path, "/assets/") {
 			h.Set("Cache-Control", "no-cache")
 		} else {

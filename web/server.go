@@ -27,6 +27,8 @@ const (
 	readHeaderTimeout = 5 * time.Second
 	readTimeout       = 30 * time.Second
 	idleTimeout       = 60 * time.Second
+	writeTimeout      = 60 * time.Second // a page or a download to a client that reads nothing
+	audioTimeout      = 15 * time.Minute // one audio response: a player streams and seeks
 )
 
 // Config is what New needs. Auth, Calls, Officer and Pseudonym are required.
@@ -55,6 +57,9 @@ type Server struct {
 	pages   *pages
 	listens *listenTokens
 
+	// writeTimeout and audioTimeout bound one response (tests shorten them).
+	writeTimeout, audioTimeout time.Duration
+
 	ln      net.Listener
 	srv     *http.Server
 	done    chan struct{}
@@ -80,7 +85,7 @@ func New(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	return &Server{cfg: cfg, log: cfg.Logger.With("system", "web"), pages: p,
-		listens: newListenTokens(cfg.Now)}, nil
+		listens: newListenTokens(cfg.Now), writeTimeout: writeTimeout, audioTimeout: audioTimeout}, nil
 }
 
 // Open listens on Addr (with TLS when a certificate is configured) and serves in a goroutine

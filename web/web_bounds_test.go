@@ -9,6 +9,7 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
+	"fmt"
 	"io"
 	"math/big"
 	"net"
@@ -173,4 +174,40 @@ func writeSelfSigned(t *testing.T, certFile, keyFile string) {
 	}
 	os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600)
 	os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: kb}), 0o600)
+}
+
+// A client that stops reading the audio holds its connection no longer than the response's
+// deadline: the server gives up and closes it.
+func TestWriteDeadline(t *testing.T) {
+	ts := startServer(t)
+	ts.audioTimeout = 300 * time.Millisecond
+	big := make([]byte, 32<<20)
+	copy(big, []byte("RIFF"))
+	if err := os.WriteFile(ts.b.audio, big, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	mgr := ts.login(t, "mona", managerPassword)
+	page := body(t, ts.post(t, mgr, "/calls/0b1c2d3e-0000-4000-8000-000000000001/listen", url.Values{"purpose": {"quality-assurance"}, "reason": {"ticket 42 check"}}))
+	i := strings.Index(page, `src="/audio/`)
+	if i < 0 {
+		t.Fatal("no player")
+	}
+	src := page[i+5 : i+5+strings.IndexByte(page[i+5:], '"')]
+	u, _ := url.Parse(ts.url)
+	var cookie string
+	for _, k := range mgr.Jar.Cookies(u) {
+		cookie = k.Name + "=" + k.Value
+	}
+	conn, err := net.Dial("tcp", ts.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	fmt.Fprintf(conn, "GET %s HTTP/1.1\r\nHost: x\r\nCookie: %s\r\n\r\n", src, cookie)
+	time.Sleep(2 * time.Second) // read nothing: the server's writes block, then time out
+	conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+	n, _ := io.Copy(io.Discard, conn)
+	if n >= int64(len(big)) {
+		t.Fatalf("the whole %d bytes came through a connection that read nothing for longer than the deadline", n)
+	}
 }
