@@ -96,6 +96,12 @@ const (
 	KindInternal = "internal" // anything else; the message is not shown
 )
 
+// The messages of a KindLocked login error: which page text to show.
+const (
+	LoginLocked    = "locked"    // locked out after many failures
+	LoginThrottled = "throttled" // a short wait after a few failures
+)
+
 // Error is a service's answer the console shows as it is. The wiring turns the services' own
 // errors into it, so the pages need no knowledge of their types.
 type Error struct {

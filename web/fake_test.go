@@ -58,7 +58,10 @@ func (b *backend) Login(_ context.Context, user, password string) (Session, erro
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if user == b.locked {
-		return Session{}, &Error{Kind: KindLocked, Message: "locked"}
+		return Session{}, &Error{Kind: KindLocked, Message: LoginLocked}
+	}
+	if user == "throttled" {
+		return Session{}, &Error{Kind: KindLocked, Message: LoginThrottled}
 	}
 	var role Role
 	switch {

@@ -10,10 +10,11 @@ var messages = map[string]map[string]string{
 		"role.line-manager": "line manager", "role.security-officer": "security officer",
 
 		"login.title": "Sign in", "login.user": "User name", "login.password": "Password", "login.submit": "Sign in",
-		"login.wrong":   "Wrong user name or password.",
-		"login.locked":  "This account is locked after too many failed sign-ins. Wait and try again later, or ask the security officer to unlock it.",
-		"login.expired": "Your session has ended (15 minutes without activity, or 8 hours in all). Please sign in again.",
-		"login.out":     "You are signed out.",
+		"login.wrong":     "Wrong user name or password.",
+		"login.locked":    "This account is locked after too many failed sign-ins. Wait and try again later, or ask the security officer to unlock it.",
+		"login.throttled": "Too many failed sign-ins: wait a minute before you try again (the wait grows with each failure).",
+		"login.expired":   "Your session has ended (15 minutes without activity, or 8 hours in all). Please sign in again.",
+		"login.out":       "You are signed out.",
 
 		"error.home": "Back to the start page", "error.internal": "Something went wrong on our side. It has been logged; try again, or tell IT.",
 		"error.crossorigin":          "Refused: this request came from another web page, not from the console itself. Nothing was changed.",
@@ -107,10 +108,11 @@ var messages = map[string]map[string]string{
 		"role.line-manager": "leder", "role.security-officer": "sikkerhetsansvarlig",
 
 		"login.title": "Logg inn", "login.user": "Brukernavn", "login.password": "Passord", "login.submit": "Logg inn",
-		"login.wrong":   "Feil brukernavn eller passord.",
-		"login.locked":  "Kontoen er låst etter for mange mislykkede innlogginger. Vent og prøv igjen senere, eller be sikkerhetsansvarlig låse den opp.",
-		"login.expired": "Økten er avsluttet (15 minutter uten aktivitet, eller 8 timer i alt). Logg inn på nytt.",
-		"login.out":     "Du er logget ut.",
+		"login.wrong":     "Feil brukernavn eller passord.",
+		"login.locked":    "Kontoen er låst etter for mange mislykkede innlogginger. Vent og prøv igjen senere, eller be sikkerhetsansvarlig låse den opp.",
+		"login.throttled": "For mange mislykkede innlogginger: vent et minutt før du prøver igjen (ventetiden øker for hver feil).",
+		"login.expired":   "Økten er avsluttet (15 minutter uten aktivitet, eller 8 timer i alt). Logg inn på nytt.",
+		"login.out":       "Du er logget ut.",
 
 		"error.home": "Tilbake til startsiden", "error.internal": "Noe gikk galt hos oss. Det er logget; prøv igjen, eller si fra til IT.",
 		"error.crossorigin":          "Avvist: forespørselen kom fra en annen nettside, ikke fra konsollen selv. Ingenting ble endret.",

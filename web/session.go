@@ -130,6 +130,9 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		switch Kind(err) {
 		case KindLocked:
 			d.Problem, status = "login.locked", http.StatusForbidden
+			if Message(err) == LoginThrottled {
+				d.Problem, status = "login.throttled", http.StatusTooManyRequests
+			}
 		case KindDenied, KindInvalid, KindNotFound:
 		default:
 			s.log.Error("login failed", "err", err)

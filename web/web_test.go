@@ -166,6 +166,10 @@ func TestLogin(t *testing.T) {
 	if locked.StatusCode != http.StatusForbidden || !strings.Contains(body(t, locked), "låst") {
 		t.Errorf("locked: %s", locked.Status)
 	}
+	if resp := ts.post(t, ts.client(t), "/login", url.Values{"user": {"throttled"}, "password": {"x"}}); resp.StatusCode != http.StatusTooManyRequests ||
+		!strings.Contains(body(t, resp), "vent et minutt") {
+		t.Errorf("throttled: %s", resp.Status)
+	}
 	ts.b.expireAll()
 	resp = ts.get(t, c, "/search")
 	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/login?expired=1&next=%2Fsearch" {

@@ -39,6 +39,14 @@ func TestBrowser(t *testing.T) {
 			t.Errorf("wrong password: %q", got)
 		}
 		screenshot(t, ctx, "web-login")
+		// Three failures in a row: the right password must wait, and is told so.
+		c.svc.Login(c.ctx, "mona", "wrong again")
+		c.svc.Login(c.ctx, "mona", "and wrong again")
+		c.login(t, ctx, "mona", managerPW, "#problem")
+		if got := text(t, ctx, "#problem"); !strings.Contains(got, "Too many failed sign-ins") {
+			t.Errorf("throttled, right password: %q", got)
+		}
+		c.clock.Advance(access.FailureDelay(3) + time.Second)
 		c.login(t, ctx, "lars", lockedPW, "#problem")
 		if got := text(t, ctx, "#problem"); !strings.Contains(got, "locked") {
 			t.Errorf("locked account, right password: %q", got)

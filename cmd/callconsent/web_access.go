@@ -59,24 +59,34 @@ func webError(err error) error {
 func (b *webAccess) Login(ctx context.Context, user, password string) (web.Session, error) {
 	token, actor, err := b.svc.StartSession(ctx, user, password)
 	if err != nil {
-		if errors.Is(err, access.ErrLoginFailed) && b.locked(ctx, user) {
-			return web.Session{}, &web.Error{Kind: web.KindLocked, Message: "account locked"}
+		if errors.Is(err, access.ErrLoginFailed) {
+			if why := b.locked(ctx, user); why != "" {
+				return web.Session{}, &web.Error{Kind: web.KindLocked, Message: why}
+			}
 		}
 		return web.Session{}, webError(err)
 	}
 	return web.Session{ID: token, User: actor.Name, Role: web.Role(actor.Role)}, nil
 }
 
-// locked reports whether a failed login's account is locked out (LockoutFailures reached and
-// not yet released), so the login page can say so instead of "wrong password".
-func (b *webAccess) locked(ctx context.Context, name string) bool {
-	var locked bool
+// locked says why a failed login's account takes no password now, so the sign-in page can say
+// so instead of "wrong password" (which a right password typed then would get too):
+// web.LoginLocked (LockoutFailures reached, until a security officer or the time releases it)
+// or web.LoginThrottled (a growing wait after a few failures); "" otherwise.
+func (b *webAccess) locked(ctx context.Context, name string) string {
+	var why string
 	b.svc.Store.View(ctx, func(tx access.Tx) error {
 		u, err := tx.User(name)
-		locked = err == nil && !u.Disabled && u.FailedLogins >= access.LockoutFailures && u.Locked(b.now())
+		switch {
+		case err != nil || u.Disabled || !u.Locked(b.now()):
+		case u.FailedLogins >= access.LockoutFailures:
+			why = web.LoginLocked
+		default:
+			why = web.LoginThrottled
+		}
 		return nil
 	})
-	return locked
+	return why
 }
 
 func (b *webAccess) Resume(ctx context.Context, id string) (web.Session, error) {
