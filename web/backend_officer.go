@@ -105,9 +105,9 @@ type Officer interface {
 	Audit(ctx context.Context, s Session, f AuditFilter) ([]AuditEntry, error)
 	VerifyAudit(ctx context.Context, s Session) (Verification, error)
 
-	// DSAR writes the access-request archive of the caller with that pseudonym to w and
-	// returns the download's file name.
-	DSAR(ctx context.Context, s Session, callerPseudonym, reason string, w io.Writer) (string, error)
+	// DSAR writes the access-request archive of the caller with that pseudonym, of the calls
+	// started in [since, until) (zero: unbounded), to w and returns the download's file name.
+	DSAR(ctx context.Context, s Session, callerPseudonym, reason string, since, until time.Time, w io.Writer) (string, error)
 	// Withdraw withdraws consent on a caller's behalf, as the CLI's withdraw does through
 	// the daemon: a live recording stopped, the audio deleted at once. It also returns the
 	// training copies made from the withdrawn calls, which must now be removed.

@@ -215,8 +215,12 @@ func (b *backend) Audit(context.Context, Session, AuditFilter) ([]AuditEntry, er
 func (b *backend) VerifyAudit(context.Context, Session) (Verification, error) {
 	return Verification{OK: true, Entries: 1, Message: "ok"}, nil
 }
-func (b *backend) DSAR(_ context.Context, _ Session, p, _ string, w io.Writer) (string, error) {
-	_, err := io.WriteString(w, "PK"+p)
+func (b *backend) DSAR(_ context.Context, _ Session, p, _ string, since, until time.Time, w io.Writer) (string, error) {
+	period := ""
+	if !since.IsZero() {
+		period = " " + since.UTC().Format(time.RFC3339) + "/" + until.UTC().Format(time.RFC3339)
+	}
+	_, err := io.WriteString(w, "PK"+p+period)
 	return "access-request.zip", err
 }
 func (b *backend) Withdraw(_ context.Context, _ Session, req consent.WithdrawRequest) (Withdrawal, error) {

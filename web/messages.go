@@ -86,7 +86,7 @@ var messages = map[string]map[string]string{
 		"audit.more": "More entries match: narrow the filter to see older ones.", "audit.baddate": "The date is not a date (YYYY-MM-DD).",
 
 		"dsar.title": "Access request (GDPR art. 15)", "dsar.intro": "Everything held about a caller, and who accessed it, as one ZIP archive: their calls with the proof, the audio still held, the notices they heard, and the audit entries about those calls.",
-		"dsar.number": "Caller's number", "dsar.numberhint": "Any spelling. Turned into the stored pseudonym at once; the number is neither stored nor logged.", "dsar.reason": "Reason (e.g. the request's case number)", "dsar.submit": "Download the archive",
+		"dsar.number": "Caller's number", "dsar.periodhint": "The period is optional: all calls when empty. One archive holds at most 50 000 calls; a caller with more is answered period by period.", "dsar.numberhint": "Any spelling. Turned into the stored pseudonym at once; the number is neither stored nor logged.", "dsar.reason": "Reason (e.g. the request's case number)", "dsar.submit": "Download the archive",
 
 		"withdraw.title": "Withdraw consent", "withdraw.intro": "On a caller's behalf: one call by its id, or every call of a number. The audio is deleted at once and a live recording is stopped. This cannot be undone.",
 		"withdraw.call": "Call id", "withdraw.number": "or: caller's number", "withdraw.numberhint": "All calls of this number.",
@@ -184,7 +184,7 @@ var messages = map[string]map[string]string{
 		"audit.more": "Flere oppføringer passer: snevre inn filteret for å se eldre.", "audit.baddate": "Datoen er ikke en dato (ÅÅÅÅ-MM-DD).",
 
 		"dsar.title": "Innsyn (GDPR art. 15)", "dsar.intro": "Alt som er lagret om en innringer, og hvem som har sett det, som ett ZIP-arkiv: samtalene med beviset, lyden som fortsatt finnes, meldingene innringeren hørte, og revisjonsoppføringene om disse samtalene.",
-		"dsar.number": "Innringers nummer", "dsar.numberhint": "Skriv det som du vil. Gjøres straks om til det lagrede pseudonymet; nummeret lagres ikke og logges ikke.", "dsar.reason": "Begrunnelse (f.eks. sakens nummer)", "dsar.submit": "Last ned arkivet",
+		"dsar.number": "Innringers nummer", "dsar.periodhint": "Perioden er valgfri: alle samtaler når den er tom. Ett arkiv rommer høyst 50 000 samtaler; en innringer med flere får svar periode for periode.", "dsar.numberhint": "Skriv det som du vil. Gjøres straks om til det lagrede pseudonymet; nummeret lagres ikke og logges ikke.", "dsar.reason": "Begrunnelse (f.eks. sakens nummer)", "dsar.submit": "Last ned arkivet",
 
 		"withdraw.title": "Trekk tilbake samtykke", "withdraw.intro": "På vegne av en innringer: én samtale etter id, eller alle samtaler fra et nummer. Lyden slettes straks og et pågående opptak stoppes. Dette kan ikke angres.",
 		"withdraw.call": "Samtale-id", "withdraw.number": "eller: innringers nummer", "withdraw.numberhint": "Alle samtaler fra dette nummeret.",

@@ -72,9 +72,24 @@ func (s *Server) dsar(w http.ResponseWriter, r *http.Request, sess *Session) {
 		s.renderStatus(w, r, http.StatusBadRequest, sess, "dsar", pageData{Title: "dsar.title", Problem: "search.badnumber"})
 		return
 	}
+	var since, until time.Time
+	for _, d := range []struct {
+		field string
+		t     *time.Time
+		days  int
+	}{{"from", &since, 0}, {"to", &until, 1}} {
+		if v := strings.TrimSpace(r.PostFormValue(d.field)); v != "" {
+			t, err := time.ParseInLocation("2006-01-02", v, s.cfg.Location)
+			if err != nil {
+				s.renderStatus(w, r, http.StatusBadRequest, sess, "dsar", pageData{Title: "dsar.title", Problem: "search.baddate"})
+				return
+			}
+			*d.t = t.AddDate(0, 0, d.days) // to: the whole last day
+		}
+	}
 	pseudonym, reason := s.cfg.Pseudonym(number), strings.TrimSpace(r.PostFormValue("reason"))
 	s.download(w, r, sess, "application/zip", func(f io.Writer) (string, error) {
-		return s.cfg.Officer.DSAR(r.Context(), *sess, pseudonym, reason, f)
+		return s.cfg.Officer.DSAR(r.Context(), *sess, pseudonym, reason, since, until, f)
 	})
 }
 

@@ -45,6 +45,13 @@ func TestDownloads(t *testing.T) {
 	if b := body(t, resp); resp.StatusCode != http.StatusOK || b != "PKpseudonym-of-the-number" || resp.Header.Get("Content-Type") != "application/zip" {
 		t.Fatalf("dsar: %s %q", resp.Status, b)
 	}
+	resp = ts.post(t, off, "/dsar", url.Values{"number": {"+47 912 34 567"}, "reason": {"access request by letter"}, "from": {"2026-01-01"}, "to": {"2026-06-30"}})
+	if b := body(t, resp); b != "PKpseudonym-of-the-number 2025-12-31T23:00:00Z/2026-06-30T22:00:00Z" {
+		t.Fatalf("dsar for a period (Oslo days, until the end of the last): %q", b)
+	}
+	if resp := ts.post(t, off, "/dsar", url.Values{"number": {"+4791234567"}, "reason": {"x y z"}, "from": {"1.1.2026"}}); resp.StatusCode != http.StatusBadRequest {
+		t.Fatalf("dsar with a date that is none: %s", resp.Status)
+	}
 	if resp := ts.post(t, off, "/dsar", url.Values{"number": {"ring me"}, "reason": {"x y z"}}); resp.StatusCode != http.StatusBadRequest {
 		t.Fatalf("dsar without a number: %s", resp.Status)
 	}

@@ -207,14 +207,14 @@ func (b *webAccess) withdrawAudited(ctx context.Context, s web.Session, req cons
 
 // DSAR makes the caller's access archive with the export service (authorised with the
 // reason, audited with its SHA-256) in a private temporary folder and copies it to w.
-func (b *webAccess) DSAR(ctx context.Context, s web.Session, pseudonym, reason string, w io.Writer) (string, error) {
+func (b *webAccess) DSAR(ctx context.Context, s web.Session, pseudonym, reason string, since, until time.Time, w io.Writer) (string, error) {
 	dir, err := os.MkdirTemp("", "callconsent-dsar-*")
 	if err != nil {
 		return "", err
 	}
 	defer os.RemoveAll(dir)
 	res, err := b.exports.DSAR(ctx, export.DSARRequest{Actor: actorOf(s), CallerPseudonym: pseudonym, Reason: reason,
-		Out: filepath.Join(dir, "access-request.zip")})
+		Since: since, Until: until, Out: filepath.Join(dir, "access-request.zip")})
 	if err != nil {
 		return "", webError(err)
 	}
