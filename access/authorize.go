@@ -21,7 +21,7 @@ const (
 	ActionManagePurposes Action = "manage-purposes" // add, retire (officer)
 	ActionReadAudit      Action = "read-audit"      // audit list (officer)
 	ActionVerifyAudit    Action = "verify-audit"    // audit verify: prints no entry (officer, host, system)
-	ActionWithdraw       Action = "withdraw"        // consent withdrawal (host)
+	ActionWithdraw       Action = "withdraw"        // consent withdrawal (host; officer with a reason: the web console)
 	ActionForceSweep     Action = "force-sweep"     // sweep --force (host)
 	ActionHostRead       Action = "host-read"       // calls list/show on the host (host)
 )
@@ -73,8 +73,9 @@ func needsGrant(a Action) bool { return a == ActionSearch || a == ActionListen |
 // Rules: a disabled user may do nothing. A line manager may search, listen and export only with
 // an active purpose, a reason (CheckReason) and an unexpired, unrevoked grant of that purpose; a
 // line manager may do nothing else. A security officer manages users, grants and purposes (with
-// a reason for grants and purposes), reads and verifies the audit log and makes DSAR exports
-// (with a reason); an officer never searches, listens or exports (separation of duties). The
+// a reason for grants and purposes), reads and verifies the audit log, makes DSAR exports and
+// withdraws consent on a caller's behalf (each with a reason; the web console's withdrawal
+// page); an officer never searches, listens or exports (separation of duties). The
 // host account reads calls (calls list/show, reason optional), withdraws, forces a sweep and
 // verifies the audit log; it never reaches recordings through search or listen. The system
 // verifies the audit log.
@@ -106,7 +107,7 @@ func Authorize(actor Actor, user *User, action Action, purpose, reason string, n
 		switch action {
 		case ActionManageUsers, ActionReadAudit, ActionVerifyAudit:
 			return Decision{Allowed: true}
-		case ActionManageGrants, ActionManagePurposes, ActionDSAR:
+		case ActionManageGrants, ActionManagePurposes, ActionDSAR, ActionWithdraw:
 			if why := CheckReason(reason); why != "" {
 				return deny("%s: %s", action, why)
 			}

@@ -81,17 +81,17 @@ func TestAuthorize(t *testing.T) {
 			tc{manager, userOf(manager), act, "", goodReason, active, false, "a line manager may not"},
 			tc{officer, &access.User{Name: "olga", Role: access.RoleSecurityOfficer, Disabled: true}, act, "", goodReason, nil, false, "disabled"})
 	}
-	for _, act := range []access.Action{access.ActionManageGrants, access.ActionManagePurposes, access.ActionDSAR} {
+	for _, act := range []access.Action{access.ActionManageGrants, access.ActionManagePurposes, access.ActionDSAR, access.ActionWithdraw} {
 		cases = append(cases, tc{officer, userOf(officer), act, "", goodReason, nil, true, ""},
 			tc{officer, userOf(officer), act, "", "", nil, false, "reason is required"},
 			tc{officer, userOf(officer), act, "", "because", nil, false, "at least 3 words"},
 			tc{manager, userOf(manager), act, "", goodReason, active, false, "a line manager may not"},
-			tc{host, nil, act, "", goodReason, nil, false, "needs a tool user"})
+			tc{host, nil, act, "", goodReason, nil, act == access.ActionWithdraw, "needs a tool user"})
 	}
 	// Host commands: the OS account only; tool users do them through no path of theirs.
 	for _, act := range []access.Action{access.ActionHostRead, access.ActionWithdraw, access.ActionForceSweep} {
 		cases = append(cases, tc{host, nil, act, "", "", nil, true, ""},
-			tc{officer, userOf(officer), act, "", goodReason, nil, false, "may not"},
+			tc{officer, userOf(officer), act, "", goodReason, nil, act == access.ActionWithdraw, "may not"},
 			tc{manager, userOf(manager), act, "", goodReason, active, false, "may not"},
 			tc{system, nil, act, "", "", nil, false, "not a system action"})
 	}

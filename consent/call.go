@@ -82,5 +82,8 @@ type CallFilter struct {
 	Decision        Decision
 	Since, Until    time.Time // on StartedAt: Since inclusive, Until exclusive
 	Unended         bool      // only calls without an end time (EndedAt zero)
-	Offset, Limit   int
+	// Recording keeps only calls whose recording is in this state; RecordingNone keeps the
+	// calls without a recording (the web console's search filters by it).
+	Recording     RecordingState
+	Offset, Limit int
 }

@@ -16,6 +16,9 @@ const (
 	RecordingFailed    RecordingState = "failed"    // never started, or the file is missing/broken
 	RecordingDeleting  RecordingState = "deleting"  // deletion committed as intent, file may still exist
 	RecordingDeleted   RecordingState = "deleted"   // file gone, tombstone written
+
+	// RecordingNone is no state of a recording: a CallFilter's value for calls without one.
+	RecordingNone RecordingState = "none"
 )
 
 // Recording is the audio of one call with consent. Path is absolute and lies below the

@@ -87,7 +87,7 @@ func runConfigCheck(_ context.Context, cfg *Config, out io.Writer) error {
 	if src == "" {
 		src = "none, built-in defaults apply"
 	}
-	checks := []check{{name: "config", info: src}, eslAddrCheck(cfg), ownerCheckLine(cfg), metricsCheck(cfg)}
+	checks := []check{{name: "config", info: src}, eslAddrCheck(cfg), ownerCheckLine(cfg), metricsCheck(cfg), webCheck(cfg)}
 	for _, lang := range cfg.NoticeLangs() {
 		n := cfg.Notices[lang]
 		checks = append(checks, wavCheck(fmt.Sprintf("notice %s %s (version %s)", lang, n.File, n.Version), n.File))

@@ -22,6 +22,8 @@ commits the decision to the database, and only then, with consent, starts a ster
 recording; every call is then transferred to the employee (transfer). It keeps one
 control connection to FreeSWITCH (freeswitch, password from esl-password-file), settles
 calls left half-done after every reconnect, and runs the retention sweep on its schedule.
+It serves the web console for line managers and the security officer on web-listen
+(default http://127.0.0.1:8085/; "" turns it off; TLS with web-cert and web-key).
 
 With --data-dir, a trial: the shipped notices and a random ESL password are created
 below the folder if missing; pair it with 'callconsent --data-dir DIR simulate'.

@@ -61,6 +61,10 @@ type Config struct {
 	MetricsListen      string
 	AllowRemoteMetrics bool
 
+	// WebListen is web-listen: host:port of the web console, "" off; WebCert and WebKey
+	// (web-cert, web-key) its TLS files; TimeZone (time-zone) the zone it shows dates in.
+	WebListen, WebCert, WebKey, TimeZone string
+
 	// MaxCalls is max-calls: the calls handled at once; 0 (auto) sizes it from the open-file
 	// limit (see callLimit). MaxCallDuration is max-call-duration: the ceiling of a call's life.
 	MaxCalls        int
@@ -121,6 +125,8 @@ func DefaultConfig() *Config {
 		LogLevel:       slog.LevelInfo,
 		LogFormat:      LogFormatText,
 		MetricsListen:  "127.0.0.1:9464",
+		WebListen:      defaultWebListen,
+		TimeZone:       defaultTimeZone,
 
 		MaxCallDuration: DefaultMaxCallDuration,
 	}
@@ -183,6 +189,9 @@ func (c *Config) Validate() error {
 		return err
 	}
 	if err := c.validateObservability(); err != nil {
+		return err
+	}
+	if err := c.validateWeb(); err != nil {
 		return err
 	}
 	if _, err := cron.ParseStandard(c.SweepSchedule); err != nil {

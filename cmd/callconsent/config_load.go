@@ -155,6 +155,9 @@ func applyDataDir(c *Config, dir string, set map[string]bool) {
 		// Trials and tests side by side must not fight over one port: a free one, logged at start.
 		c.MetricsListen = trialMetricsListen
 	}
+	if !set["web-listen"] {
+		c.WebListen = trialWebListen
+	}
 }
 
 // trialMetricsListen is metrics-listen under --data-dir when not set: a free loopback port.

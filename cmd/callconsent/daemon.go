@@ -20,6 +20,7 @@ import (
 	"github.com/callconsent/callconsent/notices"
 	"github.com/callconsent/callconsent/recordings"
 	"github.com/callconsent/callconsent/retention"
+	"github.com/callconsent/callconsent/web"
 )
 
 // daemon is `callconsent run`: the consent flow behind FreeSWITCH's outbound socket, the
@@ -49,6 +50,8 @@ type daemon struct {
 	holdings      *holdings          // census of the recordings folder (metrics_census.go)
 	readiness     *metrics.Readiness // /readyz (metrics_ready.go)
 	metricsServer *metrics.Server    // metrics-listen; nil when off
+	web           *web.Server        // web-listen, the console (web_wiring.go); nil when off
+	webBackend    *webAccess         // the console's access service and queries; nil when off
 
 	// wrapStore, when set (tests), wraps the store the flow and reconcile write through, to
 	// observe commits or to fail.
@@ -158,6 +161,9 @@ func (d *daemon) Open(ctx context.Context) (err error) {
 		return fmt.Errorf("listen for FreeSWITCH on %s: %w", d.cfg.ESLListen, err)
 	}
 	d.closers = append(d.closers, d.outbound.Close)
+	if err := d.openWeb(ctx); err != nil {
+		return err
+	}
 	if err := d.serveControl(ctx); err != nil {
 		return err
 	}
@@ -167,7 +173,7 @@ func (d *daemon) Open(ctx context.Context) (err error) {
 	d.startReconcileLoop(ctx, cmp.Or(d.reconcileEvery, time.Minute))
 	d.started = time.Now().UTC()
 	d.log.Info("callconsent running", "esl_listen", d.outbound.Addr().String(), "freeswitch", d.cfg.FreeSWITCH,
-		"db", d.cfg.DB, "recordings", d.cfg.RecordingsDir, "max_calls", maxCalls, "metrics", d.describeMetrics())
+		"db", d.cfg.DB, "recordings", d.cfg.RecordingsDir, "max_calls", maxCalls, "metrics", d.describeMetrics(), "web", d.describeWeb())
 	return nil
 }
 

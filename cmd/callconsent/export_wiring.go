@@ -24,13 +24,18 @@ func openExports(ctx context.Context, cfg *Config) (*exportsOpen, error) {
 		return nil, err
 	}
 	st, acc := env.st, env.svc
+	return &exportsOpen{st: st, access: acc, svc: newExportService(cfg, st, acc)}, nil
+}
+
+// newExportService is the export service over a store and its access service: the commands'
+// and the daemon's web console's.
+func newExportService(cfg *Config, st *storage, acc *access.Service) *export.Service {
 	var notices []export.NoticeFile
 	for _, lang := range cfg.NoticeLangs() {
 		n := cfg.Notices[lang]
 		notices = append(notices, export.NoticeFile{Language: lang, Version: n.Version, Path: cfg.noticePath(n.File)})
 	}
-	svc := &export.Service{Access: acc, Store: st.DB, Notices: notices, RecordingsDir: cfg.RecordingsDir}
-	return &exportsOpen{st: st, access: acc, svc: svc}, nil
+	return &export.Service{Access: acc, Store: st.DB, Notices: notices, RecordingsDir: cfg.RecordingsDir}
 }
 
 // Close closes the store.

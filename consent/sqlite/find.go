@@ -56,6 +56,14 @@ func (db *DB) FindCalls(ctx context.Context, f consent.CallFilter) ([]*consent.C
 	if f.Unended {
 		where = append(where, "c.ended_at IS NULL") // index calls_unended
 	}
+	switch {
+	case f.Recording == consent.RecordingNone:
+		where = append(where, "r.call_uuid IS NULL")
+	case f.Recording != "" && !f.Recording.Valid():
+		return nil, consent.Errorf(consent.EINVALID, "unknown recording state %q", f.Recording)
+	case f.Recording != "":
+		where, args = append(where, "r.state = ?"), append(args, string(f.Recording))
+	}
 
 	rd, err := db.read()
 	if err != nil {

@@ -131,6 +131,11 @@ func (c *contract) testDecideCall(t *testing.T) {
 		wantCode(t, s.DecideCall(ctx, newUUID(t), consent.DecisionGranted, grantProof(Now)), consent.ENOTFOUND)
 	})
 
+	t.Run("ErrUnknownRecordingState", func(t *testing.T) {
+		_, err := s.FindCalls(ctx, consent.CallFilter{Recording: "lost"})
+		wantCode(t, err, consent.EINVALID)
+	})
+
 	t.Run("ErrUnknownDecision", func(t *testing.T) {
 		call := mustCreateCall(t, s, pseudonym(t), Now)
 		wantCode(t, s.DecideCall(ctx, call.UUID, "maybe", grantProof(Now)), consent.EINVALID)
@@ -179,19 +184,22 @@ func (c *contract) testFindCalls(t *testing.T) {
 		filter consent.CallFilter
 		want   []*consent.Call
 	}{
-		"All":           {consent.CallFilter{}, []*consent.Call{c4, c3, c2, c1}},
-		"UUID":          {consent.CallFilter{UUID: c2.UUID}, []*consent.Call{c2}},
-		"Pseudonym":     {consent.CallFilter{CallerPseudonym: alice}, []*consent.Call{c3, c1}},
-		"Decision":      {consent.CallFilter{Decision: consent.DecisionPending}, []*consent.Call{c4, c1}},
-		"Since":         {consent.CallFilter{Since: Now.Add(day)}, []*consent.Call{c4, c3, c2}},
-		"Until":         {consent.CallFilter{Until: Now.Add(day)}, []*consent.Call{c1}},
-		"SinceUntil":    {consent.CallFilter{Since: Now.Add(day), Until: Now.Add(3 * day)}, []*consent.Call{c3, c2}},
-		"Limit":         {consent.CallFilter{Limit: 2}, []*consent.Call{c4, c3}},
-		"LimitOffset":   {consent.CallFilter{Limit: 2, Offset: 1}, []*consent.Call{c3, c2}},
-		"OffsetOnly":    {consent.CallFilter{Offset: 3}, []*consent.Call{c1}},
-		"PseudonymNone": {consent.CallFilter{CallerPseudonym: pseudonym(t)}, []*consent.Call{}},
-		"Unended":       {consent.CallFilter{Unended: true}, []*consent.Call{c4, c2, c1}},
-		"UnendedLimit":  {consent.CallFilter{Unended: true, Limit: 1, Offset: 1}, []*consent.Call{c2}},
+		"All":            {consent.CallFilter{}, []*consent.Call{c4, c3, c2, c1}},
+		"UUID":           {consent.CallFilter{UUID: c2.UUID}, []*consent.Call{c2}},
+		"Pseudonym":      {consent.CallFilter{CallerPseudonym: alice}, []*consent.Call{c3, c1}},
+		"Decision":       {consent.CallFilter{Decision: consent.DecisionPending}, []*consent.Call{c4, c1}},
+		"Since":          {consent.CallFilter{Since: Now.Add(day)}, []*consent.Call{c4, c3, c2}},
+		"Until":          {consent.CallFilter{Until: Now.Add(day)}, []*consent.Call{c1}},
+		"SinceUntil":     {consent.CallFilter{Since: Now.Add(day), Until: Now.Add(3 * day)}, []*consent.Call{c3, c2}},
+		"Limit":          {consent.CallFilter{Limit: 2}, []*consent.Call{c4, c3}},
+		"LimitOffset":    {consent.CallFilter{Limit: 2, Offset: 1}, []*consent.Call{c3, c2}},
+		"OffsetOnly":     {consent.CallFilter{Offset: 3}, []*consent.Call{c1}},
+		"PseudonymNone":  {consent.CallFilter{CallerPseudonym: pseudonym(t)}, []*consent.Call{}},
+		"Unended":        {consent.CallFilter{Unended: true}, []*consent.Call{c4, c2, c1}},
+		"UnendedLimit":   {consent.CallFilter{Unended: true, Limit: 1, Offset: 1}, []*consent.Call{c2}},
+		"Recording":      {consent.CallFilter{Recording: rec.State}, []*consent.Call{c2}},
+		"RecordingNone":  {consent.CallFilter{Recording: consent.RecordingNone}, []*consent.Call{c4, c3, c1}},
+		"RecordingOther": {consent.CallFilter{Recording: consent.RecordingDeleted}, []*consent.Call{}},
 	} {
 		t.Run(name, func(t *testing.T) {
 			got, err := s.FindCalls(ctx, tt.filter)
@@ -223,6 +231,11 @@ func (c *contract) testFindCalls(t *testing.T) {
 				t.Fatalf("call without recording got %+v", call.Recording)
 			}
 		}
+	})
+
+	t.Run("ErrUnknownRecordingState", func(t *testing.T) {
+		_, err := s.FindCalls(ctx, consent.CallFilter{Recording: "lost"})
+		wantCode(t, err, consent.EINVALID)
 	})
 
 	t.Run("ErrUnknownDecision", func(t *testing.T) {
