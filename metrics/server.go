@@ -154,8 +154,8 @@ func (l *limitListener) Accept() (net.Conn, error) {
 		case l.slots <- struct{}{}:
 			return &limitConn{Conn: c, release: func() { <-l.slots }}, nil
 		default:
+			l.refused.Add(1) // before the close: a peer that sees it closed finds it counted
 			c.Close()
-			l.refused.Add(1)
 		}
 	}
 }

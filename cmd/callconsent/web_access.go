@@ -23,6 +23,8 @@ type webAccess struct {
 	// withdraw is the daemon's own withdrawal, the one the control socket runs for the CLI.
 	withdraw func(context.Context, consent.WithdrawRequest) (consent.WithdrawResult, error)
 	now      func() time.Time
+	// logins says whether a failed login's name waits or is locked, alike for every name.
+	logins *access.LoginStates
 }
 
 var (
@@ -69,24 +71,18 @@ func (b *webAccess) Login(ctx context.Context, user, password string) (web.Sessi
 	return web.Session{ID: token, User: actor.Name, Role: web.Role(actor.Role)}, nil
 }
 
-// locked says why a failed login's account takes no password now, so the sign-in page can say
+// locked says why a failed login's name takes no password now, so the sign-in page can say
 // so instead of "wrong password" (which a right password typed then would get too):
-// web.LoginLocked (LockoutFailures reached, until a security officer or the time releases it)
-// or web.LoginThrottled (a growing wait after a few failures); "" otherwise.
+// web.LoginLocked or web.LoginThrottled; "" otherwise. Names without an account go through
+// the same schedule (access.LoginStates), so the answer tells nobody which names exist.
 func (b *webAccess) locked(ctx context.Context, name string) string {
-	var why string
-	b.svc.Store.View(ctx, func(tx access.Tx) error {
-		u, err := tx.User(name)
-		switch {
-		case err != nil || u.Disabled || !u.Locked(b.now()):
-		case u.FailedLogins >= access.LockoutFailures:
-			why = web.LoginLocked
-		default:
-			why = web.LoginThrottled
-		}
-		return nil
-	})
-	return why
+	switch b.logins.AfterFailure(ctx, name) {
+	case access.LoginLocked:
+		return web.LoginLocked
+	case access.LoginThrottled:
+		return web.LoginThrottled
+	}
+	return ""
 }
 
 func (b *webAccess) Resume(ctx context.Context, id string) (web.Session, error) {

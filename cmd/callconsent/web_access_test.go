@@ -2,12 +2,15 @@ package main
 
 import (
 	"context"
+	"io"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/callconsent/callconsent/access"
 	"github.com/callconsent/callconsent/consent"
 	"github.com/callconsent/callconsent/web"
 )
@@ -145,5 +148,41 @@ func TestConsoleOfficerForms(t *testing.T) {
 	}
 	if after, _ := c.svc.Grants(c.ctx, c.officer, true); len(after) != len(grants) {
 		t.Error("a refused grant was stored")
+	}
+}
+
+// TestConsoleLoginSameForUnknownNames: the sign-in page says "locked" of a name without an
+// account after as many failures as of a real one, so that it cannot be used to find out which
+// names exist (it said so of real accounts only: four wrong passwords told a name existed).
+func TestConsoleLoginSameForUnknownNames(t *testing.T) {
+	c := startConsole(t)
+	try := func(name string) (int, string) {
+		jar, _ := cookiejar.New(nil)
+		cl := &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+		req, _ := http.NewRequest(http.MethodPost, c.url+"/login", strings.NewReader(url.Values{"user": {name}, "password": {"not the password"}}.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set("Origin", c.url)
+		req.Header.Set("Accept-Language", "en")
+		resp, err := cl.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(body)
+	}
+	for i := 1; i <= access.LockoutFailures; i++ {
+		realCode, realBody := try("mona")
+		code, body := try("zed")
+		if code != realCode || strings.Contains(body, "is locked") != strings.Contains(realBody, "is locked") {
+			t.Fatalf("failure %d: a real name answers %d (locked %v), an unknown one %d (locked %v)",
+				i, realCode, strings.Contains(realBody, "is locked"), code, strings.Contains(body, "is locked"))
+		}
+		c.clock.Advance(access.FailureDelay(i) + time.Second)
+	}
+	lockedCode, lockedBody := try("lars")
+	code, body := try("zed")
+	if code != lockedCode || code != http.StatusForbidden || !strings.Contains(body, "is locked") || !strings.Contains(lockedBody, "is locked") {
+		t.Fatalf("after %d failures: unknown name %d, locked account %d", access.LockoutFailures, code, lockedCode)
 	}
 }

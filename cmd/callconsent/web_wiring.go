@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"github.com/callconsent/callconsent/access"
 	"time"
 
 	"github.com/callconsent/callconsent/web"
@@ -17,7 +18,8 @@ func (d *daemon) openWeb(ctx context.Context) error {
 	if d.cfg.WebListen == "" {
 		return nil
 	}
-	backend := &webAccess{svc: d.access, exports: newExportService(d.cfg, d.store, d.access), calls: d.store.DB, withdraw: d.Withdraw, now: time.Now}
+	backend := &webAccess{svc: d.access, exports: newExportService(d.cfg, d.store, d.access), calls: d.store.DB, withdraw: d.Withdraw, now: time.Now,
+		logins: access.NewLoginStates(d.access)}
 	srv, err := web.New(web.Config{Addr: d.cfg.WebListen, CertFile: d.cfg.WebCert, KeyFile: d.cfg.WebKey,
 		Location: d.cfg.webLocation(), Auth: backend, Calls: backend, Officer: backend,
 		Pseudonym: d.store.Pseudonyms.Pseudonym, Logger: d.log})
