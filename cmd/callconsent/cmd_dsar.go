@@ -72,12 +72,13 @@ and a larger request is refused (exit 4) saying so.
 
 ` + accessHelp + `
 With --caller - the number is read from stdin, so the password must come from the
-terminal or --password-file.
+terminal or --password-file. Prefer it: a number written on the command line stays in
+the shell history and is visible to every local account in ps while the command runs.
 
 ` + exitCodesHelp,
-		Example: `  callconsent dsar --as anne --caller "+47 912 34 567" --reason "access request ticket 4711" --out /secure/4711.zip
-  echo "+4791234567" | callconsent dsar --as anne --password-file ~/.cc-pw --caller - --reason "access request ticket 4712" --out 4712.zip
-  callconsent dsar --as anne --caller "+47 912 34 567" --reason "access request ticket 4711" --dry-run`,
+		Example: `  callconsent dsar --as anne --password-file ~/.cc-pw --caller - --reason "access request ticket 4711" --out /secure/4711.zip < number.txt
+  read -rs NUMBER; echo "$NUMBER" | callconsent dsar --as anne --password-file ~/.cc-pw --caller - --reason "access request ticket 4712" --out 4712.zip
+  callconsent dsar --as anne --password-file ~/.cc-pw --caller - --reason "access request ticket 4711" --dry-run < number.txt`,
 		Args: exactArgs(),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cfg, err := g.Config(cmd)
