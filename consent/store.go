@@ -6,7 +6,8 @@ import (
 )
 
 // The store keeps calls, decisions, recordings and withdrawals durably. Every method that
-// changes state returns only after the change is committed to disk: a nil error from Grant
+// changes state returns only after the change is committed to disk (the one exception, the
+// end of a call without a recording, is FinishCall's): a nil error from Grant
 // means the grant survives a power cut (R-CONSENT-3); an error means the change was not stored.
 //
 // Each consumer names the part of the store it uses, and nothing more: the flow's writes
@@ -40,7 +41,10 @@ type FlowStore interface {
 	// its recording to end.State (complete or failed, passing through recording when the
 	// file shows it started) in the same commit. A recording no longer live (a withdrawal
 	// moved it to deleting meanwhile) is left as it is. It returns the recording's state
-	// after the commit ("" with end nil).
+	// after the commit ("" with end nil). With end nil (no recording), the store may return
+	// before the end is on disk, provided a crash loses it whole and nothing else: what it
+	// holds, the end time of a call without audio, is neither proof nor needed to erase
+	// anything, and reconcile stamps an end a crash lost (ReconcileStore).
 	FinishCall(ctx context.Context, callUUID string, endedAt time.Time, end *RecordingEnd) (RecordingState, error)
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"slices"
 	"sync/atomic"
 	"time"
 )
@@ -30,6 +31,7 @@ type committer struct {
 	busyTimeout time.Duration
 	now         func() time.Time
 	walRestart  *atomic.Bool // set by the checkpointer when the WAL should start over
+	lazyBatches atomic.Int64 // batches committed without an fsync (tests read it)
 }
 
 func (db *DB) startCommitter() {
@@ -70,11 +72,11 @@ func (db *DB) startCommitter() {
 
 // enqueue queues fn. The caller must hold DB.mu for reading, so that stop cannot close the
 // channel under a send. A full queue is waited for only until ctx ends.
-func (c *committer) enqueue(ctx context.Context, fn func(tx *Tx) error) (*writeOp, error) {
+func (c *committer) enqueue(ctx context.Context, fn func(tx *Tx) error, lazy bool) (*writeOp, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, abandoned(err) // select would pick at random between a free slot and Done
 	}
-	op := &writeOp{ctx: ctx, fn: fn, errc: make(chan error, 1)}
+	op := &writeOp{ctx: ctx, fn: fn, lazy: lazy, errc: make(chan error, 1)}
 	select {
 	case c.ops <- op:
 		return op, nil
@@ -140,12 +142,13 @@ func (c *committer) runBatch(batch []*writeOp) {
 
 	// BEGIN runs while the ops are still queued, so a caller whose deadline passes during a
 	// long wait for the lock can still cancel and return.
-	conn, sqlTx, err := c.begin(beginWait(live, c.busyTimeout))
+	lazy := !slices.ContainsFunc(live, func(op *writeOp) bool { return !op.lazy })
+	conn, sqlTx, err := c.begin(beginWait(live, c.busyTimeout), lazy)
 	if err != nil {
 		fail(formatError(fmt.Errorf("begin: %w", err)))
 		return
 	}
-	defer conn.Close()
+	defer c.release(conn, lazy)
 	tx := &Tx{tx: sqlTx, now: c.now()}
 	for i, op := range batch {
 		if !op.start() {
@@ -162,6 +165,8 @@ func (c *committer) runBatch(batch []*writeOp) {
 	}
 	if err := sqlTx.Commit(); err != nil {
 		fail(formatError(fmt.Errorf("commit: %w", err)))
+	} else if lazy {
+		c.lazyBatches.Add(1)
 	}
 }
 
