@@ -32,6 +32,7 @@ type committer struct {
 	now         func() time.Time
 	walRestart  *atomic.Bool // set by the checkpointer when the WAL should start over
 	lazyBatches atomic.Int64 // batches committed without an fsync (tests read it)
+	batches     *atomic.Int64 // counts every commit, for the checkpointer
 }
 
 func (db *DB) startCommitter() {
@@ -42,6 +43,7 @@ func (db *DB) startCommitter() {
 		busyTimeout: db.busyTimeout,
 		now:         db.now,
 		walRestart:  &db.walRestart,
+		batches:     &db.batches,
 	}
 	db.commit = c
 	go func() {
@@ -165,7 +167,10 @@ func (c *committer) runBatch(batch []*writeOp) {
 	}
 	if err := sqlTx.Commit(); err != nil {
 		fail(formatError(fmt.Errorf("commit: %w", err)))
-	} else if lazy {
+		return
+	}
+	c.batches.Add(1)
+	if lazy {
 		c.lazyBatches.Add(1)
 	}
 }

@@ -54,3 +54,6 @@ func Synchronous(tx *Tx) (level int, err error) {
 
 // LazyBatches returns how many batches committed without an fsync of their own.
 func LazyBatches(db *DB) int64 { return db.commit.lazyBatches.Load() }
+
+// Checkpoints returns how many background checkpoints ran.
+func Checkpoints(db *DB) int64 { return db.checkpoints.Load() }

@@ -56,6 +56,8 @@ type DB struct {
 	readOnly   bool        // opened by OpenReadOnly: no writer, every write refused
 
 	checkpointEvery time.Duration // tests shorten it; 0 means checkpointEvery
+	batches         atomic.Int64  // commits of the committer, for the checkpointer
+	checkpoints     atomic.Int64  // background checkpoints run (tests read it)
 
 	// busyTimeout is unexported so that no configuration can go below the default; tests
 	// shorten it through export_test.go.
