@@ -30,8 +30,8 @@ type committer struct {
 	writer      *sql.DB // captured at start: Close clears DB.writer only after stop returns
 	busyTimeout time.Duration
 	now         func() time.Time
-	walRestart  *atomic.Bool // set by the checkpointer when the WAL should start over
-	lazyBatches atomic.Int64 // batches committed without an fsync (tests read it)
+	walRestart  *atomic.Bool  // set by the checkpointer when the WAL should start over
+	lazyBatches atomic.Int64  // batches committed without an fsync (tests read it)
 	batches     *atomic.Int64 // counts every commit, for the checkpointer
 }
 
