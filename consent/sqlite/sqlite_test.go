@@ -119,7 +119,8 @@ func mustRecordingIn(tb testing.TB, db *sqlite.DB, state consent.RecordingState)
 		}
 	}
 	if state == consent.RecordingDeleted {
-		mustDelete(tb, db, c.UUID, consent.ReasonRetention)
+		// Not retention: a recording deleted for retention leaves with its call's row.
+		mustDelete(tb, db, c.UUID, consent.ReasonFailed)
 	}
 	return c
 }

@@ -74,9 +74,14 @@ const (
 	markUpdate = `UPDATE recordings SET state = 'deleting' WHERE rowid IN (
 		SELECT r.rowid FROM temp.sweep_batch b CROSS JOIN recordings r ON r.path = b.path
 		WHERE r.state NOT IN ('deleting', 'deleted'))`
+	// An intent only for a path without a recording row to carry it (an orphan, audio of a
+	// call without a grant) or whose row is deleted (a file come back): a row in deleting is
+	// the intent itself, and retention.Due names its reason again from the row.
 	// WHERE true: without it SQLite would read ON CONFLICT as the ON of a join.
 	markInsertIntents = `INSERT INTO deletion_intents (path, call_uuid, reason, bytes, created_at)
-		SELECT path, call_uuid, reason, bytes, deleted_at FROM temp.sweep_batch WHERE true ORDER BY k
+		SELECT path, call_uuid, reason, bytes, deleted_at FROM temp.sweep_batch b
+		WHERE NOT EXISTS (SELECT 1 FROM recordings r WHERE r.path = b.path AND r.state <> 'deleted')
+		ORDER BY k
 		ON CONFLICT (path) DO NOTHING`
 
 	finishConflictQuery = `SELECT r.call_uuid, r.state
@@ -98,6 +103,12 @@ const (
 		SELECT r.rowid FROM temp.sweep_batch b CROSS JOIN recordings r ON r.path = b.path
 		WHERE r.state = 'deleting')`
 	finishDeleteIntents = `DELETE FROM deletion_intents WHERE path IN (SELECT path FROM temp.sweep_batch)`
+	// The call of a recording deleted for retention started before the retention too: its row
+	// goes now, with its recording's (by cascade), instead of in PurgeCalls' scan after the
+	// sweep. Only once every recording of the call is deleted, as PurgeCalls requires.
+	finishPurgeCalls = `DELETE FROM calls WHERE uuid IN (
+		SELECT b.call_uuid FROM temp.sweep_batch b WHERE b.reason = 'retention' AND b.call_uuid IS NOT NULL)
+		AND NOT EXISTS (SELECT 1 FROM recordings r WHERE r.call_uuid = calls.uuid AND r.state <> 'deleted')`
 )
 
 // markRefused is markRefusedQuery with the states that may move to deleting, and deleting and
@@ -146,8 +157,8 @@ func nullable(s string) any {
 }
 
 // MarkDeleting commits the intent to delete each file in one transaction: a recording row at
-// the path moves to deleting (unless it is deleting or deleted already) and an intent with the
-// reason is stored. A row that is deleted keeps its state: its file is unlinked again (it came
+// the path moves to deleting (unless it is deleting or deleted already), which is the intent;
+// a path without such a row gets an intent row with the reason. A row that is deleted keeps its state: its file is unlinked again (it came
 // back from a backup, or another sweep got there first) and FinishDeletions writes no second
 // tombstone. It returns what was marked; only those files may be unlinked.
 func (db *DB) MarkDeleting(ctx context.Context, ts []consent.Tombstone) ([]consent.Tombstone, error) {
@@ -201,8 +212,9 @@ func (db *DB) MarkDeleting(ctx context.Context, ts []consent.Tombstone) ([]conse
 // FinishDeletions records, in one transaction, that the files are gone: a recording row in
 // deleting becomes deleted, a tombstone is written, and the intent is removed. It is idempotent:
 // a file whose row is deleted already, or which has neither a row nor an intent (another sweep
-// finished it), gets no second tombstone; nor does a path named twice. It returns the number
-// of tombstones written.
+// finished it), gets no second tombstone; nor does a path named twice. The calls of recordings
+// deleted for retention are purged in the same transaction (finishPurgeCalls). It returns the
+// number of tombstones written.
 func (db *DB) FinishDeletions(ctx context.Context, ts []consent.Tombstone) (int, error) {
 	if len(ts) == 0 {
 		return 0, nil
@@ -246,6 +258,9 @@ func (db *DB) FinishDeletions(ctx context.Context, ts []consent.Tombstone) (int,
 			return err
 		}
 		if _, err := tx.Exec(finishDeleteIntents); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(finishPurgeCalls); err != nil {
 			return err
 		}
 		n = int(written)

@@ -51,7 +51,7 @@ func TestFindDue(t *testing.T) {
 		t.Fatal(err)
 	}
 	gone := sweepRecording(t, db, cutoff.Add(-time.Hour), consent.RecordingDeleting)
-	mustDelete(t, db, gone.UUID, consent.ReasonRetention)
+	mustDelete(t, db, gone.UUID, consent.ReasonWithdrawal)
 
 	calls, err := db.FindDue(ctx, cutoff)
 	if err != nil {
@@ -114,12 +114,13 @@ func TestFindDue_Plan(t *testing.T) {
 }
 
 // TestMarkAndFinishDeletions: the two commits around an unlink are idempotent, a row and an
-// orphan each get exactly one tombstone, and intents are gone afterwards.
+// orphan each get exactly one tombstone, only the orphan needs an intent row (the row's
+// deleting state is its intent), and intents are gone afterwards.
 func TestMarkAndFinishDeletions(t *testing.T) {
 	ctx := context.Background()
 	db := MustOpenDB(t)
-	c := sweepRecording(t, db, now.Add(-100*24*time.Hour), consent.RecordingComplete)
-	row := consent.Tombstone{CallUUID: c.UUID, Path: c.Recording.Path, Reason: consent.ReasonRetention}
+	c := sweepRecording(t, db, now.Add(-100*24*time.Hour), consent.RecordingFailed)
+	row := consent.Tombstone{CallUUID: c.UUID, Path: c.Recording.Path, Reason: consent.ReasonFailed}
 	orphan := consent.Tombstone{Path: "/rec/2024/01/01/stray.wav", Reason: consent.ReasonOrphan, Bytes: 3}
 
 	for range 2 {
@@ -131,7 +132,7 @@ func TestMarkAndFinishDeletions(t *testing.T) {
 	if got, _ := db.FindCall(ctx, c.UUID); got.Recording.State != consent.RecordingDeleting {
 		t.Fatalf("row is %s", got.Recording.State)
 	}
-	if intents, err := db.FindIntents(ctx); err != nil || len(intents) != 2 || intents[0].Reason != consent.ReasonOrphan {
+	if intents, err := db.FindIntents(ctx); err != nil || len(intents) != 1 || intents[0].Reason != consent.ReasonOrphan {
 		t.Fatalf("intents %v %v", intents, err)
 	}
 	for i, want := range []int{2, 0} {
@@ -157,6 +158,38 @@ func TestMarkAndFinishDeletions(t *testing.T) {
 	}
 }
 
+// A recording deleted for retention leaves with its call's row, in FinishDeletions' transaction:
+// the call is past retention too, and PurgeCalls has nothing left to do for it. A call with
+// another recording not yet deleted keeps its row.
+func TestFinishDeletions_PurgesRetentionCalls(t *testing.T) {
+	ctx := context.Background()
+	db := MustOpenDB(t)
+	old := sweepRecording(t, db, now.Add(-100*24*time.Hour), consent.RecordingComplete)
+	other := sweepRecording(t, db, now.Add(-100*24*time.Hour), consent.RecordingComplete)
+	ts := []consent.Tombstone{{CallUUID: old.UUID, Path: old.Recording.Path, Reason: consent.ReasonRetention, Bytes: 10}}
+	if _, err := db.MarkDeleting(ctx, ts); err != nil {
+		t.Fatal(err)
+	}
+	if intents, _ := db.FindIntents(ctx); len(intents) != 0 {
+		t.Fatalf("intents for a row: %v", intents)
+	}
+	if n, err := db.FinishDeletions(ctx, ts); err != nil || n != 1 {
+		t.Fatalf("FinishDeletions = %d, %v", n, err)
+	}
+	if _, err := db.FindCall(ctx, old.UUID); consent.ErrorCode(err) != consent.ENOTFOUND {
+		t.Errorf("call of a recording deleted for retention: %v, want purged", err)
+	}
+	if c, err := db.FindCall(ctx, other.UUID); err != nil || c.Recording.State != consent.RecordingComplete {
+		t.Errorf("the other call: %+v, %v", c, err)
+	}
+	if got := mustTombstones(t, db); len(got) != 1 || got[0].CallUUID != old.UUID || got[0].Reason != consent.ReasonRetention {
+		t.Errorf("tombstones %+v", got)
+	}
+	if n, err := db.PurgeCalls(ctx, now.Add(-90*24*time.Hour)); err != nil || n != 0 {
+		t.Errorf("PurgeCalls after = %d, %v; want 0", n, err)
+	}
+}
+
 // TestPurgeCalls deletes call metadata past retention once its audio is gone, keeps the rest,
 // and keeps the tombstones.
 func TestPurgeCalls(t *testing.T) {
@@ -164,7 +197,7 @@ func TestPurgeCalls(t *testing.T) {
 	db := MustOpenDB(t)
 	cutoff := now.Add(-90 * 24 * time.Hour)
 	gone := sweepRecording(t, db, cutoff.Add(-time.Hour), consent.RecordingDeleting)
-	mustDelete(t, db, gone.UUID, consent.ReasonRetention)
+	mustDelete(t, db, gone.UUID, consent.ReasonWithdrawal)
 	declined := MustCreateCall(t, db, pseudonym(t), cutoff.Add(-time.Hour))
 	kept := sweepRecording(t, db, cutoff.Add(-time.Hour), consent.RecordingComplete) // audio not gone yet
 	young := MustCreateCall(t, db, pseudonym(t), now)
