@@ -17,8 +17,8 @@
 #
 # Usage: [BASE=main] scripts/bench-retention.sh [backlog|steady|all] [N]
 # Environment: BENCH_DIR (default: a new folder under /tmp, removed at the end).
-# Exit codes: 0 done, 1 a step failed or the contestants disagree. Needs go, GNU find, strace
-# (optional: fsyncs of Sweep alone).
+# Exit codes: 0 done, 1 a step failed or the contestants disagree. Needs go, GNU find, python3;
+# perf (optional: fsyncs of the sweep's process, counted by the kernel).
 set -euo pipefail
 
 what=${1:-all}
@@ -71,12 +71,29 @@ run() {
 	# The recordings are linked (cp -l): each copy has folders and directory entries of its own,
 	# which is what an unlink and a folder fsync touch, and copying 200,000 files' data would
 	# take minutes. The database is copied.
+	(cd "$WORK/gen/recordings" && find . -name '*.wav' -mmin +129600 -printf '%P\n') >"$WORK/due"
 	for c in "${copies[@]}"; do
 		mkdir "$WORK/c.$c"
 		cp -al "$WORK/gen/recordings" "$WORK/c.$c/recordings"
 		cp -p "$WORK/gen"/callconsent.db* "$WORK/gen/pseudonym.key" "$WORK/c.$c/"
 	done
-	(cd "$WORK/gen/recordings" && find . -name '*.wav' -mmin +129600 -printf '%P\n') >"$WORK/due"
+	# The files that get deleted are files of their own in every copy (an unlink that only
+	# drops a link to a shared inode would be cheaper than a real one).
+	python3 - "$WORK" "$WORK/due" "${copies[@]}" <<'PY'
+import os, sys
+work, due, copies = sys.argv[1], sys.argv[2], sys.argv[3:]
+paths = open(due).read().split()
+for c in copies:
+    for p in paths:
+        src, dst = f"{work}/gen/recordings/{p}", f"{work}/c.{c}/recordings/{p}"
+        st = os.lstat(src)
+        data = open(src, "rb").read()
+        os.unlink(dst)
+        with open(dst, "wb") as f:
+            f.write(data)
+        os.chmod(dst, st.st_mode & 0o7777)
+        os.utime(dst, ns=(st.st_atime_ns, st.st_mtime_ns))
+PY
 	local due total
 	due=$(wc -l <"$WORK/due")
 	total=$(left "$WORK/gen")
@@ -97,12 +114,14 @@ run() {
 		[[ $(left "$WORK/gen") -eq $want ]] || { echo "MISMATCH: sweep CLI ($v) left $(left "$WORK/gen"), want $want" >&2; exit 1; }
 		rm -rf "$WORK/gen"
 		mv "$WORK/c.sweep-$v" "$WORK/gen"
+		# perf counts the fsyncs in the kernel, without slowing the process as strace would.
 		local tr=()
-		command -v strace >/dev/null && tr=(strace -f -c -e trace=fsync,fdatasync -o "$WORK/strace")
+		perf stat -e syscalls:sys_enter_fsync true >/dev/null 2>&1 &&
+			tr=(perf stat -e 'syscalls:sys_enter_fsync,syscalls:sys_enter_fdatasync' -x, -o "$WORK/perf")
 		"${tr[@]}" "$WORK/bin/$v/benchsweep" -data-dir "$WORK/gen" >"$WORK/out"
 		local sw fs=""
 		sw=$(sed -n 's/.*"sweep_seconds":\([0-9.e-]*\).*/\1/p' "$WORK/out")
-		[[ ${#tr[@]} -gt 0 ]] && fs=$(awk '$NF=="fsync" || $NF=="fdatasync" {n += $4} END {printf "; %d fsyncs in the whole process (open included)", n}' "$WORK/strace")
+		[[ ${#tr[@]} -gt 0 ]] && fs=$(awk -F, '/sys_enter_f/ {n += $1} END {printf "; %d fsyncs in the whole process (open included)", n}' "$WORK/perf")
 		printf '  %-22s %8.3f s  %6.1f x floor  %6.1f us/file%s\n' "Sweep() alone ($v)" "$sw" "$(awk -v t="$sw" -v f="$FLOOR" 'BEGIN {print t/f}')" "$(awk -v t="$sw" -v n="$due" 'BEGIN {print (n ? t*1e6/n : 0)}')" "$fs"
 		rm -rf "$WORK/gen"
 	done
