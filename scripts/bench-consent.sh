@@ -6,9 +6,10 @@
 #             callers who all press 1 (granted) and for callers who all press 2 (declined)
 #   latency   400 calls, 4 at once: digit → record_session p50/p99, with the disk's own fsync
 #             latency probed just before and after (scripts/bench/fsyncprobe)
-#   capacity  raises the calls in flight (250, 500, 1000, 2000, 4000) until the rate stops
-#             growing (< 5 % more), and prints the knee: calls/s, calls in flight, CPU of the
-#             daemon and the fake per call. A single run at one concurrency only measures that
+#   capacity  raises the calls in flight (250, 500, 1000, 2000, 4000; LEVELS to change) until
+#             the rate stops growing (< 5 % more) or calls are handled wrongly, and prints the
+#             knee, the best rate without errors: calls/s, calls in flight, CPU of the daemon
+#             and the fake per call. A single run at one concurrency only measures that
 #             concurrency (C in flight for T seconds each caps the rate at C/T)
 #   memory    5,000 calls all in conversation at once; the daemon's RSS above its idle RSS
 #
@@ -94,7 +95,7 @@ else:
     line += f"; CPU daemon {ticks*10000/n:.0f} us/call, fake {fake*1e6/n:.0f} us/call; RSS {base}->{peak} KiB, {maxc} in flight: {(peak-base)/max(maxc,1):.0f} KiB/call"
 print(line, flush=True)
 with open(sys.argv[2] + '.lines', 'a') as f:
-    f.write(json.dumps({'label': label, 'rate': r['calls_per_second'], 'cpu_us': ticks*10000/n, 'fake_us': fake*1e6/n, 'inflight': maxc}) + '\n')
+    f.write(json.dumps({'label': label, 'rate': r['calls_per_second'], 'errors': r['errors'], 'cpu_us': ticks*10000/n, 'fake_us': fake*1e6/n, 'inflight': maxc}) + '\n')
 PY
 }
 
@@ -131,16 +132,17 @@ if [[ $what == capacity || $what == all ]]; then
 	knee() {
 		local label=$1 bin=$2 conc prev=0 rate
 		: >"$WORK/sim.json.lines"
-		for conc in 250 500 1000 2000 4000; do
+		for conc in ${LEVELS:-250 500 1000 2000 4000}; do
 			run_once "$label" "$bin" $((conc * 4)) $conc 1s consent=1
 			rate=$(tail -1 "$WORK/sim.json.lines" | python3 -c 'import json,sys; print(int(json.load(sys.stdin)["rate"]))')
-			if ((rate * 100 < prev * 105)); then break; fi
+			if ((rate * 100 < prev * 105)) || grep -q '"errors": [1-9]' <(tail -1 "$WORK/sim.json.lines"); then break; fi
 			prev=$rate
 		done
 		python3 - "$label" "$WORK/sim.json.lines" <<'PY'
 import json, sys
 rows = [json.loads(l) for l in open(sys.argv[2])]
-best = max(rows, key=lambda r: r['rate'])
+ok = [r for r in rows if r['errors'] == 0] or rows  # a rate with calls handled wrongly is no capacity
+best = max(ok, key=lambda r: r['rate'])
 print(f"  {sys.argv[1]:5} knee: {best['rate']:.0f} calls/s at {best['inflight']} calls in flight; CPU per call daemon {best['cpu_us']:.0f} us, fake {best['fake_us']:.0f} us")
 PY
 	}
