@@ -135,7 +135,7 @@ func mustDelete(tb testing.TB, db *sqlite.DB, callUUID string, reason consent.De
 	if _, err := db.MarkDeleting(ctx, ts); err != nil {
 		tb.Fatal(err)
 	}
-	if n, err := db.FinishDeletions(ctx, ts); err != nil || n != 1 {
+	if n, _, err := db.FinishDeletions(ctx, ts); err != nil || n != 1 {
 		tb.Fatalf("FinishDeletions = %d, %v; want 1 tombstone", n, err)
 	}
 }

@@ -214,14 +214,14 @@ func (db *DB) MarkDeleting(ctx context.Context, ts []consent.Tombstone) ([]conse
 // a file whose row is deleted already, or which has neither a row nor an intent (another sweep
 // finished it), gets no second tombstone; nor does a path named twice. The calls of recordings
 // deleted for retention are purged in the same transaction (finishPurgeCalls). It returns the
-// number of tombstones written.
-func (db *DB) FinishDeletions(ctx context.Context, ts []consent.Tombstone) (int, error) {
+// number of tombstones written and of calls purged.
+func (db *DB) FinishDeletions(ctx context.Context, ts []consent.Tombstone) (tombstones, purged int, err error) {
 	if len(ts) == 0 {
-		return 0, nil
+		return 0, 0, nil
 	}
-	var n int
-	err := db.update(ctx, func(tx *Tx) error {
-		n = 0
+	var n, p int64
+	err = db.update(ctx, func(tx *Tx) error {
+		n, p = 0, 0
 		batch := make([]consent.Tombstone, 0, len(ts))
 		seen := make(map[string]bool, len(ts))
 		for _, t := range ts {
@@ -260,14 +260,18 @@ func (db *DB) FinishDeletions(ctx context.Context, ts []consent.Tombstone) (int,
 		if _, err := tx.Exec(finishDeleteIntents); err != nil {
 			return err
 		}
-		if _, err := tx.Exec(finishPurgeCalls); err != nil {
+		res, err = tx.Exec(finishPurgeCalls)
+		if err != nil {
 			return err
 		}
-		n = int(written)
+		if p, err = res.RowsAffected(); err != nil {
+			return err
+		}
+		n = written
 		return nil
 	})
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
-	return n, nil
+	return int(n), int(p), nil
 }

@@ -136,7 +136,7 @@ func TestMarkAndFinishDeletions(t *testing.T) {
 		t.Fatalf("intents %v %v", intents, err)
 	}
 	for i, want := range []int{2, 0} {
-		if n, err := db.FinishDeletions(ctx, []consent.Tombstone{row, orphan}); err != nil || n != want {
+		if n, _, err := db.FinishDeletions(ctx, []consent.Tombstone{row, orphan}); err != nil || n != want {
 			t.Fatalf("FinishDeletions #%d = %d, %v; want %d", i+1, n, err, want)
 		}
 	}
@@ -144,7 +144,7 @@ func TestMarkAndFinishDeletions(t *testing.T) {
 	if marked, err := db.MarkDeleting(ctx, []consent.Tombstone{row}); err != nil || len(marked) != 1 {
 		t.Fatalf("MarkDeleting a deleted row: %v %v", marked, err)
 	}
-	if n, err := db.FinishDeletions(ctx, []consent.Tombstone{row}); err != nil || n != 0 {
+	if n, _, err := db.FinishDeletions(ctx, []consent.Tombstone{row}); err != nil || n != 0 {
 		t.Fatalf("FinishDeletions of a deleted row = %d, %v", n, err)
 	}
 	if got, _ := db.FindCall(ctx, c.UUID); got.Recording.State != consent.RecordingDeleted {
@@ -173,8 +173,8 @@ func TestFinishDeletions_PurgesRetentionCalls(t *testing.T) {
 	if intents, _ := db.FindIntents(ctx); len(intents) != 0 {
 		t.Fatalf("intents for a row: %v", intents)
 	}
-	if n, err := db.FinishDeletions(ctx, ts); err != nil || n != 1 {
-		t.Fatalf("FinishDeletions = %d, %v", n, err)
+	if n, purged, err := db.FinishDeletions(ctx, ts); err != nil || n != 1 || purged != 1 {
+		t.Fatalf("FinishDeletions = %d tombstones, %d calls purged, %v; want 1, 1", n, purged, err)
 	}
 	if _, err := db.FindCall(ctx, old.UUID); consent.ErrorCode(err) != consent.ENOTFOUND {
 		t.Errorf("call of a recording deleted for retention: %v, want purged", err)
@@ -304,13 +304,13 @@ func TestMarkAndFinishDeletions_Refused(t *testing.T) {
 	if _, err := db.MarkDeleting(ctx, []consent.Tombstone{rowA, orphan}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := db.FinishDeletions(ctx, []consent.Tombstone{rowA, rowB}); consent.ErrorCode(err) != consent.ECONFLICT {
+	if _, _, err := db.FinishDeletions(ctx, []consent.Tombstone{rowA, rowB}); consent.ErrorCode(err) != consent.ECONFLICT {
 		t.Fatalf("FinishDeletions of a complete row: %v, want ECONFLICT", err)
 	}
 	if ts := mustTombstones(t, db); len(ts) != 0 {
 		t.Fatalf("refused batch wrote tombstones: %v", ts)
 	}
-	if n, err := db.FinishDeletions(ctx, []consent.Tombstone{orphan, rowA, orphan, rowA}); err != nil || n != 2 {
+	if n, _, err := db.FinishDeletions(ctx, []consent.Tombstone{orphan, rowA, orphan, rowA}); err != nil || n != 2 {
 		t.Fatalf("FinishDeletions with paths named twice = %d, %v; want 2", n, err)
 	}
 	ts := mustTombstones(t, db)
