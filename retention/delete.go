@@ -170,13 +170,11 @@ func (s *Sweeper) deleteBatch(ctx context.Context, batch []Action, now time.Time
 	if len(done) == 0 {
 		return
 	}
-	_, purged, err := s.store.FinishDeletions(ctx, done)
-	if err != nil {
+	if _, err := s.store.FinishDeletions(ctx, done); err != nil {
 		s.log.Error("finish deletions failed; files are gone, tombstones retried next sweep", "files", len(done), "err", err)
 		rep.Errors += len(done)
 		return
 	}
-	rep.Purged += int64(purged) // calls of recordings deleted for retention go with them
 	for _, t := range done {
 		a := byPath[t.Path]
 		s.alarms.deleted(a.Path)

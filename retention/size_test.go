@@ -20,10 +20,7 @@ func TestSweep_SizeOfCompleteFromRow(t *testing.T) {
 	live := e.recording(uLive, "+4722222222", t0.Add(time.Hour), consent.RecordingFailed, 0)
 	e.file(live, 55, t0.Add(time.Hour))
 	e.clock.Advance(91 * day)
-	rep := e.sweep(retention.Options{})
-	if rep.Purged != 2 {
-		t.Errorf("purged %d call rows, want the 2 whose recordings were deleted for retention", rep.Purged)
-	}
+	e.sweep(retention.Options{})
 	ts := e.tombstones()
 	if len(ts[complete]) != 1 || ts[complete][0].Bytes != 100 {
 		t.Errorf("complete recording: tombstones %+v, want one of the row's 100 bytes", ts[complete])

@@ -24,9 +24,8 @@ type Store interface {
 	// MarkDeleting commits the intent to delete, moving rows to deleting, and returns what
 	// may now be unlinked.
 	MarkDeleting(ctx context.Context, ts []consent.Tombstone) ([]consent.Tombstone, error)
-	// FinishDeletions moves rows to deleted and writes each tombstone once; the calls of
-	// recordings deleted for retention are purged with them, and counted.
-	FinishDeletions(ctx context.Context, ts []consent.Tombstone) (tombstones, purged int, err error)
+	// FinishDeletions moves rows to deleted and writes each tombstone once.
+	FinishDeletions(ctx context.Context, ts []consent.Tombstone) (int, error)
 
 	// PurgeCalls deletes call metadata older than before whose audio is gone.
 	PurgeCalls(ctx context.Context, before time.Time) (int64, error)

@@ -151,7 +151,7 @@ func (s *Sweeper) Sweep(ctx context.Context, o Options) (rep Report, err error) 
 // counted: the deletions themselves are done.
 func (s *Sweeper) afterSweep(ctx context.Context, now time.Time, mono time.Duration, cutoff time.Time, rep *Report) {
 	purged, err := s.store.PurgeCalls(ctx, cutoff)
-	rep.Purged += purged
+	rep.Purged = purged
 	if err != nil {
 		s.log.Error("purge call metadata failed", "err", err)
 		rep.Errors++

@@ -35,7 +35,7 @@ func TestDB_KeyBinding(t *testing.T) {
 		if b := mustKeyBinding(t, db); !b.Deletions || b.Empty() {
 			t.Fatalf("binding %+v with a pending deletion, want deletions and not empty", b)
 		}
-		if n, _, err := db.FinishDeletions(ctx, orphan); err != nil || n != 1 {
+		if n, err := db.FinishDeletions(ctx, orphan); err != nil || n != 1 {
 			t.Fatalf("FinishDeletions = %d, %v", n, err)
 		}
 		if b := mustKeyBinding(t, db); b.Calls != 0 || !b.Deletions || b.Empty() {

@@ -34,7 +34,7 @@ func TestDB_Deleted(t *testing.T) {
 		t.Fatalf("state %s, want deleted", got)
 	}
 	ts := mustTombstones(t, db)
-	if len(ts) != 1 || ts[0].CallUUID != c.UUID || ts[0].Reason != consent.ReasonFailed || !ts[0].DeletedAt.Equal(now) {
+	if len(ts) != 1 || ts[0].CallUUID != c.UUID || ts[0].Reason != consent.ReasonRetention || !ts[0].DeletedAt.Equal(now) {
 		t.Fatalf("tombstones %+v, want one of %s at %v", ts, c.UUID, now)
 	}
 }

@@ -119,8 +119,7 @@ func mustRecordingIn(tb testing.TB, db *sqlite.DB, state consent.RecordingState)
 		}
 	}
 	if state == consent.RecordingDeleted {
-		// Not retention: a recording deleted for retention leaves with its call's row.
-		mustDelete(tb, db, c.UUID, consent.ReasonFailed)
+		mustDelete(tb, db, c.UUID, consent.ReasonRetention)
 	}
 	return c
 }
@@ -135,7 +134,7 @@ func mustDelete(tb testing.TB, db *sqlite.DB, callUUID string, reason consent.De
 	if _, err := db.MarkDeleting(ctx, ts); err != nil {
 		tb.Fatal(err)
 	}
-	if n, _, err := db.FinishDeletions(ctx, ts); err != nil || n != 1 {
+	if n, err := db.FinishDeletions(ctx, ts); err != nil || n != 1 {
 		tb.Fatalf("FinishDeletions = %d, %v; want 1 tombstone", n, err)
 	}
 }

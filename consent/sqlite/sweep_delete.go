@@ -103,12 +103,6 @@ const (
 		SELECT r.rowid FROM temp.sweep_batch b CROSS JOIN recordings r ON r.path = b.path
 		WHERE r.state = 'deleting')`
 	finishDeleteIntents = `DELETE FROM deletion_intents WHERE path IN (SELECT path FROM temp.sweep_batch)`
-	// The call of a recording deleted for retention started before the retention too: its row
-	// goes now, with its recording's (by cascade), instead of in PurgeCalls' scan after the
-	// sweep. Only once every recording of the call is deleted, as PurgeCalls requires.
-	finishPurgeCalls = `DELETE FROM calls WHERE uuid IN (
-		SELECT b.call_uuid FROM temp.sweep_batch b WHERE b.reason = 'retention' AND b.call_uuid IS NOT NULL)
-		AND NOT EXISTS (SELECT 1 FROM recordings r WHERE r.call_uuid = calls.uuid AND r.state <> 'deleted')`
 )
 
 // markRefused is markRefusedQuery with the states that may move to deleting, and deleting and
@@ -212,16 +206,15 @@ func (db *DB) MarkDeleting(ctx context.Context, ts []consent.Tombstone) ([]conse
 // FinishDeletions records, in one transaction, that the files are gone: a recording row in
 // deleting becomes deleted, a tombstone is written, and the intent is removed. It is idempotent:
 // a file whose row is deleted already, or which has neither a row nor an intent (another sweep
-// finished it), gets no second tombstone; nor does a path named twice. The calls of recordings
-// deleted for retention are purged in the same transaction (finishPurgeCalls). It returns the
-// number of tombstones written and of calls purged.
-func (db *DB) FinishDeletions(ctx context.Context, ts []consent.Tombstone) (tombstones, purged int, err error) {
+// finished it), gets no second tombstone; nor does a path named twice. It returns the number
+// of tombstones written.
+func (db *DB) FinishDeletions(ctx context.Context, ts []consent.Tombstone) (int, error) {
 	if len(ts) == 0 {
-		return 0, 0, nil
+		return 0, nil
 	}
-	var n, p int64
-	err = db.update(ctx, func(tx *Tx) error {
-		n, p = 0, 0
+	var n int
+	err := db.update(ctx, func(tx *Tx) error {
+		n = 0
 		batch := make([]consent.Tombstone, 0, len(ts))
 		seen := make(map[string]bool, len(ts))
 		for _, t := range ts {
@@ -260,18 +253,11 @@ func (db *DB) FinishDeletions(ctx context.Context, ts []consent.Tombstone) (tomb
 		if _, err := tx.Exec(finishDeleteIntents); err != nil {
 			return err
 		}
-		res, err = tx.Exec(finishPurgeCalls)
-		if err != nil {
-			return err
-		}
-		if p, err = res.RowsAffected(); err != nil {
-			return err
-		}
-		n = written
+		n = int(written)
 		return nil
 	})
 	if err != nil {
-		return 0, 0, err
+		return 0, err
 	}
-	return int(n), int(p), nil
+	return n, nil
 }

@@ -8,5 +8,5 @@ const FindDueQuery = findDueQuery
 var (
 	SweepBatchCreate = sweepBatchCreate
 	SweepStatements  = []string{markRefused, markUpdate, markInsertIntents, finishConflictQuery,
-		finishInsertTombstones, finishUpdate, finishDeleteIntents, finishPurgeCalls}
+		finishInsertTombstones, finishUpdate, finishDeleteIntents}
 )

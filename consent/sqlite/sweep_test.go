@@ -51,7 +51,7 @@ func TestFindDue(t *testing.T) {
 		t.Fatal(err)
 	}
 	gone := sweepRecording(t, db, cutoff.Add(-time.Hour), consent.RecordingDeleting)
-	mustDelete(t, db, gone.UUID, consent.ReasonWithdrawal)
+	mustDelete(t, db, gone.UUID, consent.ReasonRetention)
 
 	calls, err := db.FindDue(ctx, cutoff)
 	if err != nil {
@@ -136,7 +136,7 @@ func TestMarkAndFinishDeletions(t *testing.T) {
 		t.Fatalf("intents %v %v", intents, err)
 	}
 	for i, want := range []int{2, 0} {
-		if n, _, err := db.FinishDeletions(ctx, []consent.Tombstone{row, orphan}); err != nil || n != want {
+		if n, err := db.FinishDeletions(ctx, []consent.Tombstone{row, orphan}); err != nil || n != want {
 			t.Fatalf("FinishDeletions #%d = %d, %v; want %d", i+1, n, err, want)
 		}
 	}
@@ -144,7 +144,7 @@ func TestMarkAndFinishDeletions(t *testing.T) {
 	if marked, err := db.MarkDeleting(ctx, []consent.Tombstone{row}); err != nil || len(marked) != 1 {
 		t.Fatalf("MarkDeleting a deleted row: %v %v", marked, err)
 	}
-	if n, _, err := db.FinishDeletions(ctx, []consent.Tombstone{row}); err != nil || n != 0 {
+	if n, err := db.FinishDeletions(ctx, []consent.Tombstone{row}); err != nil || n != 0 {
 		t.Fatalf("FinishDeletions of a deleted row = %d, %v", n, err)
 	}
 	if got, _ := db.FindCall(ctx, c.UUID); got.Recording.State != consent.RecordingDeleted {
@@ -158,38 +158,6 @@ func TestMarkAndFinishDeletions(t *testing.T) {
 	}
 }
 
-// A recording deleted for retention leaves with its call's row, in FinishDeletions' transaction:
-// the call is past retention too, and PurgeCalls has nothing left to do for it. A call with
-// another recording not yet deleted keeps its row.
-func TestFinishDeletions_PurgesRetentionCalls(t *testing.T) {
-	ctx := context.Background()
-	db := MustOpenDB(t)
-	old := sweepRecording(t, db, now.Add(-100*24*time.Hour), consent.RecordingComplete)
-	other := sweepRecording(t, db, now.Add(-100*24*time.Hour), consent.RecordingComplete)
-	ts := []consent.Tombstone{{CallUUID: old.UUID, Path: old.Recording.Path, Reason: consent.ReasonRetention, Bytes: 10}}
-	if _, err := db.MarkDeleting(ctx, ts); err != nil {
-		t.Fatal(err)
-	}
-	if intents, _ := db.FindIntents(ctx); len(intents) != 0 {
-		t.Fatalf("intents for a row: %v", intents)
-	}
-	if n, purged, err := db.FinishDeletions(ctx, ts); err != nil || n != 1 || purged != 1 {
-		t.Fatalf("FinishDeletions = %d tombstones, %d calls purged, %v; want 1, 1", n, purged, err)
-	}
-	if _, err := db.FindCall(ctx, old.UUID); consent.ErrorCode(err) != consent.ENOTFOUND {
-		t.Errorf("call of a recording deleted for retention: %v, want purged", err)
-	}
-	if c, err := db.FindCall(ctx, other.UUID); err != nil || c.Recording.State != consent.RecordingComplete {
-		t.Errorf("the other call: %+v, %v", c, err)
-	}
-	if got := mustTombstones(t, db); len(got) != 1 || got[0].CallUUID != old.UUID || got[0].Reason != consent.ReasonRetention {
-		t.Errorf("tombstones %+v", got)
-	}
-	if n, err := db.PurgeCalls(ctx, now.Add(-90*24*time.Hour)); err != nil || n != 0 {
-		t.Errorf("PurgeCalls after = %d, %v; want 0", n, err)
-	}
-}
-
 // TestPurgeCalls deletes call metadata past retention once its audio is gone, keeps the rest,
 // and keeps the tombstones.
 func TestPurgeCalls(t *testing.T) {
@@ -197,7 +165,7 @@ func TestPurgeCalls(t *testing.T) {
 	db := MustOpenDB(t)
 	cutoff := now.Add(-90 * 24 * time.Hour)
 	gone := sweepRecording(t, db, cutoff.Add(-time.Hour), consent.RecordingDeleting)
-	mustDelete(t, db, gone.UUID, consent.ReasonWithdrawal)
+	mustDelete(t, db, gone.UUID, consent.ReasonRetention)
 	declined := MustCreateCall(t, db, pseudonym(t), cutoff.Add(-time.Hour))
 	kept := sweepRecording(t, db, cutoff.Add(-time.Hour), consent.RecordingComplete) // audio not gone yet
 	young := MustCreateCall(t, db, pseudonym(t), now)
@@ -304,13 +272,13 @@ func TestMarkAndFinishDeletions_Refused(t *testing.T) {
 	if _, err := db.MarkDeleting(ctx, []consent.Tombstone{rowA, orphan}); err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := db.FinishDeletions(ctx, []consent.Tombstone{rowA, rowB}); consent.ErrorCode(err) != consent.ECONFLICT {
+	if _, err := db.FinishDeletions(ctx, []consent.Tombstone{rowA, rowB}); consent.ErrorCode(err) != consent.ECONFLICT {
 		t.Fatalf("FinishDeletions of a complete row: %v, want ECONFLICT", err)
 	}
 	if ts := mustTombstones(t, db); len(ts) != 0 {
 		t.Fatalf("refused batch wrote tombstones: %v", ts)
 	}
-	if n, _, err := db.FinishDeletions(ctx, []consent.Tombstone{orphan, rowA, orphan, rowA}); err != nil || n != 2 {
+	if n, err := db.FinishDeletions(ctx, []consent.Tombstone{orphan, rowA, orphan, rowA}); err != nil || n != 2 {
 		t.Fatalf("FinishDeletions with paths named twice = %d, %v; want 2", n, err)
 	}
 	ts := mustTombstones(t, db)
