@@ -15,26 +15,24 @@ type admission struct {
 	err  error
 }
 
-// admit makes a call known, in parallel with the notice so that the caller waits for neither
-// step: it asks FreeSWITCH over the authenticated control connection whether the call is a
-// live channel with this caller (any local account can connect to our outbound port and
-// pretend to be FreeSWITCH handing us a call), and only then stores the call's row. Until ctx
+// admit confirms a call, in parallel with the notice so that the caller does not wait for it:
+// it asks FreeSWITCH over the authenticated control connection whether the call is a live
+// channel with this caller (any local account can connect to our outbound port and pretend to
+// be FreeSWITCH handing us a call). Only a confirmed call's decision is stored. Until ctx
 // ends it asks again while the control connection is down. A call FreeSWITCH denies calls
 // refuted at once, so that an impostor does not hold the flow for a whole notice. A panic in
 // this goroutine would end the process: it is caught and raised again by admitted, in the
 // call's own goroutine, where the daemon recovers from it per call.
-func (f *Flow) admit(ctx context.Context, ch Channel, call *Call, refuted func()) *admission {
+func (f *Flow) admit(ctx context.Context, ch Channel, refuted func()) *admission {
 	a := &admission{done: make(chan struct{})}
 	go func() {
 		defer close(a.done)
 		a.err = CatchPanic(func() error {
-			if err := f.confirm(ctx, ch); err != nil {
-				if errors.Is(err, ErrNotLiveCall) {
-					refuted()
-				}
-				return err
+			err := f.confirm(ctx, ch)
+			if errors.Is(err, ErrNotLiveCall) {
+				refuted()
 			}
-			return f.write(ctx, func(ctx context.Context) error { return f.Store.CreateCall(ctx, call) })
+			return err
 		})
 	}()
 	return a

@@ -97,34 +97,48 @@ func (f *Flow) Handle(ctx context.Context, ch Channel) {
 	actx, stop := context.WithCancel(context.WithoutCancel(ctx))
 	askCtx, refuted := context.WithCancel(ctx)
 	defer refuted()
-	admission := f.admit(actx, ch, call, refuted)
+	admission := f.admit(actx, ch, refuted)
 	d, proof, err := f.ask(askCtx, ch, notice)
 	if aerr := f.admitted(admission, stop); aerr != nil {
-		// Without a confirmed call and its row we can neither honour nor prove a choice.
+		// Without a confirmed call we can neither honour nor prove a choice.
 		f.refuse(ctx, ch, aerr, err, log)
 		return
+	}
+	hungUp := errors.Is(err, ErrHungUp)
+	if hungUp {
+		call.EndedAt = f.Now().UTC() // ended before its choice: one commit holds all of it
 	}
 	var rec *Recording
 	if d == DecisionGranted {
 		rec = f.prepareRecording(ch.UUID(), log)
 	}
+	call.Decision, call.Proof = d, proof
 	werr := f.write(ctx, func(ctx context.Context) error {
 		if rec != nil {
-			return f.Store.Grant(ctx, uuid, proof, rec)
+			return f.Store.StoreGrant(ctx, call, rec)
 		}
-		return f.Store.DecideCall(ctx, uuid, d, proof)
+		return f.Store.StoreDecision(ctx, call)
 	})
 	if werr != nil {
 		log.Error("store decision failed; transferring unrecorded", "decision", d, "err", werr)
 		d, proof, rec = DecisionError, nil, nil
-		_ = f.write(ctx, func(ctx context.Context) error { return f.Store.DecideCall(ctx, uuid, d, nil) })
+		call.Decision, call.Proof = d, nil
+		if f.write(ctx, func(ctx context.Context) error { return f.Store.StoreDecision(ctx, call) }) != nil {
+			// No row: there is no end to stamp either. The caller goes on, unrecorded.
+			f.count(d)
+			f.transfer(ctx, ch, log)
+			return
+		}
 	}
 	f.count(d)
-	if err != nil && !errors.Is(err, ErrHungUp) {
+	if err != nil && !hungUp {
 		log.Error("consent not obtained; transferring unrecorded", "err", err)
 	}
 	log.Info("consent decided", "decision", d, "tries", tries(proof), "heard_ms", heardMS(proof))
-	if errors.Is(err, ErrHungUp) || errors.Is(err, ErrChannelGone) {
+	if hungUp {
+		return
+	}
+	if errors.Is(err, ErrChannelGone) {
 		f.end(ctx, ch, call, nil, log)
 		return
 	}

@@ -45,7 +45,7 @@ func TestFlowMaxCallDuration(t *testing.T) {
 		t.Errorf("let go after %s, before MaxCallDuration", d)
 	}
 	want := []string{"ch:answer", "ch:flush", "ch:play", "ch:play", "store:decide:granted", "store:recording:pending", "ch:record",
-		"store:recording:recording", "ch:transfer:6000 XML default", "ch:end", "ctl:stop", "store:end", "store:recording:complete", "ch:close"}
+		"ch:transfer:6000 XML default", "ch:end", "ctl:stop", "store:end", "store:recording:complete", "ch:close"}
 	if got := inOrder(log.list()); !slices.Equal(got, want) {
 		t.Errorf("events:\n got %q\nwant %q", got, want)
 	}

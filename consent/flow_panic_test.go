@@ -11,13 +11,13 @@ import (
 	"github.com/callconsent/callconsent/consent"
 )
 
-// panicOnCreate is a store whose CreateCall panics, as a bug would, in the goroutine that
-// admits a call beside the notice.
-type panicOnCreate struct{ consent.FlowStore }
+// panicOnConfirm is a control connection whose ConfirmCall panics, as a bug would, in the
+// goroutine that admits a call beside the notice.
+type panicOnConfirm struct{ fakeControl }
 
-func (panicOnCreate) CreateCall(_ context.Context, c *consent.Call) error {
+func (panicOnConfirm) ConfirmCall(context.Context, string, string) error {
 	var rec *consent.Recording
-	c.Recording = &consent.Recording{Path: rec.Path} // nil pointer dereference
+	_ = rec.Path // nil pointer dereference
 	return nil
 }
 
@@ -26,11 +26,12 @@ func (panicOnCreate) CreateCall(_ context.Context, c *consent.Call) error {
 // the call's socket is closed (FreeSWITCH's fallback takes the caller), nothing is recorded.
 func TestFlowPanicWhileAdmitting(t *testing.T) {
 	log := &eventLog{}
-	f := newFlow(t, log, panicOnCreate{newLoggedStore(t, log)}, io.Discard)
+	f := newFlow(t, log, newLoggedStore(t, log), io.Discard)
+	f.Control = panicOnConfirm{fakeControl{log: log}}
 	ch := &fakeChannel{t: t, log: log, plays: restKey("1", 0)}
 	err := consent.CatchPanic(func() error { f.Handle(context.Background(), ch); return nil })
 	var pe *consent.PanicError
-	if !errors.As(err, &pe) || !strings.Contains(pe.Error(), "nil pointer dereference") || !strings.Contains(string(pe.Stack), "panicOnCreate.CreateCall") {
+	if !errors.As(err, &pe) || !strings.Contains(pe.Error(), "nil pointer dereference") || !strings.Contains(string(pe.Stack), "panicOnConfirm.ConfirmCall") {
 		t.Fatalf("Handle: %v; want the admit goroutine's panic with its stack", err)
 	}
 	if l := log.list(); slices.Contains(l, "ch:record") || !slices.Contains(l, "ch:close") {

@@ -25,9 +25,11 @@ func (f *Flow) prepareRecording(uuid string, log *slog.Logger) *Recording {
 	return rec
 }
 
-// record starts the recording of a call whose grant and recording row are committed (Grant):
-// a crash at any point leaves a row that reconcile or the sweeper can finish, never a file
-// without its row. keyAt is when the caller's key was taken.
+// record starts the recording of a call whose grant and recording row are committed
+// (StoreGrant): a crash at any point leaves a row that reconcile or the sweeper can finish, never
+// a file without its row. What happens to the recording from here (started, or not confirmed)
+// is kept in rec and committed with the call's end (end): a crash before that leaves the row
+// pending, and reconcile decides from the file. keyAt is when the caller's key was taken.
 func (f *Flow) record(ctx context.Context, ch Channel, rec *Recording, keyAt time.Time, log *slog.Logger) {
 	if f.Live.Withdrawn(rec.CallUUID) {
 		// Withdrawn between the claim and the commit: the withdrawal moved the row on.
@@ -44,7 +46,7 @@ func (f *Flow) record(ctx context.Context, ch Channel, rec *Recording, keyAt tim
 	err := ch.StartRecording(ctx, rec.Path, wait)
 	switch {
 	case err == nil:
-		f.setState(ctx, rec, RecordingRecording, RecordingUpdate{}, log)
+		f.started(rec)
 	case errors.Is(err, ErrHungUp):
 		// The recording may have started just before the hang-up: end() decides from the file.
 		return
@@ -53,7 +55,7 @@ func (f *Flow) record(ctx context.Context, ch Channel, rec *Recording, keyAt tim
 		// still goes to an employee, unrecorded.
 		log.Error("recording not confirmed; stopping it and continuing unrecorded", "err", err)
 		f.stop(ctx, rec, log)
-		f.setState(ctx, rec, RecordingFailed, RecordingUpdate{EndedAt: f.Now().UTC()}, log)
+		rec.State, rec.EndedAt = RecordingFailed, f.Now().UTC()
 		return
 	}
 	if f.Live.Withdrawn(rec.CallUUID) {
@@ -73,19 +75,13 @@ func (f *Flow) stop(ctx context.Context, rec *Recording, log *slog.Logger) {
 	}
 }
 
-// setState moves the recording to a new state and keeps the local copy in step. A refused
-// transition (the row was withdrawn meanwhile, and is deleting) is logged, not forced.
-func (f *Flow) setState(ctx context.Context, rec *Recording, to RecordingState, u RecordingUpdate, log *slog.Logger) bool {
-	err := f.write(ctx, func(ctx context.Context) error { return f.Store.UpdateRecording(ctx, rec.CallUUID, to, u) })
-	if err != nil {
-		log.Warn("recording state not updated", "to", to, "err", err)
-		return false
-	}
-	rec.State = to
+// started notes that FreeSWITCH confirmed the recording's start; the row learns it with the
+// call's end.
+func (f *Flow) started(rec *Recording) {
+	rec.State = RecordingRecording
 	if f.OnRecording != nil {
-		f.OnRecording(to)
+		f.OnRecording(RecordingRecording)
 	}
-	return true
 }
 
 // end follows the call to its hang-up, stamps its end and finalises the recording from the
@@ -108,25 +104,42 @@ func (f *Flow) end(ctx context.Context, ch Channel, call *Call, rec *Recording, 
 		return
 	}
 	ended := f.Now().UTC()
-	if err := f.write(ctx, func(ctx context.Context) error { return f.Store.EndCall(ctx, call.UUID, ended) }); err != nil {
-		log.Error("store call end failed", "err", err)
+	var fin *RecordingEnd
+	if rec != nil {
+		fin = f.recordingEnd(rec, ended, log)
 	}
-	if rec != nil && rec.State.Live() {
-		f.finalise(ctx, rec, ended, log)
+	var state RecordingState
+	err = f.write(ctx, func(ctx context.Context) (err error) {
+		state, err = f.Store.FinishCall(ctx, call.UUID, ended, fin)
+		return err
+	})
+	switch {
+	case err != nil:
+		log.Error("store call end failed; leaving it to reconcile", "err", err)
+	case fin == nil:
+	case state != fin.State:
+		log.Info("recording not finalised: consent was withdrawn meanwhile", "state", state)
+	default:
+		rec.State = state
+		if f.OnRecording != nil {
+			f.OnRecording(state)
+		}
+		if state == RecordingFailed {
+			log.Warn("recording failed: not confirmed, or the file is missing, empty or unreadable")
+		}
 	}
 }
 
-// finalise sets a stopped recording to complete or failed according to the file on disk, and
-// makes the file private first (RecordingFiles.Finalise).
-func (f *Flow) finalise(ctx context.Context, rec *Recording, ended time.Time, log *slog.Logger) {
+// recordingEnd decides how a recording ended: failed when FreeSWITCH did not confirm its start,
+// else from the file on disk, which is made private first (RecordingFiles.Finalise).
+func (f *Flow) recordingEnd(rec *Recording, ended time.Time, log *slog.Logger) *RecordingEnd {
+	if rec.State == RecordingFailed {
+		return &RecordingEnd{State: RecordingFailed, RecordingUpdate: RecordingUpdate{EndedAt: rec.EndedAt}}
+	}
 	to, u := f.Recordings.Finalise(rec.Path, ended, log)
 	if to == RecordingComplete && rec.State == RecordingPending {
 		// Hung up before RECORD_START was seen, yet a valid file exists: it did start.
-		if !f.setState(ctx, rec, RecordingRecording, RecordingUpdate{}, log) {
-			return
-		}
+		f.started(rec)
 	}
-	if f.setState(ctx, rec, to, u, log) && to == RecordingFailed {
-		log.Warn("recording failed: file missing, empty or unreadable")
-	}
+	return &RecordingEnd{State: to, RecordingUpdate: u}
 }

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/callconsent/callconsent/consent"
+	"github.com/callconsent/callconsent/consent/sqlite"
 	"github.com/callconsent/callconsent/recordings"
 	"github.com/callconsent/callconsent/recordings/recordingstest"
 )
@@ -102,7 +103,7 @@ func (s panickyStore) UpdateRecording(ctx context.Context, id string, to consent
 }
 
 // recordedCall stores a granted call with a recording in state recording and its file.
-func recordedCall(t *testing.T, store consent.FlowStore, dir, id string, now time.Time) {
+func recordedCall(t *testing.T, store *sqlite.DB, dir, id string, now time.Time) {
 	t.Helper()
 	ctx := context.Background()
 	store.CreateCall(ctx, &consent.Call{UUID: id, CallerPseudonym: "p", StartedAt: now})

@@ -55,6 +55,13 @@ type RecordingUpdate struct {
 	Bytes      int64
 }
 
+// RecordingEnd is how a call's recording ended, as the flow knows it at the hang-up: complete
+// or failed, from the file, or failed because FreeSWITCH did not confirm the start.
+type RecordingEnd struct {
+	State RecordingState
+	RecordingUpdate
+}
+
 // RecordingFilter selects recordings. Zero fields do not filter.
 type RecordingFilter struct {
 	CallUUID        string

@@ -6,7 +6,8 @@ import (
 )
 
 // The store keeps calls, decisions, recordings and withdrawals durably. Every method that
-// changes state returns only after the change is committed to disk: a nil error from Grant
+// changes state returns only after the change is committed to disk (the one exception, the
+// end of a call without a recording, is FinishCall's): a nil error from Grant
 // means the grant survives a power cut (R-CONSENT-3); an error means the change was not stored.
 //
 // Each consumer names the part of the store it uses, and nothing more: the flow's writes
@@ -17,24 +18,34 @@ import (
 // commits per call) without touching the others. consent/sqlite implements all of them, and
 // consent/storetest is the contract every implementation must pass.
 
-// FlowStore is what the consent flow writes while it drives one call.
+// FlowStore is what the consent flow writes while it drives one call: two commits for a granted
+// call, one for any other outcome's decision. A call leaves no row until its decision: a crash
+// before it leaves nothing, which is all there is to keep, since no choice was made and nothing
+// was recorded. The state a recording passes through between the grant and the hang-up
+// (started, or not confirmed) is kept in memory and committed with the end: after a crash
+// reconcile rebuilds it from the file on disk, as it always had to for a recording cut off
+// mid-call.
 type FlowStore interface {
-	// CreateCall inserts a new call with decision pending. A call UUID stored before is
-	// refused (ECONFLICT); a caller pseudonym that is a phone number is refused (EINVALID).
-	CreateCall(ctx context.Context, c *Call) error
-	// DecideCall sets the decision and proof of a pending call (see CheckDecisionTransition).
-	// A grant needs its proof; a zero p.DecidedAt is set to the store's time.
-	DecideCall(ctx context.Context, callUUID string, d Decision, p *Proof) error
-	// Grant stores a grant with its proof and the call's pending recording in one transaction,
-	// so that one durable commit stands between the caller's key and record_session. On error
-	// neither is stored; a call whose consent was withdrawn gets no recording (ECONFLICT).
-	Grant(ctx context.Context, callUUID string, p *Proof, r *Recording) error
-	// UpdateRecording moves a call's recording to a new state (see CheckRecordingTransition),
-	// setting the non-zero fields of u. The move to deleted is refused: it needs its
-	// tombstone, which only the retention sweeper writes.
-	UpdateRecording(ctx context.Context, callUUID string, to RecordingState, u RecordingUpdate) error
-	// EndCall stamps the end of a call; calling it again keeps the first end time.
-	EndCall(ctx context.Context, callUUID string, endedAt time.Time) error
+	// StoreDecision inserts a new call with its final decision and, when a prompt was
+	// answered, its proof, in one commit; c.EndedAt, when set, is stored too (a call that
+	// ended before its choice needs no second commit). A grant needs its proof; a grant
+	// stored this way has no recording (the flow could not prepare one). A call UUID stored
+	// before is refused (ECONFLICT); a caller pseudonym that is a phone number is refused
+	// (EINVALID).
+	StoreDecision(ctx context.Context, c *Call) error
+	// StoreGrant inserts a new call with its grant and proof and the call's pending recording
+	// in one commit, so that one durable commit stands between the caller's key and
+	// record_session (R-CONSENT-3). On error nothing is stored.
+	StoreGrant(ctx context.Context, c *Call, r *Recording) error
+	// FinishCall stamps the end of a call (the first end time wins) and, with end set, moves
+	// its recording to end.State (complete or failed, passing through recording when the
+	// file shows it started) in the same commit. A recording no longer live (a withdrawal
+	// moved it to deleting meanwhile) is left as it is. It returns the recording's state
+	// after the commit ("" with end nil). With end nil (no recording), the store may return
+	// before the end is on disk, provided a crash loses it whole and nothing else: what it
+	// holds, the end time of a call without audio, is neither proof nor needed to erase
+	// anything, and reconcile stamps an end a crash lost (ReconcileStore).
+	FinishCall(ctx context.Context, callUUID string, endedAt time.Time, end *RecordingEnd) (RecordingState, error)
 }
 
 // ReconcileStore is what Reconciler reads and writes to settle the rows a crash, a restart or a

@@ -31,13 +31,14 @@ func openStore(t *testing.T) *sqlite.DB {
 // loggedStore is the real store as the flow sees it, wrapped to write every change it
 // committed into the event log the fake channel writes to as well, so that a test can assert
 // the order of the two (a grant committed before record_session). A method named in fail
-// returns that error without reaching the store (the key of DecideCall is
-// "DecideCall:<decision>"); beforeGrant, when set, runs just before a grant is stored.
+// returns that error without reaching the store (the key of StoreDecision is
+// "StoreDecision:<decision>"); beforeGrant, when set, runs just before a grant is stored.
 type loggedStore struct {
 	*sqlite.DB
 	log         *eventLog
 	fail        map[string]error
 	beforeGrant func(ctx context.Context, callUUID string)
+	commits     int // writes that reached the store: each is one commit
 }
 
 func newLoggedStore(t *testing.T, log *eventLog) *loggedStore {
@@ -54,36 +55,37 @@ func (s *loggedStore) logged(err error, events ...string) error {
 	return err
 }
 
-func (s *loggedStore) CreateCall(ctx context.Context, c *consent.Call) error {
-	if err := s.fail["CreateCall"]; err != nil {
+func (s *loggedStore) StoreDecision(ctx context.Context, c *consent.Call) error {
+	if err := s.fail["StoreDecision:"+string(c.Decision)]; err != nil {
 		return err
 	}
-	return s.logged(s.DB.CreateCall(ctx, c), "store:call")
-}
-
-func (s *loggedStore) DecideCall(ctx context.Context, id string, d consent.Decision, p *consent.Proof) error {
-	if err := s.fail["DecideCall:"+string(d)]; err != nil {
-		return err
+	s.commits++
+	events := []string{"store:decide:" + string(c.Decision)}
+	if !c.EndedAt.IsZero() {
+		events = append(events, "store:end")
 	}
-	return s.logged(s.DB.DecideCall(ctx, id, d, p), "store:decide:"+string(d))
+	return s.logged(s.DB.StoreDecision(ctx, c), events...)
 }
 
-func (s *loggedStore) Grant(ctx context.Context, id string, p *consent.Proof, r *consent.Recording) error {
-	if err := s.fail["Grant"]; err != nil {
+func (s *loggedStore) StoreGrant(ctx context.Context, c *consent.Call, r *consent.Recording) error {
+	if err := s.fail["StoreGrant"]; err != nil {
 		return err
 	}
 	if s.beforeGrant != nil {
-		s.beforeGrant(ctx, id)
+		s.beforeGrant(ctx, c.UUID)
 	}
-	return s.logged(s.DB.Grant(ctx, id, p, r), "store:decide:granted", "store:recording:pending")
+	s.commits++
+	return s.logged(s.DB.StoreGrant(ctx, c, r), "store:decide:granted", "store:recording:pending")
 }
 
-func (s *loggedStore) UpdateRecording(ctx context.Context, id string, to consent.RecordingState, u consent.RecordingUpdate) error {
-	return s.logged(s.DB.UpdateRecording(ctx, id, to, u), "store:recording:"+string(to))
-}
-
-func (s *loggedStore) EndCall(ctx context.Context, id string, at time.Time) error {
-	return s.logged(s.DB.EndCall(ctx, id, at), "store:end")
+func (s *loggedStore) FinishCall(ctx context.Context, id string, at time.Time, end *consent.RecordingEnd) (consent.RecordingState, error) {
+	s.commits++
+	state, err := s.DB.FinishCall(ctx, id, at, end)
+	events := []string{"store:end"}
+	if end != nil && state == end.State {
+		events = append(events, "store:recording:"+string(state))
+	}
+	return state, s.logged(err, events...)
 }
 
 // eventLog is an ordered, goroutine-safe list of what happened, across store and channel.

@@ -108,8 +108,11 @@ func New() *Registry {
 // Loops are the daemon's loops that recover from a panic per item and go on.
 var Loops = []string{"call", "control-socket", "reconcile", "sweep", "integrity-check", "audit-check"}
 
-// StoreOps are the call flow's commits timed in store_commit_seconds.
-var StoreOps = []string{"create_call", "decide_call", "grant", "update_recording", "end_call"}
+// StoreOps are the commits of the call flow and reconcile timed in store_commit_seconds: a
+// call's row with its decision (decide_call, or grant with its recording), its end with the
+// recording's final state (end_call), and reconcile's steps (decide_call, update_recording,
+// end_call).
+var StoreOps = []string{"decide_call", "grant", "update_recording", "end_call"}
 
 // Decision counts a consent decision. A value outside consent.Decisions is not counted: a
 // label must not take values from anywhere else.

@@ -118,10 +118,13 @@ func (s *Sweeper) deleteBatch(ctx context.Context, batch []Action, now time.Time
 		unlinkStart := time.Now()
 		if err == nil && f.root != nil {
 			// The row's size is stale for a recording stopped early (a live withdrawal): the
-			// tombstone records what was actually removed.
-			if fi, serr := f.root.Lstat(base); serr == nil && fi.Mode().IsRegular() {
+			// tombstone records what was actually removed. A complete recording's size was
+			// taken from the file when it was finalised, and the file is not written after:
+			// no stat for it (most of a retention sweep's files).
+			a := byPath[t.Path]
+			if a.State == consent.RecordingComplete && a.Bytes > 0 {
+			} else if fi, serr := f.root.Lstat(base); serr == nil && fi.Mode().IsRegular() {
 				marked[i].Bytes = fi.Size()
-				a := byPath[t.Path]
 				a.Bytes = fi.Size()
 				byPath[t.Path] = a
 			}

@@ -34,15 +34,15 @@ func (h *harness) restart(setup func(d *daemon)) {
 	h.d = d
 }
 
-// panicOnDecline is a store whose DecideCall panics on a decline, as a bug in the flow would;
-// the panic's value holds a caller number, which must reach no log.
+// panicOnDecline is a store whose StoreDecision panics on a decline, as a bug in the flow
+// would; the panic's value holds a caller number, which must reach no log.
 type panicOnDecline struct{ callStore }
 
-func (s panicOnDecline) DecideCall(ctx context.Context, id string, d consent.Decision, p *consent.Proof) error {
-	if d == consent.DecisionDeclined {
+func (s panicOnDecline) StoreDecision(ctx context.Context, c *consent.Call) error {
+	if c.Decision == consent.DecisionDeclined {
 		panic("declined by caller " + callerData[0])
 	}
-	return s.callStore.DecideCall(ctx, id, d, p)
+	return s.callStore.StoreDecision(ctx, c)
 }
 
 // A panic in one call's flow is recovered: the call's socket is closed (FreeSWITCH's dialplan
@@ -75,7 +75,7 @@ func TestE2E_PanicInCallRecovered(t *testing.T) {
 	}
 	logs := h.logs.String()
 	if !strings.Contains(logs, "alarm: panic recovered; going on") || !strings.Contains(logs, "call="+res.UUID) ||
-		!strings.Contains(logs, "panicOnDecline.DecideCall") {
+		!strings.Contains(logs, "panicOnDecline.StoreDecision") {
 		t.Errorf("the panic is not logged with its call and stack:\n%s", logs)
 	}
 	// assertNoCallerData (cleanup) checks that the panic's value, a caller number, is in no log.
@@ -260,15 +260,9 @@ func TestE2E_RecordingMadePrivate(t *testing.T) {
 // abandon (settleLeftovers abandons every pending call no flow of its own drives).
 func TestE2E_SecondDaemonLeavesCallsAlone(t *testing.T) {
 	h := startHarness(t, fakefs.Config{})
-	done := h.startCall(fakefs.CallSpec{}) // silence: pending until the tries run out
-	var uuid string
-	h.waitFor("a pending call", func() bool {
-		calls, err := h.d.store.DB.FindCalls(h.ctx, consent.CallFilter{Decision: consent.DecisionPending})
-		if err == nil && len(calls) == 1 {
-			uuid = calls[0].UUID
-		}
-		return uuid != ""
-	})
+	const uuid = "4f8c2a10-5ec0-4c3b-9a3e-0d5b7e9c2f11"
+	done := h.startCall(fakefs.CallSpec{UUID: uuid}) // silence: undecided until the tries run out
+	h.waitFor("a call at the notice", func() bool { return h.d.live.Has(uuid) })
 	second := newDaemon(h.cfg, slog.New(slog.NewTextHandler(h.logs, nil)))
 	err := second.Open(h.ctx)
 	if consent.ErrorCode(err) != consent.ECONFLICT || !strings.Contains(err.Error(), "another callconsent daemon is running") {

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"os"
 	"slices"
 	"sync"
 	"testing"
@@ -28,12 +29,17 @@ func (h *harness) startCall(spec fakefs.CallSpec) <-chan fakefs.CallResult {
 	return out
 }
 
-// waitRecording waits until the daemon has a confirmed recording for the call.
+// waitRecording waits until the call is being recorded: its grant and recording row are
+// stored (the row stays pending until the hang-up commits how the recording went) and
+// FreeSWITCH writes the file.
 func (h *harness) waitRecording(uuid string) *consent.Recording {
 	var rec *consent.Recording
 	h.waitFor("recording of "+uuid, func() bool {
 		c, err := h.d.store.DB.FindCall(h.ctx, uuid)
-		if err != nil || c.Recording == nil || c.Recording.State != consent.RecordingRecording {
+		if err != nil || c.Recording == nil || c.Recording.State != consent.RecordingPending {
+			return false
+		}
+		if _, err := os.Stat(c.Recording.Path); err != nil {
 			return false
 		}
 		rec = c.Recording

@@ -194,18 +194,18 @@ type observedStore struct {
 	log *commitLog
 }
 
-func (s *observedStore) Grant(ctx context.Context, id string, p *consent.Proof, r *consent.Recording) error {
-	err := s.callStore.Grant(ctx, id, p, r)
+func (s *observedStore) StoreGrant(ctx context.Context, c *consent.Call, r *consent.Recording) error {
+	err := s.callStore.StoreGrant(ctx, c, r)
 	if err == nil {
-		s.log.granted(id)
+		s.log.granted(c.UUID)
 	}
 	return err
 }
 
-func (s *observedStore) DecideCall(ctx context.Context, id string, d consent.Decision, p *consent.Proof) error {
-	err := s.callStore.DecideCall(ctx, id, d, p)
-	if err == nil && d == consent.DecisionGranted {
-		s.log.granted(id)
+func (s *observedStore) StoreDecision(ctx context.Context, c *consent.Call) error {
+	err := s.callStore.StoreDecision(ctx, c)
+	if err == nil && c.Decision == consent.DecisionGranted {
+		s.log.granted(c.UUID)
 	}
 	return err
 }

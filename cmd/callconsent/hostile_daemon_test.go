@@ -24,6 +24,8 @@ type binDaemon struct {
 	addr string   // the outbound listener
 	pid  int
 	logs *syncBuffer
+	run  []string  // the command line of run, for a restart
+	cmd  *exec.Cmd // the running daemon
 }
 
 // startBinary builds callconsent and runs it against the fake FreeSWITCH at fsAddr, under the
@@ -53,20 +55,28 @@ func startBinary(t *testing.T, fsAddr string, soft, hard int) *binDaemon {
 		t.Logf("no prlimit: running with max-calls 112 under the open-file limit of this test")
 		run = append(run[:len(run)-1], "--max-calls", "112", "run")
 	}
-	cmd := exec.Command(run[0], run[1:]...)
-	cmd.Stdout, cmd.Stderr = d.logs, d.logs
-	failOn(t, cmd.Start())
-	d.pid = cmd.Process.Pid
+	d.run = run
+	d.launch()
 	t.Cleanup(func() {
-		cmd.Process.Signal(os.Interrupt)
-		cmd.Wait()
+		d.cmd.Process.Signal(os.Interrupt)
+		d.cmd.Wait()
 		if t.Failed() {
 			t.Logf("the daemon's log:\n%s", d.logs)
 		}
 	})
+	return d
+}
+
+// launch starts `callconsent run` and waits until status says it is connected.
+func (d *binDaemon) launch() {
+	t := d.t
+	cmd := exec.Command(d.run[0], d.run[1:]...)
+	cmd.Stdout, cmd.Stderr = d.logs, d.logs
+	failOn(t, cmd.Start())
+	d.pid, d.cmd = cmd.Process.Pid, cmd
 	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(100 * time.Millisecond) {
 		if st := d.status(); st != nil && st.Ready {
-			return d
+			return
 		}
 		if time.Now().After(deadline) {
 			t.Fatalf("the daemon is not connected to the fake FreeSWITCH after 30 s:\n%s", d.logs)

@@ -140,16 +140,21 @@ func (s timedStore) time(op string, f func() error) error {
 	return err
 }
 
-func (s timedStore) CreateCall(ctx context.Context, c *consent.Call) error {
-	return s.time("create_call", func() error { return s.callStore.CreateCall(ctx, c) })
+func (s timedStore) StoreDecision(ctx context.Context, c *consent.Call) error {
+	return s.time("decide_call", func() error { return s.callStore.StoreDecision(ctx, c) })
+}
+
+func (s timedStore) StoreGrant(ctx context.Context, c *consent.Call, r *consent.Recording) error {
+	return s.time("grant", func() error { return s.callStore.StoreGrant(ctx, c, r) })
+}
+
+func (s timedStore) FinishCall(ctx context.Context, uuid string, at time.Time, end *consent.RecordingEnd) (st consent.RecordingState, err error) {
+	err = s.time("end_call", func() error { st, err = s.callStore.FinishCall(ctx, uuid, at, end); return err })
+	return st, err
 }
 
 func (s timedStore) DecideCall(ctx context.Context, uuid string, d consent.Decision, p *consent.Proof) error {
 	return s.time("decide_call", func() error { return s.callStore.DecideCall(ctx, uuid, d, p) })
-}
-
-func (s timedStore) Grant(ctx context.Context, uuid string, p *consent.Proof, r *consent.Recording) error {
-	return s.time("grant", func() error { return s.callStore.Grant(ctx, uuid, p, r) })
 }
 
 func (s timedStore) UpdateRecording(ctx context.Context, uuid string, to consent.RecordingState, u consent.RecordingUpdate) error {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"slices"
 	"sync/atomic"
 	"time"
 )
@@ -29,7 +30,9 @@ type committer struct {
 	writer      *sql.DB // captured at start: Close clears DB.writer only after stop returns
 	busyTimeout time.Duration
 	now         func() time.Time
-	walRestart  *atomic.Bool // set by the checkpointer when the WAL should start over
+	walRestart  *atomic.Bool  // set by the checkpointer when the WAL should start over
+	lazyBatches atomic.Int64  // batches committed without an fsync (tests read it)
+	batches     *atomic.Int64 // counts every commit, for the checkpointer
 }
 
 func (db *DB) startCommitter() {
@@ -40,6 +43,7 @@ func (db *DB) startCommitter() {
 		busyTimeout: db.busyTimeout,
 		now:         db.now,
 		walRestart:  &db.walRestart,
+		batches:     &db.batches,
 	}
 	db.commit = c
 	go func() {
@@ -70,11 +74,11 @@ func (db *DB) startCommitter() {
 
 // enqueue queues fn. The caller must hold DB.mu for reading, so that stop cannot close the
 // channel under a send. A full queue is waited for only until ctx ends.
-func (c *committer) enqueue(ctx context.Context, fn func(tx *Tx) error) (*writeOp, error) {
+func (c *committer) enqueue(ctx context.Context, fn func(tx *Tx) error, lazy bool) (*writeOp, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, abandoned(err) // select would pick at random between a free slot and Done
 	}
-	op := &writeOp{ctx: ctx, fn: fn, errc: make(chan error, 1)}
+	op := &writeOp{ctx: ctx, fn: fn, lazy: lazy, errc: make(chan error, 1)}
 	select {
 	case c.ops <- op:
 		return op, nil
@@ -140,12 +144,13 @@ func (c *committer) runBatch(batch []*writeOp) {
 
 	// BEGIN runs while the ops are still queued, so a caller whose deadline passes during a
 	// long wait for the lock can still cancel and return.
-	conn, sqlTx, err := c.begin(beginWait(live, c.busyTimeout))
+	lazy := !slices.ContainsFunc(live, func(op *writeOp) bool { return !op.lazy })
+	conn, sqlTx, err := c.begin(beginWait(live, c.busyTimeout), lazy)
 	if err != nil {
 		fail(formatError(fmt.Errorf("begin: %w", err)))
 		return
 	}
-	defer conn.Close()
+	defer c.release(conn, lazy)
 	tx := &Tx{tx: sqlTx, now: c.now()}
 	for i, op := range batch {
 		if !op.start() {
@@ -162,6 +167,11 @@ func (c *committer) runBatch(batch []*writeOp) {
 	}
 	if err := sqlTx.Commit(); err != nil {
 		fail(formatError(fmt.Errorf("commit: %w", err)))
+		return
+	}
+	c.batches.Add(1)
+	if lazy {
+		c.lazyBatches.Add(1)
 	}
 }
 

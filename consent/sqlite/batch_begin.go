@@ -27,22 +27,29 @@ func beginWait(ops []*writeOp, busyTimeout time.Duration) time.Duration {
 }
 
 // begin starts the batch transaction on the writer connection, waiting at most wait for the
-// lock. The caller closes conn after the transaction ends.
+// lock; a lazy batch's COMMIT will not fsync (synchronous=NORMAL, see DB.updateLazy). The
+// caller hands conn to release after the transaction ends.
 //
 // The wait is bounded by lowering busy_timeout for this one BEGIN, not by a context:
 // sqlite3_interrupt does not stop SQLite's busy handler, so a context would not shorten the
 // wait, and database/sql rolls a transaction back when its context ends, which would take the
 // batch's writes with it after BEGIN succeeded.
-func (c *committer) begin(wait time.Duration) (*sql.Conn, *sql.Tx, error) {
+func (c *committer) begin(wait time.Duration, lazy bool) (*sql.Conn, *sql.Tx, error) {
 	bg := context.Background()
 	conn, err := c.writer.Conn(bg)
 	if err != nil {
 		return nil, nil, err
 	}
+	if lazy {
+		if _, err := conn.ExecContext(bg, `PRAGMA synchronous = NORMAL`); err != nil {
+			c.release(conn, true)
+			return nil, nil, err
+		}
+	}
 	if wait >= c.busyTimeout {
 		tx, err := conn.BeginTx(bg, nil)
 		if err != nil {
-			conn.Close()
+			c.release(conn, lazy)
 			return nil, nil, err
 		}
 		return conn, tx, nil
@@ -64,10 +71,23 @@ func (c *committer) begin(wait time.Duration) (*sql.Conn, *sql.Tx, error) {
 		return nil, nil, errors.Join(err, fmt.Errorf("restore busy timeout: %w", rerr))
 	}
 	if err != nil {
-		conn.Close()
+		c.release(conn, lazy)
 		return nil, nil, err
 	}
 	return conn, tx, nil
+}
+
+// release returns the writer connection to its pool after a batch. After a lazy batch it
+// restores synchronous=FULL first, so that every other write on it syncs again; a connection
+// that cannot be restored is discarded, never handed out.
+func (c *committer) release(conn *sql.Conn, lazy bool) {
+	if lazy {
+		if _, err := conn.ExecContext(context.Background(), `PRAGMA synchronous = FULL`); err != nil {
+			discard(conn)
+			return
+		}
+	}
+	conn.Close()
 }
 
 // setBusyTimeout sets the busy timeout of conn, rounded up to the millisecond so the wait never

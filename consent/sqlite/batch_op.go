@@ -21,6 +21,7 @@ const (
 type writeOp struct {
 	ctx   context.Context
 	fn    func(tx *Tx) error
+	lazy  bool       // may commit without its own fsync (see DB.updateLazy)
 	errc  chan error // buffered (1): receives the result exactly once
 	state atomic.Int32
 }

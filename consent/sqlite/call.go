@@ -125,22 +125,26 @@ func decideTx(tx *Tx, callUUID string, d consent.Decision, p *consent.Proof) err
 // EndCall stamps the end of a call. The first end time wins, so a late duplicate hangup event
 // cannot move it. A zero endedAt means now.
 func (db *DB) EndCall(ctx context.Context, callUUID string, endedAt time.Time) error {
-	return db.update(ctx, func(tx *Tx) error {
-		if endedAt.IsZero() {
-			endedAt = tx.now
-		}
-		res, err := tx.Exec(`UPDATE calls SET ended_at = COALESCE(ended_at, ?) WHERE uuid = ?`,
-			formatTime(endedAt), callUUID)
-		if err != nil {
-			return err
-		}
-		if n, err := res.RowsAffected(); err != nil {
-			return err
-		} else if n == 0 {
-			return consent.Errorf(consent.ENOTFOUND, "call %s not found", callUUID)
-		}
-		return nil
-	})
+	return db.update(ctx, func(tx *Tx) error { return endCallTx(tx, callUUID, endedAt) })
+}
+
+// endCallTx stamps the end of a call unless it has one; a zero endedAt means the
+// transaction's time.
+func endCallTx(tx *Tx, callUUID string, endedAt time.Time) error {
+	if endedAt.IsZero() {
+		endedAt = tx.now
+	}
+	res, err := tx.Exec(`UPDATE calls SET ended_at = COALESCE(ended_at, ?) WHERE uuid = ?`,
+		formatTime(endedAt), callUUID)
+	if err != nil {
+		return err
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return err
+	} else if n == 0 {
+		return consent.Errorf(consent.ENOTFOUND, "call %s not found", callUUID)
+	}
+	return nil
 }
 
 // Withdraw marks consent for a call as withdrawn and moves its recording, unless already

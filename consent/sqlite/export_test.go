@@ -39,3 +39,21 @@ func WriterAutoCheckpoint(db *DB) (pages int, err error) {
 	err = db.writer.QueryRow(`PRAGMA wal_autocheckpoint`).Scan(&pages)
 	return pages, err
 }
+
+// UpdateLazy runs fn as a write a crash may lose (DB.updateLazy).
+func UpdateLazy(db *DB, ctx context.Context, fn func(tx *Tx) error) error {
+	return db.updateLazy(ctx, fn)
+}
+
+// Synchronous returns the synchronous setting the transaction runs under: 2 (FULL) means its
+// COMMIT fsyncs, 1 (NORMAL) that it does not.
+func Synchronous(tx *Tx) (level int, err error) {
+	err = tx.QueryRow(`PRAGMA synchronous`).Scan(&level)
+	return level, err
+}
+
+// LazyBatches returns how many batches committed without an fsync of their own.
+func LazyBatches(db *DB) int64 { return db.commit.lazyBatches.Load() }
+
+// Checkpoints returns how many background checkpoints ran.
+func Checkpoints(db *DB) int64 { return db.checkpoints.Load() }

@@ -56,6 +56,8 @@ type DB struct {
 	readOnly   bool        // opened by OpenReadOnly: no writer, every write refused
 
 	checkpointEvery time.Duration // tests shorten it; 0 means checkpointEvery
+	batches         atomic.Int64  // commits of the committer, for the checkpointer
+	checkpoints     atomic.Int64  // background checkpoints run (tests read it)
 
 	// busyTimeout is unexported so that no configuration can go below the default; tests
 	// shorten it through export_test.go.
@@ -241,6 +243,22 @@ type Tx struct {
 // committed; if ctx ends while the write is still queued, it returns an error wrapping
 // ctx.Err() and the write is never applied.
 func (db *DB) update(ctx context.Context, fn func(tx *Tx) error) error {
+	return db.write(ctx, fn, false)
+}
+
+// updateLazy is update for a write a crash may lose because something else restores it: it
+// commits as update does, but a batch of only such writes commits without its own fsync
+// (synchronous=NORMAL for that one transaction). It reaches the disk with the next durable
+// commit of any write (an fsync of the WAL covers every frame before it) or the next
+// checkpoint. A crash of the process loses nothing (the frames are in the kernel's cache);
+// a power cut or a kernel crash before that fsync loses the write whole, never half, and
+// leaves every other write intact. Nothing the proof of consent or an erasure needs may go
+// through here.
+func (db *DB) updateLazy(ctx context.Context, fn func(tx *Tx) error) error {
+	return db.write(ctx, fn, true)
+}
+
+func (db *DB) write(ctx context.Context, fn func(tx *Tx) error, lazy bool) error {
 	db.mu.RLock()
 	c := db.commit // read once: Close may clear it as soon as the lock is released
 	if c == nil {
@@ -249,7 +267,7 @@ func (db *DB) update(ctx context.Context, fn func(tx *Tx) error) error {
 		defer db.mu.RUnlock()
 		return db.updateDirect(ctx, fn)
 	}
-	op, err := c.enqueue(ctx, fn)
+	op, err := c.enqueue(ctx, fn, lazy)
 	db.mu.RUnlock() // before waiting: Close must be able to stop the committer meanwhile
 	if err != nil {
 		return err

@@ -74,9 +74,14 @@ const (
 	markUpdate = `UPDATE recordings SET state = 'deleting' WHERE rowid IN (
 		SELECT r.rowid FROM temp.sweep_batch b CROSS JOIN recordings r ON r.path = b.path
 		WHERE r.state NOT IN ('deleting', 'deleted'))`
+	// An intent only for a path without a recording row to carry it (an orphan, audio of a
+	// call without a grant) or whose row is deleted (a file come back): a row in deleting is
+	// the intent itself, and retention.Due names its reason again from the row.
 	// WHERE true: without it SQLite would read ON CONFLICT as the ON of a join.
 	markInsertIntents = `INSERT INTO deletion_intents (path, call_uuid, reason, bytes, created_at)
-		SELECT path, call_uuid, reason, bytes, deleted_at FROM temp.sweep_batch WHERE true ORDER BY k
+		SELECT path, call_uuid, reason, bytes, deleted_at FROM temp.sweep_batch b
+		WHERE NOT EXISTS (SELECT 1 FROM recordings r WHERE r.path = b.path AND r.state <> 'deleted')
+		ORDER BY k
 		ON CONFLICT (path) DO NOTHING`
 
 	finishConflictQuery = `SELECT r.call_uuid, r.state
@@ -146,8 +151,8 @@ func nullable(s string) any {
 }
 
 // MarkDeleting commits the intent to delete each file in one transaction: a recording row at
-// the path moves to deleting (unless it is deleting or deleted already) and an intent with the
-// reason is stored. A row that is deleted keeps its state: its file is unlinked again (it came
+// the path moves to deleting (unless it is deleting or deleted already), which is the intent;
+// a path without such a row gets an intent row with the reason. A row that is deleted keeps its state: its file is unlinked again (it came
 // back from a backup, or another sweep got there first) and FinishDeletions writes no second
 // tombstone. It returns what was marked; only those files may be unlinked.
 func (db *DB) MarkDeleting(ctx context.Context, ts []consent.Tombstone) ([]consent.Tombstone, error) {

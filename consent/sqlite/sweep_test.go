@@ -114,12 +114,13 @@ func TestFindDue_Plan(t *testing.T) {
 }
 
 // TestMarkAndFinishDeletions: the two commits around an unlink are idempotent, a row and an
-// orphan each get exactly one tombstone, and intents are gone afterwards.
+// orphan each get exactly one tombstone, only the orphan needs an intent row (the row's
+// deleting state is its intent), and intents are gone afterwards.
 func TestMarkAndFinishDeletions(t *testing.T) {
 	ctx := context.Background()
 	db := MustOpenDB(t)
-	c := sweepRecording(t, db, now.Add(-100*24*time.Hour), consent.RecordingComplete)
-	row := consent.Tombstone{CallUUID: c.UUID, Path: c.Recording.Path, Reason: consent.ReasonRetention}
+	c := sweepRecording(t, db, now.Add(-100*24*time.Hour), consent.RecordingFailed)
+	row := consent.Tombstone{CallUUID: c.UUID, Path: c.Recording.Path, Reason: consent.ReasonFailed}
 	orphan := consent.Tombstone{Path: "/rec/2024/01/01/stray.wav", Reason: consent.ReasonOrphan, Bytes: 3}
 
 	for range 2 {
@@ -131,7 +132,7 @@ func TestMarkAndFinishDeletions(t *testing.T) {
 	if got, _ := db.FindCall(ctx, c.UUID); got.Recording.State != consent.RecordingDeleting {
 		t.Fatalf("row is %s", got.Recording.State)
 	}
-	if intents, err := db.FindIntents(ctx); err != nil || len(intents) != 2 || intents[0].Reason != consent.ReasonOrphan {
+	if intents, err := db.FindIntents(ctx); err != nil || len(intents) != 1 || intents[0].Reason != consent.ReasonOrphan {
 		t.Fatalf("intents %v %v", intents, err)
 	}
 	for i, want := range []int{2, 0} {
