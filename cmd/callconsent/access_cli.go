@@ -161,7 +161,7 @@ type accessEnv struct {
 
 // openAccessEnv opens (creating when missing) the database and the access service.
 func openAccessEnv(ctx context.Context, cfg *Config) (*accessEnv, error) {
-	st, err := openStore(ctx, cfg)
+	st, err := openCommandStore(ctx, cfg)
 	if err != nil {
 		return nil, err
 	}

@@ -100,7 +100,7 @@ func runSweep(ctx context.Context, cfg *Config, opts sweepOptions, out, logs io.
 		defer closeInto(&err, db)
 	} else {
 		var st *storage
-		if st, err = openStore(ctx, cfg); err != nil {
+		if st, err = openCommandStore(ctx, cfg); err != nil {
 			return err
 		}
 		defer closeInto(&err, st)

@@ -113,7 +113,7 @@ func runWithdraw(ctx context.Context, cfg *Config, opts withdrawOptions, out io.
 	if strings.TrimSpace(opts.Reason) == "" {
 		return invalidf("withdraw: --reason is required (e.g. a ticket id)")
 	}
-	st, err := openStore(ctx, cfg)
+	st, err := openCommandStore(ctx, cfg)
 	if err != nil {
 		return err
 	}

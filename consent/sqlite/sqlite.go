@@ -64,8 +64,8 @@ type DB struct {
 	busyTimeout time.Duration
 
 	// SkipQuickCheck leaves out Open's integrity check, which reads the whole file (seconds at
-	// a million calls), for commands that only append an audit entry beside a query (calls
-	// list/show); the daemon and the commands that change calls keep it.
+	// a million calls), for the commands (cmd's openCommandStore); the daemon keeps it at
+	// start and runs it daily.
 	SkipQuickCheck bool
 
 	// Now returns the current time. It is read once per transaction and stored as UTC.
