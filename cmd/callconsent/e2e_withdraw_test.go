@@ -108,7 +108,8 @@ func TestE2E_WithdrawByCaller(t *testing.T) {
 	if _, err := os.Stat(other); err != nil {
 		t.Errorf("another caller's recording was deleted: %v", err)
 	}
-	if strings.Contains(out.String(), "912") {
+	// Not "912" alone: a random UUID holds it now and then (cf3f42dd-…-b573f912c640 did).
+	if o := out.String(); strings.Contains(o, "91234567") || strings.Contains(o, "912 34") || strings.Contains(o, "912-34") {
 		t.Errorf("output repeats the caller number:\n%s", out.String())
 	}
 }
