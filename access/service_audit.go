@@ -2,6 +2,7 @@ package access
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -135,26 +136,60 @@ func (s *Service) verify(ctx context.Context) (Report, error) {
 // Prune deletes the entries older than retention (audit-retention), keeping the rest
 // verifiable: a sealed anchor records where the log now starts and the MAC it follows. It
 // returns how many entries went. The prune itself is the first entry after.
+//
+// A prune destroys evidence, so it judges only what the key vouches for: in the same
+// transaction as the delete it verifies the whole chain (and the head file) and refuses,
+// deleting nothing, unless it is clean, so entries whose stored time was backdated (which
+// breaks their MAC) are never pruned. The cutoff is measured from the earlier of now and the
+// newest entry's sealed time: a clock running ahead prunes nothing the log itself does not
+// show to be old.
 func (s *Service) Prune(ctx context.Context, by Actor, retention time.Duration) (int64, error) {
 	if retention <= 0 {
 		return 0, consent.Errorf(consent.EINVALID, "audit retention must be positive")
 	}
-	cutoff := s.now().Add(-retention)
-	// The first entry to keep: the first not older than the cutoff.
-	var keep Entry
-	found := false
-	err := s.Store.Audit(ctx, AuditFilter{Since: cutoff, Limit: 1}, func(e Entry) error {
-		keep, found = e, true
-		return nil
-	})
-	if err != nil || !found {
-		return 0, err // nothing newer: keep all rather than empty the log
+	var head *Head
+	if s.Head != nil {
+		var err error
+		if head, err = s.Head.Read(); err != nil {
+			return 0, err
+		}
 	}
 	var n int64
-	err = s.update(ctx, func(tx Tx, audit func(Entry)) error {
+	err := s.update(ctx, func(tx Tx, audit func(Entry)) error {
 		a, err := tx.AuditAnchor()
-		if err != nil || keep.Seq <= a.Seq || keep.Seq <= 1 {
+		if err != nil {
 			return err
+		}
+		v := NewVerifier(s.Key, &a, head)
+		var newest time.Time
+		if err := tx.AuditWalk(func(e Entry) error { v.Add(e); newest = e.Time; return nil }); err != nil {
+			return err
+		}
+		if probs := v.Finish(); len(probs) > 0 {
+			return consent.Errorf(consent.ECONFLICT, "audit log not pruned: its chain does not verify (%d problem(s), first: %s); run callconsent audit verify", len(probs), probs[0].Message)
+		}
+		if s.Head != nil && head == nil && v.Entries > 0 {
+			return consent.Errorf(consent.ECONFLICT, "audit log not pruned: the head file %s is missing; run callconsent audit verify", s.Head.Path)
+		}
+		cutoff := s.now()
+		if newest.Before(cutoff) {
+			cutoff = newest
+		}
+		cutoff = cutoff.Add(-retention)
+		// The first entry to keep: the first whose sealed time is not older than the cutoff.
+		var keep Entry
+		errFound := errors.New("found")
+		if err := tx.AuditWalk(func(e Entry) error {
+			if e.Time.Before(cutoff) {
+				return nil
+			}
+			keep = e
+			return errFound
+		}); !errors.Is(err, errFound) {
+			return err // nothing newer: keep all rather than empty the log
+		}
+		if keep.Seq <= a.Seq || keep.Seq <= 1 {
+			return nil
 		}
 		a = Anchor{Seq: keep.Seq, PrevMAC: keep.PrevMAC}
 		s.Key.SealAnchor(&a)

@@ -67,6 +67,9 @@ type Tx interface {
 	InsertAudit(e Entry) error
 	// AuditAnchor returns the prune anchor; a log never pruned has Seq 0.
 	AuditAnchor() (Anchor, error)
+	// AuditWalk calls fn with every entry in sequence order inside this transaction, so a
+	// prune judges the very chain it cuts. fn's error stops the walk and is returned.
+	AuditWalk(fn func(Entry) error) error
 	// PruneAudit deletes the entries before a.Seq and stores a as the anchor, in one step.
 	PruneAudit(a Anchor) (int64, error)
 	// AuditKeyFingerprint returns the stored fingerprint of the audit key, nil if none.

@@ -118,6 +118,24 @@ func (t *txn) InsertAudit(e access.Entry) error {
 	return nil
 }
 
+func (t *txn) AuditWalk(fn func(access.Entry) error) error {
+	rows, err := t.q.Query(`SELECT seq, time, actor, actor_kind, role, action, purpose, reason, objects, result, detail, prev_mac, mac FROM audit_log ORDER BY seq`)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		e, err := scanEntry(rows)
+		if err != nil {
+			return err
+		}
+		if err := fn(e); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
+
 func (t *txn) AuditAnchor() (access.Anchor, error) {
 	var a access.Anchor
 	err := t.q.QueryRow(`SELECT seq, prev_mac, mac FROM audit_anchor WHERE id = 1`).Scan(&a.Seq, &a.PrevMAC, &a.MAC)

@@ -150,7 +150,8 @@ func TestAuditPrune(t *testing.T) {
 		}
 		clock = clock.Add(365 * 24 * time.Hour)
 	}
-	n, err := svc.Prune(ctx, host, 3*365*24*time.Hour)
+	clock = clock.Add(-365 * 24 * time.Hour) // now is the newest entry's time (the cutoff is measured from the earlier)
+	n, err := svc.Prune(ctx, host, 2*365*24*time.Hour)
 	if err != nil || n != 3 {
 		t.Fatalf("pruned %d, %v", n, err)
 	}
@@ -159,7 +160,7 @@ func TestAuditPrune(t *testing.T) {
 		t.Fatalf("after prune: %+v %v", rep, err)
 	}
 	// Pruning again keeps what is young enough.
-	if n, err := svc.Prune(ctx, host, 3*365*24*time.Hour); err != nil || n != 0 {
+	if n, err := svc.Prune(ctx, host, 2*365*24*time.Hour); err != nil || n != 0 {
 		t.Fatalf("second prune: %d %v", n, err)
 	}
 	// An anchor moved forward without the key (deleting entries 4 and 5) shows.
@@ -193,5 +194,60 @@ func TestAuditHeadMissing(t *testing.T) {
 	rep, err := svc.Verify(ctx, host)
 	if err != nil || rep.OK() || rep.Problems[0].Kind != access.TamperHead || !strings.Contains(rep.Problems[0].Message, "missing") {
 		t.Fatalf("verify without head file: %+v %v", rep, err)
+	}
+}
+
+// TestAuditPruneRefusesTampered: someone with write access to the database but not the key
+// backdates entries (their own listen among them) so that the next prune would delete them and
+// seal the cut. The prune verifies the chain first and refuses; verify names the change, and
+// the listen entry survives. A clock running ahead prunes nothing either.
+func TestAuditPruneRefusesTampered(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	path, head := filepath.Join(dir, "a.db"), filepath.Join(dir, "audit.key.head")
+	svc, db := openService(t, path, head)
+	clock := time.Date(2026, 11, 30, 10, 0, 0, 0, time.UTC)
+	svc.Now = func() time.Time { return clock }
+	host := access.HostActor("root")
+	for i := 1; i <= 10; i++ {
+		action := "host-read"
+		if i == 5 {
+			action = "listen"
+		}
+		if _, err := svc.Append(ctx, access.Entry{Actor: "mallory", ActorKind: access.ActorUser, Action: action,
+			Objects: []access.Object{{Kind: access.ObjectCall, ID: fmt.Sprintf("call-%d", i)}}}); err != nil {
+			t.Fatal(err)
+		}
+		clock = clock.Add(time.Minute)
+	}
+	const retention = 3 * 365 * 24 * time.Hour
+
+	// A clock ahead by the retention and a few minutes: the newest entry is minutes old, so
+	// nothing is old enough.
+	clock = clock.Add(retention + 5*time.Minute)
+	if n, err := svc.Prune(ctx, host, retention); err != nil || n != 0 {
+		t.Fatalf("prune with the clock ahead: %d %v", n, err)
+	}
+	clock = clock.Add(-retention - 5*time.Minute)
+	db.Close()
+
+	if err := sqlExec(t, path, `DROP TRIGGER audit_log_no_update; UPDATE audit_log SET time = '2020-01-01T00:00:00Z' WHERE seq <= 7`); err != nil {
+		t.Fatal(err)
+	}
+	svc, db = openService(t, path, head)
+	defer db.Close()
+	svc.Now = func() time.Time { return clock }
+	n, err := svc.Prune(ctx, host, retention)
+	if err == nil || n != 0 || !strings.Contains(err.Error(), "does not verify") {
+		t.Fatalf("prune of a backdated log: %d %v", n, err)
+	}
+	rep, err := svc.Verify(ctx, host)
+	if err != nil || rep.OK() || rep.Problems[0].Kind != access.TamperChanged || rep.Problems[0].Seq != 1 || rep.FirstSeq != 1 {
+		t.Fatalf("verify after the refused prune: %+v %v", rep, err)
+	}
+	var listens int
+	err = svc.Store.Audit(ctx, access.AuditFilter{Action: "listen"}, func(e access.Entry) error { listens++; return nil })
+	if err != nil || listens != 1 {
+		t.Fatalf("listen entries = %d, %v", listens, err)
 	}
 }

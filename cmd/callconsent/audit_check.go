@@ -85,7 +85,12 @@ func (c *auditCheck) run(ctx context.Context, prune bool) {
 	err := consent.CatchPanic(func() error {
 		if prune {
 			if n, err := c.svc.Prune(ctx, daemonActor, c.pruneAge); err != nil && ctx.Err() == nil {
+				// A prune refuses a chain that does not verify: that is tampering (or a lost
+				// head file), an alarm, not a retry.
 				c.log.Error("audit log not pruned; will retry", "err", err)
+				if consent.ErrorCode(err) == consent.ECONFLICT {
+					c.raise(err.Error())
+				}
 			} else if n > 0 {
 				c.log.Info("audit log pruned", "entries", n, "older_than", fmtDuration(c.pruneAge))
 			}
