@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -249,5 +250,40 @@ func TestAuditPruneRefusesTampered(t *testing.T) {
 	err = svc.Store.Audit(ctx, access.AuditFilter{Action: "listen"}, func(e access.Entry) error { listens++; return nil })
 	if err != nil || listens != 1 {
 		t.Fatalf("listen entries = %d, %v", listens, err)
+	}
+}
+
+// TestAuditCutTailDoesNotHeal: a tail cut from the database (entries 8-10) must not be covered by
+// new entries taking seqs 8, 9, 10 and 11 again. Every append is refused while the log does not
+// reach the head file's entry, so the logins that needed an entry fail, and verify keeps naming
+// the cut.
+func TestAuditCutTailDoesNotHeal(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	path, head := filepath.Join(dir, "a.db"), filepath.Join(dir, "audit.key.head")
+	svc, db := openService(t, path, head)
+	host := access.HostActor("root")
+	for i := 1; i <= 10; i++ {
+		if _, err := svc.Append(ctx, access.Entry{Actor: "root", ActorKind: access.ActorHost, Action: "host-read"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	db.Close()
+	if err := sqlExec(t, path, `PRAGMA foreign_keys = OFF; `+dropTriggers+`DELETE FROM audit_objects WHERE seq >= 8; DELETE FROM audit_log WHERE seq >= 8`); err != nil {
+		t.Fatal(err)
+	}
+	svc, db = openService(t, path, head)
+	defer db.Close()
+	for i := 0; i < 5; i++ {
+		if _, err := svc.Login(ctx, "nobody", "wrong password here"); !errors.Is(err, access.ErrChainBroken) {
+			t.Fatalf("failed login %d: %v, want ErrChainBroken", i, err)
+		}
+	}
+	if _, err := svc.Append(ctx, access.Entry{Actor: "root", ActorKind: access.ActorHost, Action: "host-read"}); !errors.Is(err, access.ErrChainBroken) {
+		t.Fatalf("append: %v", err)
+	}
+	rep, err := svc.Verify(ctx, host)
+	if err != nil || rep.OK() || rep.Problems[0].Kind != access.TamperCutTail || rep.Problems[0].Seq != 8 || rep.Entries != 7 {
+		t.Fatalf("verify after appends: %+v %v", rep, err)
 	}
 }
