@@ -146,6 +146,7 @@ func (s *Service) appendTx(tx Tx, e *Entry) error {
 		return err
 	}
 	e.Seq = seq + 1
+	cleanEntry(e)
 	if s.Head != nil {
 		hd, err := s.Head.Read()
 		if err != nil {

@@ -338,3 +338,29 @@ func TestLogin_HashOutsideTransactionAndBounded(t *testing.T) {
 		t.Fatalf("%d hashes at once, want 2..%d", h.max, access.MaxHashing)
 	}
 }
+
+// TestAuditTextCleaned: a refused request's purpose and reason reach the log without terminal
+// escapes or line breaks, and clipped (a denied entry is built from raw input like any other).
+func TestAuditTextCleaned(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	reason := "x\n99  2026-11-30 10:00:00  kari  listen  ok" + strings.Repeat("y", 128<<10)
+	_, err := e.svc.Authorize(ctx, access.HostActor("root"), access.Request{Action: access.ActionSearch, Purpose: "qa\x1b[2J", Reason: reason})
+	if consent.ErrorCode(err) != consent.ECONFLICT {
+		t.Fatalf("search by the host: %v", err)
+	}
+	var got []access.Entry
+	if err := e.svc.Store.Audit(ctx, access.AuditFilter{Action: "search"}, func(en access.Entry) error { got = append(got, en); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 1 || got[0].Result != access.ResultDenied {
+		t.Fatalf("entries: %+v", got)
+	}
+	en := got[0]
+	if strings.ContainsAny(en.Purpose+en.Reason+en.Detail, "\x1b\n\r") || len(en.Reason) > access.MaxAuditText || en.Purpose != "qa\uFFFD[2J" {
+		t.Errorf("stored raw: purpose %q, reason %d bytes %q", en.Purpose, len(en.Reason), en.Reason[:min(len(en.Reason), 60)])
+	}
+	if rep, err := e.svc.Verify(ctx, access.HostActor("root")); err != nil || !rep.OK() {
+		t.Errorf("verify: %+v %v", rep, err)
+	}
+}

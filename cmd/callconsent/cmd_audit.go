@@ -134,8 +134,8 @@ func runAuditList(ctx context.Context, cfg *Config, opts auditOptions, out, logs
 		for _, o := range e.Objects {
 			objs = append(objs, o.Kind+":"+o.ID)
 		}
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", e.Seq, tableTime(e.Time), dash(actor), dash(e.Role), e.Action, e.Result,
-			dash(e.Purpose), dash(e.Reason), dash(strings.Join(objs, " ")), dash(e.Detail))
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", e.Seq, tableTime(e.Time), cell(actor), cell(e.Role), cell(e.Action), cell(e.Result),
+			cell(e.Purpose), cell(e.Reason), cell(strings.Join(objs, " ")), cell(e.Detail))
 	}
 	return tw.Flush()
 }

@@ -1,0 +1,51 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/callconsent/callconsent/consent"
+)
+
+// TestAccessCLI_TextQuoted: a refused search's purpose and reason with a terminal escape and a
+// forged row reach `audit list` as one harmless, clipped row; table cells quote what is not
+// printable instead of sending it to the terminal.
+func TestAccessCLI_TextQuoted(t *testing.T) {
+	cheapHashing(t)
+	ctx := context.Background()
+	cfg := testConfig(t)
+	const olgaPW, matsPW = "officer password 1", "manager password 2"
+	as := func(name string, lines ...string) identityOptions {
+		return identityOptions{As: name, secrets: stdin(lines...)}
+	}
+	var out bytes.Buffer
+	must := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	must(runUsersAdd(ctx, cfg, usersOptions{Role: "security-officer", identityOptions: as("", olgaPW)}, "olga", &out))
+	must(runUsersAdd(ctx, cfg, usersOptions{Role: "line-manager", identityOptions: as("olga", olgaPW, matsPW)}, "mats", &out))
+	err := runSearch(ctx, cfg, recordOptions{identityOptions: as("mats", matsPW), Purpose: "qa\x1b[2J",
+		Reason: "x\n99  2026-11-30 10:00:00  kari  line-manager  listen  ok" + strings.Repeat(" padding", 16<<10), Limit: 10}, &out)
+	if consent.ErrorCode(err) != consent.ECONFLICT {
+		t.Fatalf("search without a grant: %v", err)
+	}
+	out.Reset()
+	must(runAuditList(ctx, cfg, auditOptions{usersOptions: usersOptions{identityOptions: as("olga", olgaPW)}, Action: "search", Limit: 100}, &out, &bytes.Buffer{}))
+	lines := strings.Split(strings.TrimSuffix(out.String(), "\n"), "\n")
+	if strings.Contains(out.String(), "\x1b") || len(lines) != 2 || strings.Contains(out.String(), "\n99 ") || len(lines[1]) > 2000 {
+		t.Errorf("audit list of a refused search (%d lines, %d bytes):\n%q", len(lines), len(out.String()), out.String()[:min(len(out.String()), 400)])
+	}
+
+	// Entries stored before text was cleaned, and the other tables' values, are quoted.
+	if got := cell("x\n99 forged\x1b[2J"); got != `"x\n99 forged\x1b[2J"` {
+		t.Errorf("cell = %s", got)
+	}
+	if got := cell(""); got != "-" {
+		t.Errorf("cell of nothing = %q", got)
+	}
+}
