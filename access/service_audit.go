@@ -97,7 +97,7 @@ func (s *Service) Verify(ctx context.Context, by Actor) (Report, error) {
 }
 
 // verify reads the head file first (so appends during the walk cannot look like a cut tail),
-// then walks the log.
+// then walks the log and its object index on one read snapshot.
 func (s *Service) verify(ctx context.Context) (Report, error) {
 	var rep Report
 	var err error
@@ -106,25 +106,25 @@ func (s *Service) verify(ctx context.Context) (Report, error) {
 			return rep, err
 		}
 	}
-	var anchor Anchor
-	if err := s.Store.View(ctx, func(tx Tx) error {
-		anchor, err = tx.AuditAnchor()
-		return err
-	}); err != nil {
-		return rep, err
-	}
-	v := NewVerifier(s.Key, &anchor, rep.Head)
-	err = s.Store.Audit(ctx, AuditFilter{}, func(e Entry) error {
-		if rep.FirstSeq == 0 {
-			rep.FirstSeq = e.Seq
+	var index []Problem
+	var v *Verifier
+	err = s.Store.View(ctx, func(tx Tx) error {
+		anchor, err := tx.AuditAnchor()
+		if err != nil {
+			return err
 		}
-		v.Add(e)
-		return nil
+		v = NewVerifier(s.Key, &anchor, rep.Head)
+		index, err = walkChain(tx, v, func(e Entry) {
+			if rep.FirstSeq == 0 {
+				rep.FirstSeq = e.Seq
+			}
+		})
+		return err
 	})
 	if err != nil {
 		return rep, err
 	}
-	rep.Problems = v.Finish()
+	rep.Problems = append(v.Finish(), index...)
 	rep.Entries = v.Entries
 	if s.Head != nil && rep.Head == nil && rep.Entries > 0 {
 		// Every append writes the head file: a log with entries and no head file lost it,
@@ -164,10 +164,11 @@ func (s *Service) Prune(ctx context.Context, by Actor, retention time.Duration) 
 		}
 		v := NewVerifier(s.Key, &a, head)
 		var newest time.Time
-		if err := tx.AuditWalk(func(e Entry) error { v.Add(e); newest = e.Time; return nil }); err != nil {
+		index, err := walkChain(tx, v, func(e Entry) { newest = e.Time })
+		if err != nil {
 			return err
 		}
-		if probs := v.Finish(); len(probs) > 0 {
+		if probs := append(v.Finish(), index...); len(probs) > 0 {
 			return consent.Errorf(consent.ECONFLICT, "audit log not pruned: its chain does not verify (%d problem(s), first: %s); run callconsent audit verify", len(probs), probs[0].Message)
 		}
 		if s.Head != nil && head == nil && v.Entries > 0 {

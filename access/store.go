@@ -2,6 +2,7 @@ package access
 
 import (
 	"context"
+	"iter"
 	"time"
 )
 
@@ -70,11 +71,21 @@ type Tx interface {
 	// AuditWalk calls fn with every entry in sequence order inside this transaction, so a
 	// prune judges the very chain it cuts. fn's error stops the walk and is returned.
 	AuditWalk(fn func(Entry) error) error
+	// AuditIndex yields the object index's rows (the look-up by call that a DSAR, calls show
+	// and audit list --call use) ordered by seq, kind, id, so verify can hold it against the
+	// entries in the same snapshot.
+	AuditIndex() iter.Seq2[IndexRow, error]
 	// PruneAudit deletes the entries before a.Seq and stores a as the anchor, in one step.
 	PruneAudit(a Anchor) (int64, error)
 	// AuditKeyFingerprint returns the stored fingerprint of the audit key, nil if none.
 	AuditKeyFingerprint() ([]byte, error)
 	SetAuditKeyFingerprint(fp []byte) error
+}
+
+// IndexRow is one row of the audit log's object index: entry Seq is about Object.
+type IndexRow struct {
+	Seq int64
+	Object
 }
 
 // AuditFilter selects audit entries; zero fields select everything.

@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"iter"
 	"time"
 
 	"github.com/callconsent/callconsent/access"
@@ -134,6 +135,30 @@ func (t *txn) AuditWalk(fn func(access.Entry) error) error {
 		}
 	}
 	return rows.Err()
+}
+
+func (t *txn) AuditIndex() iter.Seq2[access.IndexRow, error] {
+	return func(yield func(access.IndexRow, error) bool) {
+		rows, err := t.q.Query(`SELECT seq, kind, id FROM audit_objects ORDER BY seq, kind, id`)
+		if err != nil {
+			yield(access.IndexRow{}, err)
+			return
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var r access.IndexRow
+			if err := rows.Scan(&r.Seq, &r.Kind, &r.ID); err != nil {
+				yield(r, err)
+				return
+			}
+			if !yield(r, nil) {
+				return
+			}
+		}
+		if err := rows.Err(); err != nil {
+			yield(access.IndexRow{}, err)
+		}
+	}
 }
 
 func (t *txn) AuditAnchor() (access.Anchor, error) {

@@ -64,7 +64,8 @@ func copyFile(t *testing.T, from, to string) {
 const dropTriggers = `DROP TRIGGER audit_log_no_update; DROP TRIGGER audit_log_no_delete; DROP TRIGGER audit_log_append_at_end; DROP TRIGGER audit_objects_no_delete; `
 
 // TestAuditTamper makes each of the five kinds of tampering with SQL on a copy of a real log, and
-// checks that Verify names it at the right entry; the untouched log verifies.
+// changes to the object index, and checks that Verify names each at the right entry; the
+// untouched log verifies.
 func TestAuditTamper(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
@@ -105,6 +106,11 @@ func TestAuditTamper(t *testing.T) {
 			INSERT INTO audit_log SELECT 4, time, 'root', actor_kind, role, 'host-read', purpose, reason, objects, result, 'forged', mac, randomblob(32) FROM audit_log WHERE seq = 3`, access.TamperInserted, 4},
 		{"swapped", `UPDATE audit_log SET seq = -1 WHERE seq = 6; UPDATE audit_log SET seq = 6 WHERE seq = 7; UPDATE audit_log SET seq = 7 WHERE seq = -1`, access.TamperSwapped, 6},
 		{"cut tail", `DELETE FROM audit_objects WHERE seq >= 7; DELETE FROM audit_log WHERE seq >= 7`, access.TamperCutTail, 7},
+		// A look-up by call (a DSAR) goes through audit_objects: a row deleted there hides entry
+		// 3 from it, a row added there names a call entry 4 is not about.
+		{"index row deleted", `DELETE FROM audit_objects WHERE seq = 3`, access.TamperIndex, 3},
+		{"index row added", `INSERT INTO audit_objects (kind, id, seq) VALUES ('call', 'call-99', 4)`, access.TamperIndex, 4},
+		{"index row for no entry", `INSERT INTO audit_objects (kind, id, seq) VALUES ('call', 'call-99', 42)`, access.TamperIndex, 42},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			cdir := t.TempDir()
