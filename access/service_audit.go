@@ -49,6 +49,9 @@ func describeFilter(f AuditFilter) string {
 	if f.Actor != "" {
 		add("actor", f.Actor)
 	}
+	if f.ActorKind != "" {
+		add("actor_kind", string(f.ActorKind))
+	}
 	if f.Action != "" {
 		add("action", f.Action)
 	}

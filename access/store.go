@@ -92,7 +92,9 @@ type IndexRow struct {
 type AuditFilter struct {
 	Since, Until time.Time // Until exclusive
 	Actor        string
-	Action       string
+	// ActorKind narrows Actor to one kind (audit list --actor host:ACCOUNT); "" any.
+	ActorKind ActorKind
+	Action    string
 	// Objects selects entries about any of these objects (e.g. a DSAR's calls).
 	Objects []Object
 	// AfterSeq starts after this sequence number (paging).

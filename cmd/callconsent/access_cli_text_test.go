@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"strings"
 	"testing"
 
@@ -47,5 +48,47 @@ func TestAccessCLI_TextQuoted(t *testing.T) {
 	}
 	if got := cell(""); got != "-" {
 		t.Errorf("cell of nothing = %q", got)
+	}
+}
+
+// TestAuditList_ActorKind: --actor takes the actor as the table shows it: host:ACCOUNT finds the
+// host's entries (the store keeps the bare name and the kind apart), a bare name any kind.
+func TestAuditList_ActorKind(t *testing.T) {
+	cheapHashing(t)
+	ctx := context.Background()
+	cfg := testConfig(t)
+	const olgaPW = "officer password 1"
+	if err := runUsersAdd(ctx, cfg, usersOptions{Role: "security-officer", identityOptions: identityOptions{secrets: stdin(olgaPW)}}, "olga", &bytes.Buffer{}); err != nil {
+		t.Fatal(err)
+	}
+	list := func(actor string) []entryJSON {
+		t.Helper()
+		var out bytes.Buffer
+		err := runAuditList(ctx, cfg, auditOptions{usersOptions: usersOptions{identityOptions: identityOptions{As: "olga", secrets: stdin(olgaPW)}, Output: outputJSON},
+			Actor: actor, Limit: 100}, &out, &bytes.Buffer{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []entryJSON
+		if err := json.Unmarshal(out.Bytes(), &got); err != nil {
+			t.Fatal(err)
+		}
+		return got
+	}
+	host := hostActor().Name
+	got := list("host:" + host)
+	if len(got) != 3 || got[2].Action != "user.bootstrap" {
+		t.Fatalf("--actor host:%s: %+v", host, got)
+	}
+	for _, e := range got {
+		if e.ActorKind != "host" || e.Actor != host {
+			t.Errorf("--actor host:%s gave %s:%s", host, e.ActorKind, e.Actor)
+		}
+	}
+	if got := list("system:" + host); len(got) != 0 {
+		t.Errorf("--actor system:%s: %+v", host, got)
+	}
+	if got := list(host); len(got) == 0 {
+		t.Errorf("--actor %s (bare) found nothing", host)
 	}
 }
