@@ -120,7 +120,7 @@ type TrainingResult struct {
 // manager holding a training grant. Refused, each refusal audited: another purpose than
 // training, no grant or reason (by the access service), and, once authorised, a call that is
 // unknown, was not granted, was withdrawn, or whose recording is not complete (gone, failed or
-// still being recorded). The audit entry maps the export id to the call: the only place that
+// still being recorded) or not inside the recordings folder. The audit entry maps the export id to the call: the only place that
 // mapping exists. Files whose entry cannot be written are removed.
 func (s *Service) Training(ctx context.Context, req TrainingRequest) (*TrainingResult, error) {
 	call := access.Object{Kind: access.ObjectCall, ID: req.CallUUID}
@@ -137,6 +137,11 @@ func (s *Service) Training(ctx context.Context, req TrainingRequest) (*TrainingR
 	}
 	if why := untrainable(c); why != "" {
 		return nil, s.refuse(ctx, req, acc, why)
+	}
+	// A path in the database leads outside the recordings folder only if someone changed it:
+	// listen and the DSAR refuse such a file, and so does the export.
+	if s.RecordingsDir == "" || !below(c.Recording.Path, s.RecordingsDir) {
+		return nil, s.refuse(ctx, req, acc, fmt.Sprintf("the recording of call %s is not inside recordings-dir: refused", c.UUID))
 	}
 	id := NewExportID()
 	sc, pending, err := PrepareTraining(Training{Recording: c.Recording.Path, Out: req.Out, Mutes: req.Mutes, CallStart: c.StartedAt,

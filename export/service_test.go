@@ -291,3 +291,24 @@ func TestPrepareTraining_CommitAllOrNothing(t *testing.T) {
 		t.Errorf("after a failed commit: %d entries, wav %v", len(ents), err)
 	}
 }
+
+// TestService_TrainingOutsideRecordings: a recording whose stored path is not inside the
+// recordings folder (someone changed the database) is refused and audited, as listen and the
+// DSAR refuse it, and nothing is written.
+func TestService_TrainingOutsideRecordings(t *testing.T) {
+	o := newOffice(t)
+	ctx := context.Background()
+	granted := o.call(strings.Repeat("cd", 32), consent.DecisionGranted, "2026-11-26.1", 64000)
+	o.svc.RecordingsDir = t.TempDir() // the recording lies in another folder
+	out := filepath.Join(t.TempDir(), "x.wav")
+	_, err := o.svc.Training(ctx, export.TrainingRequest{Actor: o.kari, CallUUID: granted.UUID, Purpose: "training", Reason: reason, Out: out})
+	if consent.ErrorCode(err) != consent.ECONFLICT || !strings.Contains(err.Error(), "not inside recordings-dir") {
+		t.Fatalf("export of a recording outside the folder: %v", err)
+	}
+	if _, err := os.Stat(out); err == nil {
+		t.Error("a file was written")
+	}
+	if es := o.entries(t, "export"); len(es) != 1 || es[0].Result != access.ResultDenied {
+		t.Errorf("entries: %+v", es)
+	}
+}
