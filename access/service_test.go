@@ -364,3 +364,33 @@ func TestAuditTextCleaned(t *testing.T) {
 		t.Errorf("verify: %+v %v", rep, err)
 	}
 }
+
+// TestUnlockByHost: every officer locked out is not the end: the host account unlocks one
+// (audited as the host), and may still do nothing else with users; a line manager may not unlock.
+func TestUnlockByHost(t *testing.T) {
+	e := newEnv(t)
+	officer, manager := e.staffed(t)
+	for range access.LockoutFailures {
+		e.svc.Login(ctx, officer.Name, "not the password at all")
+	}
+	if _, err := e.svc.Login(ctx, officer.Name, officerPW); err == nil {
+		t.Fatal("a locked officer logged in")
+	}
+	if err := e.svc.UnlockUser(ctx, manager, officer.Name); consent.ErrorCode(err) != consent.ECONFLICT {
+		t.Fatalf("a line manager unlocked: %v", err)
+	}
+	if err := e.svc.UnlockUser(ctx, hostRoot, officer.Name); err != nil {
+		t.Fatalf("host unlock: %v", err)
+	}
+	if _, err := e.svc.Login(ctx, officer.Name, officerPW); err != nil {
+		t.Fatalf("login after the unlock: %v", err)
+	}
+	if err := e.svc.DisableUser(ctx, hostRoot, manager.Name, "the host tries to disable a user"); consent.ErrorCode(err) != consent.ECONFLICT {
+		t.Fatalf("the host disabled a user: %v", err)
+	}
+	var unlocks []access.Entry
+	e.svc.Store.Audit(ctx, access.AuditFilter{Action: "user.unlock"}, func(en access.Entry) error { unlocks = append(unlocks, en); return nil })
+	if len(unlocks) != 2 || unlocks[1].ActorKind != access.ActorHost || unlocks[1].Result != access.ResultOK || !unlocks[1].About(access.ObjectUser, officer.Name) {
+		t.Fatalf("unlock entries: %+v", unlocks)
+	}
+}

@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"strings"
 	"testing"
 
+	"github.com/callconsent/callconsent/access"
 	"github.com/callconsent/callconsent/consent"
 )
 
@@ -90,5 +92,34 @@ func TestAuditList_ActorKind(t *testing.T) {
 	}
 	if got := list(host); len(got) == 0 {
 		t.Errorf("--actor %s (bare) found nothing", host)
+	}
+}
+
+// TestUsersUnlock_Host: `users unlock NAME` without --as runs as the host account, so a locked
+// out officer can be let in again; other user changes still need --as.
+func TestUsersUnlock_Host(t *testing.T) {
+	cheapHashing(t)
+	ctx := context.Background()
+	cfg := testConfig(t)
+	const olgaPW = "officer password 1"
+	var out bytes.Buffer
+	if err := runUsersAdd(ctx, cfg, usersOptions{Role: "security-officer", identityOptions: identityOptions{secrets: stdin(olgaPW)}}, "olga", &out); err != nil {
+		t.Fatal(err)
+	}
+	for range access.LockoutFailures {
+		runUsersList(ctx, cfg, usersOptions{identityOptions: identityOptions{As: "olga", secrets: stdin("not the password at all")}}, &out)
+	}
+	if err := runUsersList(ctx, cfg, usersOptions{identityOptions: identityOptions{As: "olga", secrets: stdin(olgaPW)}}, &out); !errors.Is(err, access.ErrLoginFailed) {
+		t.Fatalf("locked officer: %v", err)
+	}
+	if err := runUsersChange(ctx, cfg, usersOptions{identityOptions: identityOptions{secrets: stdin()}}, "unlock", "olga", &out); err != nil {
+		t.Fatalf("host unlock: %v", err)
+	}
+	if err := runUsersList(ctx, cfg, usersOptions{identityOptions: identityOptions{As: "olga", secrets: stdin(olgaPW)}}, &out); err != nil {
+		t.Fatalf("login after the host's unlock: %v", err)
+	}
+	err := runUsersChange(ctx, cfg, usersOptions{identityOptions: identityOptions{secrets: stdin()}, Reason: "no reason at all here"}, "disable", "olga", &out)
+	if consent.ErrorCode(err) != consent.EINVALID || !strings.Contains(err.Error(), "--as") {
+		t.Fatalf("disable without --as: %v", err)
 	}
 }

@@ -29,8 +29,11 @@ pointing at someone. Needs --as a security officer and --reason.`,
 	"unlock": {
 		"Release a user locked by failed logins",
 		`Clear a user's failed logins and lockout (ten failed logins lock an account for an
-hour; the lock also ends by itself). Needs --as a security officer.`,
-		`  callconsent users unlock mats --as olga`,
+hour; the lock also ends by itself). Needs --as a security officer, or runs without --as
+as the host account (audited as host:ACCOUNT), so that officers who are all locked out
+can be let in again.`,
+		`  callconsent users unlock mats --as olga
+  sudo -u callconsent callconsent users unlock olga`,
 	},
 }
 
@@ -75,8 +78,12 @@ func runUsersChange(ctx context.Context, cfg *Config, opts usersOptions, verb, n
 		return err
 	}
 	defer closeInto(&err, env)
-	by, err := opts.login(ctx, env.svc, "users "+verb)
-	if err != nil {
+	var by access.Actor
+	if verb == "unlock" && opts.As == "" {
+		// The host account may release a lockout (audited as host:ACCOUNT): otherwise
+		// officers all locked out would have nobody to let them in.
+		by = hostActor()
+	} else if by, err = opts.login(ctx, env.svc, "users "+verb); err != nil {
 		return err
 	}
 	var done string
