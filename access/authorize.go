@@ -71,7 +71,8 @@ func needsGrant(a Action) bool { return a == ActionSearch || a == ActionListen |
 // caller passes the actor's user record (nil for host and system actors), the actor's grants and
 // the purposes, and records the decision, denials included, in the audit log.
 //
-// Rules: a disabled user may do nothing. A line manager may search, listen and export only with
+// Rules: a disabled user may do nothing, nor may a user whose password someone else set (a
+// reset) until they set their own (User.MustChangePassword). A line manager may search, listen and export only with
 // an active purpose, a reason (CheckReason) and an unexpired, unrevoked grant of that purpose; a
 // line manager may do nothing else. A security officer manages users, grants and purposes (with
 // a reason for grants and purposes), reads and verifies the audit log, makes DSAR exports and
@@ -105,6 +106,9 @@ func Authorize(actor Actor, user *User, action Action, purpose, reason string, n
 	}
 	if user.Disabled {
 		return deny("user %s is disabled", actor.Name)
+	}
+	if user.MustChangePassword {
+		return deny("the password of %s was set by someone else: set your own first (callconsent users passwd %s --as %s)", actor.Name, actor.Name, actor.Name)
 	}
 	switch actor.Role {
 	case RoleSecurityOfficer:

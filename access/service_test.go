@@ -394,3 +394,41 @@ func TestUnlockByHost(t *testing.T) {
 		t.Fatalf("unlock entries: %+v", unlocks)
 	}
 }
+
+// TestPasswordResetSingleUse: an officer who resets a line manager's password cannot log in as
+// them and listen in their name: the reset password allows only the user's own change; after
+// it, the user works as before.
+func TestPasswordResetSingleUse(t *testing.T) {
+	e := newEnv(t)
+	officer, _ := e.staffed(t)
+	if _, err := e.svc.AddGrant(ctx, officer, "mats", []string{"quality-assurance"}, now.Add(24*time.Hour), "quality review of the Oslo team"); err != nil {
+		t.Fatal(err)
+	}
+	const reset = "the officer knows this one"
+	if err := e.svc.SetPassword(ctx, officer, "mats", reset); err != nil {
+		t.Fatal(err)
+	}
+	asMats, err := e.svc.Login(ctx, "mats", reset)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = e.svc.Authorize(ctx, asMats, access.Request{Action: access.ActionListen, Purpose: "quality-assurance", Reason: goodReason})
+	if consent.ErrorCode(err) != consent.ECONFLICT || !strings.Contains(err.Error(), "set your own first") {
+		t.Fatalf("listen with a reset password: %v", err)
+	}
+	if err := e.svc.SetPassword(ctx, asMats, "mats", "only he knows this one"); err != nil {
+		t.Fatalf("own change with the reset password: %v", err)
+	}
+	if _, err := e.svc.Login(ctx, "mats", reset); err == nil {
+		t.Fatal("the reset password still works")
+	}
+	asMats, err = e.svc.Login(ctx, "mats", "only he knows this one")
+	if err != nil {
+		t.Fatal(err)
+	}
+	acc, err := e.svc.Authorize(ctx, asMats, access.Request{Action: access.ActionListen, Purpose: "quality-assurance", Reason: goodReason})
+	if err != nil {
+		t.Fatalf("listen after the own change: %v", err)
+	}
+	acc.Done(ctx, nil, "")
+}

@@ -240,7 +240,8 @@ func (s *Service) UnlockUser(ctx context.Context, by Actor, name string) error {
 }
 
 // SetPassword sets name's password (a reset by an officer, or a user's own change when by is
-// that user) and ends all of name's sessions.
+// that user) and ends all of name's sessions. A reset is good for one thing only: the user's
+// own change (User.MustChangePassword), so the officer who knows it cannot act as the user.
 func (s *Service) SetPassword(ctx context.Context, by Actor, name, password string) error {
 	if err := CheckPassword(name, password); err != nil {
 		return err
@@ -249,8 +250,10 @@ func (s *Service) SetPassword(ctx context.Context, by Actor, name, password stri
 	if err != nil {
 		return err
 	}
+	self := by.Kind == ActorUser && by.Name == name
 	return s.changeUser(ctx, by, name, "user.passwd", ActionManageUsers, "", func(tx Tx, u *User) error {
 		u.PasswordHash = hash
+		u.MustChangePassword = !self
 		u.FailedLogins, u.LockedUntil = 0, time.Time{}
 		_, err := tx.DeleteSessions(u.Name)
 		return err

@@ -7,9 +7,11 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/callconsent/callconsent/access"
 	"github.com/callconsent/callconsent/consent"
+	"github.com/callconsent/callconsent/web"
 )
 
 // TestAccessCLI_TextQuoted: a refused search's purpose and reason with a terminal escape and a
@@ -122,4 +124,48 @@ func TestUsersUnlock_Host(t *testing.T) {
 	if consent.ErrorCode(err) != consent.EINVALID || !strings.Contains(err.Error(), "--as") {
 		t.Fatalf("disable without --as: %v", err)
 	}
+}
+
+// TestUsersPasswd_ResetSingleUse: an officer's reset of a line manager's password lets whoever
+// knows it do nothing but set the user's own: search is refused, the web sign-in says what to
+// do, and `users passwd NAME --as NAME` works.
+func TestUsersPasswd_ResetSingleUse(t *testing.T) {
+	cheapHashing(t)
+	ctx := context.Background()
+	cfg := testConfig(t)
+	const olgaPW, matsPW, resetPW, ownPW = "officer password 1", "manager password 2", "reset by the officer", "a password only he knows"
+	as := func(name string, lines ...string) identityOptions {
+		return identityOptions{As: name, secrets: stdin(lines...)}
+	}
+	var out bytes.Buffer
+	must := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	must(runUsersAdd(ctx, cfg, usersOptions{Role: "security-officer", identityOptions: as("", olgaPW)}, "olga", &out))
+	must(runUsersAdd(ctx, cfg, usersOptions{Role: "line-manager", identityOptions: as("olga", olgaPW, matsPW)}, "mats", &out))
+	g := grantsOptions{usersOptions: usersOptions{identityOptions: as("olga", olgaPW), Reason: "new QA lead for the Oslo team"}, Purposes: []string{"quality-assurance"}, Expires: timeFlag{time.Now().Add(48 * time.Hour)}}
+	must(runGrantsAdd(ctx, cfg, g, "mats", &out))
+	must(runUsersChange(ctx, cfg, usersOptions{identityOptions: as("olga", olgaPW, resetPW)}, "passwd", "mats", &out))
+
+	search := recordOptions{Purpose: "quality-assurance", Reason: "complaint 4711 about agent tone", Limit: 10}
+	search.identityOptions = as("mats", resetPW)
+	if err := runSearch(ctx, cfg, search, &out); consent.ErrorCode(err) != consent.ECONFLICT || !strings.Contains(err.Error(), "users passwd mats --as mats") {
+		t.Fatalf("search with the officer's reset password: %v", err)
+	}
+	st, err := openStore(ctx, cfg)
+	must(err)
+	svc, err := openAccess(ctx, cfg, st.DB, nil)
+	must(err)
+	b := &webAccess{svc: svc, now: time.Now}
+	if _, err := b.Login(ctx, "mats", resetPW); web.Kind(err) != web.KindLocked || web.Message(err) != web.LoginMustChange {
+		t.Fatalf("web sign-in with a reset password: %v", err)
+	}
+	st.Close()
+
+	must(runUsersChange(ctx, cfg, usersOptions{identityOptions: as("mats", resetPW, ownPW)}, "passwd", "mats", &out))
+	search.identityOptions = as("mats", ownPW)
+	must(runSearch(ctx, cfg, search, &out))
 }
