@@ -79,6 +79,28 @@ func (a *Access) Done(ctx context.Context, objects []Object, detail string) erro
 	return err
 }
 
+// Begin records that an allowed request starts to copy personal data, before the first byte
+// is written anywhere (a listen's or an export's temporary file): an entry with action
+// "<action>.started", the request's purpose and reason, its objects and objects. The entry Done or Fail
+// writes later says how it ended; a crash in between still leaves the access on record. Its
+// error means nothing may be copied.
+func (a *Access) Begin(ctx context.Context, objects []Object, detail string) error {
+	if a.done {
+		return consent.Errorf(consent.EINTERNAL, "access audited twice")
+	}
+	e := a.entry
+	e.Action += ".started"
+	e.Objects = slices.Clone(e.Objects)
+	for _, o := range objects {
+		if !slices.Contains(e.Objects, o) {
+			e.Objects = append(e.Objects, o)
+		}
+	}
+	e.Detail = joinDetail(e.Detail, detail)
+	_, err := a.svc.Append(ctx, e)
+	return err
+}
+
 // DoneParts is Done for a request that touched more objects than one entry should hold (a host
 // read of every call): the objects are split over entries of at most per each, every one named,
 // each entry saying which part it is, all written in one transaction.

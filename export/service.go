@@ -86,6 +86,9 @@ func (s *Service) DSAR(ctx context.Context, req DSARRequest) (*DSARResult, error
 		}
 		return &DSARResult{Archive: a}, nil
 	}
+	if err := acc.Begin(ctx, calls, detail); err != nil {
+		return nil, fmt.Errorf("audit: %w (nothing was written)", err)
+	}
 	w, pending, err := a.WriteTemp(ctx, req.Out, req.Progress)
 	if err != nil {
 		return nil, failed(ctx, acc, err)
@@ -144,6 +147,9 @@ func (s *Service) Training(ctx context.Context, req TrainingRequest) (*TrainingR
 		return nil, s.refuse(ctx, req, acc, fmt.Sprintf("the recording of call %s is not inside recordings-dir: refused", c.UUID))
 	}
 	id := NewExportID()
+	if err := acc.Begin(ctx, []access.Object{{Kind: access.ObjectExport, ID: id}}, "training export"); err != nil {
+		return nil, fmt.Errorf("audit: %w (nothing was written)", err)
+	}
 	sc, pending, err := PrepareTraining(Training{Recording: c.Recording.Path, Out: req.Out, Mutes: req.Mutes, CallStart: c.StartedAt,
 		Language: c.Language, ExportID: id, Progress: req.Progress})
 	if err != nil {
