@@ -1,6 +1,7 @@
 package access
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -142,12 +143,14 @@ func (s *Service) verify(ctx context.Context) (Report, error) {
 // verifiable: a sealed anchor records where the log now starts and the MAC it follows. It
 // returns how many entries went. The prune itself is the first entry after.
 //
-// A prune destroys evidence, so it judges only what the key vouches for: in the same
-// transaction as the delete it verifies the whole chain (and the head file) and refuses,
-// deleting nothing, unless it is clean, so entries whose stored time was backdated (which
-// breaks their MAC) are never pruned. The cutoff is measured from the earlier of now and the
-// newest entry's sealed time: a clock running ahead prunes nothing the log itself does not
-// show to be old.
+// A prune destroys evidence, so it judges only what the key vouches for. It first verifies the
+// whole chain, its object index and the head file on a read snapshot (the single writer, which
+// calls' decisions wait for, is not held for the walk) and refuses, deleting nothing, unless
+// they are clean: entries whose stored time was backdated fail their MAC and are never pruned.
+// The cutoff is measured from the earlier of now and the newest entry's sealed time, so a clock
+// running ahead prunes nothing the log itself does not show to be old. Then, in the write
+// transaction that deletes, it verifies again every entry it deletes and the one it keeps
+// first, and that the anchor and the newest entry are those it verified; any change refuses.
 func (s *Service) Prune(ctx context.Context, by Actor, retention time.Duration) (int64, error) {
 	if retention <= 0 {
 		return 0, consent.Errorf(consent.EINVALID, "audit retention must be positive")
@@ -159,45 +162,72 @@ func (s *Service) Prune(ctx context.Context, by Actor, retention time.Duration) 
 			return 0, err
 		}
 	}
-	var n int64
-	err := s.update(ctx, func(tx Tx, audit func(Entry)) error {
-		a, err := tx.AuditAnchor()
+	var anchor Anchor
+	var tail, keep Entry
+	var cutoff time.Time
+	var probs []Problem
+	err := s.Store.View(ctx, func(tx Tx) error {
+		var err error
+		if anchor, err = tx.AuditAnchor(); err != nil {
+			return err
+		}
+		seq, _, err := tx.AuditTail()
 		if err != nil {
 			return err
 		}
-		v := NewVerifier(s.Key, &a, head)
-		var newest time.Time
-		index, err := walkChain(tx, v, func(e Entry) { newest = e.Time })
-		if err != nil {
+		if err := tx.AuditWalk(seq, seq, func(e Entry) error { tail = e; return nil }); err != nil {
 			return err
 		}
-		if probs := append(v.Finish(), index...); len(probs) > 0 {
-			return consent.Errorf(consent.ECONFLICT, "audit log not pruned: its chain does not verify (%d problem(s), first: %s); run callconsent audit verify", len(probs), probs[0].Message)
-		}
-		if s.Head != nil && head == nil && v.Entries > 0 {
-			return consent.Errorf(consent.ECONFLICT, "audit log not pruned: the head file %s is missing; run callconsent audit verify", s.Head.Path)
-		}
-		cutoff := s.now()
-		if newest.Before(cutoff) {
-			cutoff = newest
+		cutoff = s.now()
+		if tail.Seq > 0 && tail.Time.Before(cutoff) {
+			cutoff = tail.Time
 		}
 		cutoff = cutoff.Add(-retention)
-		// The first entry to keep: the first whose sealed time is not older than the cutoff.
-		var keep Entry
-		errFound := errors.New("found")
-		if err := tx.AuditWalk(func(e Entry) error {
-			if e.Time.Before(cutoff) {
-				return nil
+		v := NewVerifier(s.Key, &anchor, head)
+		index, err := walkChain(tx, v, func(e Entry) {
+			if keep.Seq == 0 && !e.Time.Before(cutoff) {
+				keep = e // the first entry to keep: the first whose sealed time is not older
 			}
-			keep = e
-			return errFound
-		}); !errors.Is(err, errFound) {
-			return err // nothing newer: keep all rather than empty the log
+		})
+		probs = append(v.Finish(), index...)
+		if s.Head != nil && head == nil && v.Entries > 0 {
+			probs = append(probs, Problem{Kind: TamperHead, Message: fmt.Sprintf("the head file %s is missing although the log has entries", s.Head.Path)})
 		}
-		if keep.Seq <= a.Seq || keep.Seq <= 1 {
+		return err
+	})
+	if err != nil {
+		return 0, err
+	}
+	if len(probs) > 0 {
+		return 0, consent.Errorf(consent.ECONFLICT, "audit log not pruned: its chain does not verify (%d problem(s), first: %s); run callconsent audit verify", len(probs), probs[0].Message)
+	}
+	if keep.Seq <= anchor.Seq || keep.Seq <= 1 {
+		return 0, nil // nothing old enough, or nothing young enough: keep all rather than empty the log
+	}
+	var n int64
+	err = s.update(ctx, func(tx Tx, audit func(Entry)) error {
+		cur, err := tx.AuditAnchor()
+		if err != nil {
+			return err
+		}
+		changed := cur.Seq != anchor.Seq || !bytes.Equal(cur.MAC, anchor.MAC)
+		v := NewVerifier(s.Key, &cur, nil)
+		var last, newest Entry
+		if err := tx.AuditWalk(max(cur.Seq, 1), keep.Seq, func(e Entry) error {
+			v.Add(e)
+			changed = changed || e.Seq < keep.Seq && !e.Time.Before(cutoff)
+			last = e
 			return nil
+		}); err != nil {
+			return err
 		}
-		a = Anchor{Seq: keep.Seq, PrevMAC: keep.PrevMAC}
+		if err := tx.AuditWalk(tail.Seq, tail.Seq, func(e Entry) error { newest = e; return nil }); err != nil {
+			return err
+		}
+		if changed || len(v.Finish()) > 0 || last.Seq != keep.Seq || !bytes.Equal(last.MAC, keep.MAC) || !bytes.Equal(newest.MAC, tail.MAC) {
+			return consent.Errorf(consent.ECONFLICT, "audit log not pruned: it changed between its verification and the prune; run callconsent audit verify")
+		}
+		a := Anchor{Seq: keep.Seq, PrevMAC: keep.PrevMAC}
 		s.Key.SealAnchor(&a)
 		if n, err = tx.PruneAudit(a); err != nil {
 			return err

@@ -68,9 +68,10 @@ type Tx interface {
 	InsertAudit(e Entry) error
 	// AuditAnchor returns the prune anchor; a log never pruned has Seq 0.
 	AuditAnchor() (Anchor, error)
-	// AuditWalk calls fn with every entry in sequence order inside this transaction, so a
-	// prune judges the very chain it cuts. fn's error stops the walk and is returned.
-	AuditWalk(fn func(Entry) error) error
+	// AuditWalk calls fn with the entries from seq from to seq to (0: to the end) in sequence
+	// order inside this transaction, so verify reads the log and its index on one snapshot and a
+	// prune re-checks, in its own write, the entries it cuts. fn's error stops the walk.
+	AuditWalk(from, to int64, fn func(Entry) error) error
 	// AuditIndex yields the object index's rows (the look-up by call that a DSAR, calls show
 	// and audit list --call use) ordered by seq, kind, id, so verify can hold it against the
 	// entries in the same snapshot.

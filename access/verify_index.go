@@ -27,7 +27,7 @@ func walkChain(tx Tx, v *Verifier, each func(Entry)) ([]Problem, error) {
 	extra := func() {
 		problem(row.Seq, "the object index names "+row.Kind+":"+row.ID+" for seq "+itoa(row.Seq)+", an entry that does not exist: the index was forged")
 	}
-	err := tx.AuditWalk(func(e Entry) error {
+	err := tx.AuditWalk(0, 0, func(e Entry) error {
 		v.Add(e)
 		if each != nil {
 			each(e)

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"iter"
+	"math"
 	"time"
 
 	"github.com/callconsent/callconsent/access"
@@ -119,8 +120,12 @@ func (t *txn) InsertAudit(e access.Entry) error {
 	return nil
 }
 
-func (t *txn) AuditWalk(fn func(access.Entry) error) error {
-	rows, err := t.q.Query(`SELECT seq, time, actor, actor_kind, role, action, purpose, reason, objects, result, detail, prev_mac, mac FROM audit_log ORDER BY seq`)
+func (t *txn) AuditWalk(from, to int64, fn func(access.Entry) error) error {
+	if to <= 0 {
+		to = math.MaxInt64
+	}
+	rows, err := t.q.Query(`SELECT seq, time, actor, actor_kind, role, action, purpose, reason, objects, result, detail, prev_mac, mac FROM audit_log
+		WHERE seq >= ? AND seq <= ? ORDER BY seq`, from, to)
 	if err != nil {
 		return err
 	}

@@ -71,8 +71,15 @@ func testAudit(t *testing.T, s access.Store) {
 	// The walk inside a transaction and the object index: one row per entry's object.
 	must(t, update(t, s, func(tx access.Tx) error {
 		var seqs []int64
-		if err := tx.AuditWalk(func(e access.Entry) error { seqs = append(seqs, e.Seq); return nil }); err != nil {
+		if err := tx.AuditWalk(0, 0, func(e access.Entry) error { seqs = append(seqs, e.Seq); return nil }); err != nil {
 			return err
+		}
+		var some []int64
+		if err := tx.AuditWalk(2, 3, func(e access.Entry) error { some = append(some, e.Seq); return nil }); err != nil {
+			return err
+		}
+		if len(some) != 2 || some[0] != 2 || some[1] != 3 {
+			return fmt.Errorf("walk 2..3: %v", some)
 		}
 		var rows []access.IndexRow
 		for r, err := range tx.AuditIndex() {
