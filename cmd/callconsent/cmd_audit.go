@@ -164,7 +164,10 @@ one before it, and the log must reach the head recorded in the head file beside 
 changed (content no longer matches its MAC), deleted (an entry is missing between two
 others), inserted (an entry nobody with the key sealed), swapped (two entries changed
 places), cut-tail (the log ends before the head file's entry), head (the head file's entry
-was replaced, or the head file is missing), anchor (the record of a prune is forged).
+was replaced, or the head file is missing), anchor (the record of a prune is forged), index
+(the index DSARs and --call look entries up by does not match an entry's objects).
+While the log does not reach the head file's entry, no new entry is written (and requests
+that need one are refused) until the database is restored; this still runs.
 
 Run on the host by the service account, or --as a security officer. The verification is
 audited. Exit 0 when the log verifies, 5 when it does not (an alarm: someone with write
