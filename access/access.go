@@ -51,6 +51,10 @@ type User struct {
 	// the next attempt is taken (zero: now). Both are stored so that a restart keeps them.
 	FailedLogins int
 	LockedUntil  time.Time
+	// MustChangePassword is set when someone else (a security officer's reset) set the
+	// password: until the user sets their own, it allows nothing but that (Authorize), so the
+	// one who knows it cannot act in the user's name.
+	MustChangePassword bool
 }
 
 // ActorKind says how an actor was authenticated.

@@ -16,7 +16,8 @@ const (
 	ActionListen         Action = "listen"          // copy a recording's audio (line manager, grant)
 	ActionExport         Action = "export"          // training export (line manager, grant)
 	ActionDSAR           Action = "dsar"            // data-subject access request export (officer)
-	ActionManageUsers    Action = "manage-users"    // add, disable, reset, unlock (officer)
+	ActionManageUsers    Action = "manage-users"    // add, disable, reset (officer)
+	ActionUnlockUser     Action = "unlock-user"     // release a lockout (officer, host)
 	ActionManageGrants   Action = "manage-grants"   // give, revoke (officer)
 	ActionManagePurposes Action = "manage-purposes" // add, retire (officer)
 	ActionReadAudit      Action = "read-audit"      // audit list (officer)
@@ -70,20 +71,24 @@ func needsGrant(a Action) bool { return a == ActionSearch || a == ActionListen |
 // caller passes the actor's user record (nil for host and system actors), the actor's grants and
 // the purposes, and records the decision, denials included, in the audit log.
 //
-// Rules: a disabled user may do nothing. A line manager may search, listen and export only with
+// Rules: a disabled user may do nothing, nor may a user whose password someone else set (a
+// reset) until they set their own (User.MustChangePassword). A line manager may search, listen and export only with
 // an active purpose, a reason (CheckReason) and an unexpired, unrevoked grant of that purpose; a
 // line manager may do nothing else. A security officer manages users, grants and purposes (with
 // a reason for grants and purposes), reads and verifies the audit log, makes DSAR exports and
 // withdraws consent on a caller's behalf (each with a reason; the web console's withdrawal
 // page); an officer never searches, listens or exports (separation of duties). The
-// host account reads calls (calls list/show, reason optional), withdraws, forces a sweep and
-// verifies the audit log; it never reaches recordings through search or listen. The system
+// host account reads calls (calls list/show, reason optional), withdraws, forces a sweep,
+// unlocks a locked-out user and verifies the audit log; it never reaches recordings through search or listen. The system
 // verifies the audit log.
 func Authorize(actor Actor, user *User, action Action, purpose, reason string, now time.Time, grants []Grant, purposes []Purpose) Decision {
 	switch actor.Kind {
 	case ActorHost:
 		switch action {
-		case ActionHostRead, ActionWithdraw, ActionForceSweep, ActionVerifyAudit:
+		case ActionHostRead, ActionWithdraw, ActionForceSweep, ActionVerifyAudit, ActionUnlockUser:
+			// Unlocking: one failed login an hour keeps an account locked, and if every officer
+			// is locked nobody else could release them (the bootstrap is refused while an
+			// enabled officer exists). It grants nothing but another try of the password.
 			return Decision{Allowed: true}
 		}
 		return deny("%s needs a tool user: run it with --as NAME (the host account may not)", action)
@@ -102,10 +107,13 @@ func Authorize(actor Actor, user *User, action Action, purpose, reason string, n
 	if user.Disabled {
 		return deny("user %s is disabled", actor.Name)
 	}
+	if user.MustChangePassword {
+		return deny("the password of %s was set by someone else: set your own first (callconsent users passwd %s --as %s)", actor.Name, actor.Name, actor.Name)
+	}
 	switch actor.Role {
 	case RoleSecurityOfficer:
 		switch action {
-		case ActionManageUsers, ActionReadAudit, ActionVerifyAudit:
+		case ActionManageUsers, ActionUnlockUser, ActionReadAudit, ActionVerifyAudit:
 			return Decision{Allowed: true}
 		case ActionManageGrants, ActionManagePurposes, ActionDSAR, ActionWithdraw:
 			if why := CheckReason(reason); why != "" {

@@ -146,6 +146,19 @@ func (s *Service) appendTx(tx Tx, e *Entry) error {
 		return err
 	}
 	e.Seq = seq + 1
+	cleanEntry(e)
+	if s.Head != nil {
+		hd, err := s.Head.Read()
+		if err != nil {
+			return err
+		}
+		// The head file names the last entry ever sealed. A log that does not reach it lost its
+		// tail; sealing new entries over the gap would reuse those seqs and, once past the head,
+		// make the cut verify. Refuse, so the gap stays visible until someone restores the log.
+		if hd != nil && (hd.Seq >= e.Seq || hd.Seq == seq && !bytes.Equal(hd.MAC, mac)) {
+			return ErrChainBroken
+		}
+	}
 	if e.Time.IsZero() {
 		e.Time = s.now()
 	}
@@ -205,6 +218,12 @@ func (s *Service) update(ctx context.Context, fn func(tx Tx, audit func(Entry)) 
 	s.writeHead(last)
 	return fnErr
 }
+
+// ErrChainBroken is returned for every entry while the log does not end at the entry the head
+// file names (its tail was cut or replaced): no entry is sealed, so the request that needed one
+// is refused (no record, no access), until the database is restored. Calls never wait on the
+// audit log, so they go on.
+var ErrChainBroken error = consent.Errorf(consent.ECONFLICT, "the audit log does not reach the entry its head file names (its tail was cut or replaced): no new entry is written until the database is restored; run callconsent audit verify")
 
 // auditWriteTimeout bounds the write of a refusal's or failure's entry after its request's
 // context ended.

@@ -2,6 +2,7 @@ package access
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"strings"
 
@@ -76,6 +77,66 @@ func (a *Access) Done(ctx context.Context, objects []Object, detail string) erro
 	e.Detail = joinDetail(e.Detail, detail)
 	_, err := a.svc.Append(ctx, e)
 	return err
+}
+
+// Begin records that an allowed request starts to copy personal data, before the first byte
+// is written anywhere (a listen's or an export's temporary file): an entry with action
+// "<action>.started", the request's purpose and reason, its objects and objects. The entry Done or Fail
+// writes later says how it ended; a crash in between still leaves the access on record. Its
+// error means nothing may be copied.
+func (a *Access) Begin(ctx context.Context, objects []Object, detail string) error {
+	if a.done {
+		return consent.Errorf(consent.EINTERNAL, "access audited twice")
+	}
+	e := a.entry
+	e.Action += ".started"
+	e.Objects = slices.Clone(e.Objects)
+	for _, o := range objects {
+		if !slices.Contains(e.Objects, o) {
+			e.Objects = append(e.Objects, o)
+		}
+	}
+	e.Detail = joinDetail(e.Detail, detail)
+	_, err := a.svc.Append(ctx, e)
+	return err
+}
+
+// DoneParts is Done for a request that touched more objects than one entry should hold (a host
+// read of every call): the objects are split over entries of at most per each, every one named,
+// each entry saying which part it is, all written in one transaction.
+func (a *Access) DoneParts(ctx context.Context, objects []Object, detail string, per int) error {
+	if per <= 0 || len(objects) <= per {
+		return a.Done(ctx, objects, detail)
+	}
+	if a.done {
+		return consent.Errorf(consent.EINTERNAL, "access audited twice")
+	}
+	a.done = true
+	parts := (len(objects) + per - 1) / per
+	entries := make([]Entry, 0, parts)
+	for i := range parts {
+		lo, hi := i*per, min((i+1)*per, len(objects))
+		e := a.entry
+		e.Objects = append(slices.Clone(a.entry.Objects), objects[lo:hi]...)
+		e.Detail = joinDetail(e.Detail, fmt.Sprintf("%s; part %d of %d (objects %d-%d of %d)", detail, i+1, parts, lo+1, hi, len(objects)))
+		entries = append(entries, e)
+	}
+	var last Entry
+	err := a.svc.Store.Update(ctx, func(tx Tx) error {
+		for i := range entries {
+			e := entries[i]
+			if err := a.svc.appendTx(tx, &e); err != nil {
+				return err
+			}
+			last = e
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("audit: %w", err)
+	}
+	a.svc.writeHead(last)
+	return nil
 }
 
 // Fail writes the request's entry with result error and the cause's message (never driver

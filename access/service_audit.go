@@ -1,7 +1,9 @@
 package access
 
 import (
+	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -48,6 +50,9 @@ func describeFilter(f AuditFilter) string {
 	if f.Actor != "" {
 		add("actor", f.Actor)
 	}
+	if f.ActorKind != "" {
+		add("actor_kind", string(f.ActorKind))
+	}
 	if f.Action != "" {
 		add("action", f.Action)
 	}
@@ -87,14 +92,16 @@ func (s *Service) Verify(ctx context.Context, by Actor) (Report, error) {
 	if !rep.OK() {
 		e.Detail += ": " + rep.Problems[0].Message
 	}
-	if _, err := s.Append(ctx, e); err != nil {
+	if _, err := s.Append(ctx, e); err != nil && !(errors.Is(err, ErrChainBroken) && !rep.OK()) {
 		return rep, err
 	}
+	// A log that refuses new entries (ErrChainBroken) is still verified, or its problem could
+	// not be named: the report shows no personal data, so it goes out unrecorded.
 	return rep, nil
 }
 
 // verify reads the head file first (so appends during the walk cannot look like a cut tail),
-// then walks the log.
+// then walks the log and its object index on one read snapshot.
 func (s *Service) verify(ctx context.Context) (Report, error) {
 	var rep Report
 	var err error
@@ -103,25 +110,25 @@ func (s *Service) verify(ctx context.Context) (Report, error) {
 			return rep, err
 		}
 	}
-	var anchor Anchor
-	if err := s.Store.View(ctx, func(tx Tx) error {
-		anchor, err = tx.AuditAnchor()
-		return err
-	}); err != nil {
-		return rep, err
-	}
-	v := NewVerifier(s.Key, &anchor, rep.Head)
-	err = s.Store.Audit(ctx, AuditFilter{}, func(e Entry) error {
-		if rep.FirstSeq == 0 {
-			rep.FirstSeq = e.Seq
+	var index []Problem
+	var v *Verifier
+	err = s.Store.View(ctx, func(tx Tx) error {
+		anchor, err := tx.AuditAnchor()
+		if err != nil {
+			return err
 		}
-		v.Add(e)
-		return nil
+		v = NewVerifier(s.Key, &anchor, rep.Head)
+		index, err = walkChain(tx, v, func(e Entry) {
+			if rep.FirstSeq == 0 {
+				rep.FirstSeq = e.Seq
+			}
+		})
+		return err
 	})
 	if err != nil {
 		return rep, err
 	}
-	rep.Problems = v.Finish()
+	rep.Problems = append(v.Finish(), index...)
 	rep.Entries = v.Entries
 	if s.Head != nil && rep.Head == nil && rep.Entries > 0 {
 		// Every append writes the head file: a log with entries and no head file lost it,
@@ -135,28 +142,92 @@ func (s *Service) verify(ctx context.Context) (Report, error) {
 // Prune deletes the entries older than retention (audit-retention), keeping the rest
 // verifiable: a sealed anchor records where the log now starts and the MAC it follows. It
 // returns how many entries went. The prune itself is the first entry after.
+//
+// A prune destroys evidence, so it judges only what the key vouches for. It first verifies the
+// whole chain, its object index and the head file on a read snapshot (the single writer, which
+// calls' decisions wait for, is not held for the walk) and refuses, deleting nothing, unless
+// they are clean: entries whose stored time was backdated fail their MAC and are never pruned.
+// The cutoff is measured from the earlier of now and the newest entry's sealed time, so a clock
+// running ahead prunes nothing the log itself does not show to be old. Then, in the write
+// transaction that deletes, it verifies again every entry it deletes and the one it keeps
+// first, and that the anchor and the newest entry are those it verified; any change refuses.
 func (s *Service) Prune(ctx context.Context, by Actor, retention time.Duration) (int64, error) {
 	if retention <= 0 {
 		return 0, consent.Errorf(consent.EINVALID, "audit retention must be positive")
 	}
-	cutoff := s.now().Add(-retention)
-	// The first entry to keep: the first not older than the cutoff.
-	var keep Entry
-	found := false
-	err := s.Store.Audit(ctx, AuditFilter{Since: cutoff, Limit: 1}, func(e Entry) error {
-		keep, found = e, true
-		return nil
+	var head *Head
+	if s.Head != nil {
+		var err error
+		if head, err = s.Head.Read(); err != nil {
+			return 0, err
+		}
+	}
+	var anchor Anchor
+	var tail, keep Entry
+	var cutoff time.Time
+	var probs []Problem
+	err := s.Store.View(ctx, func(tx Tx) error {
+		var err error
+		if anchor, err = tx.AuditAnchor(); err != nil {
+			return err
+		}
+		seq, _, err := tx.AuditTail()
+		if err != nil {
+			return err
+		}
+		if err := tx.AuditWalk(seq, seq, func(e Entry) error { tail = e; return nil }); err != nil {
+			return err
+		}
+		cutoff = s.now()
+		if tail.Seq > 0 && tail.Time.Before(cutoff) {
+			cutoff = tail.Time
+		}
+		cutoff = cutoff.Add(-retention)
+		v := NewVerifier(s.Key, &anchor, head)
+		index, err := walkChain(tx, v, func(e Entry) {
+			if keep.Seq == 0 && !e.Time.Before(cutoff) {
+				keep = e // the first entry to keep: the first whose sealed time is not older
+			}
+		})
+		probs = append(v.Finish(), index...)
+		if s.Head != nil && head == nil && v.Entries > 0 {
+			probs = append(probs, Problem{Kind: TamperHead, Message: fmt.Sprintf("the head file %s is missing although the log has entries", s.Head.Path)})
+		}
+		return err
 	})
-	if err != nil || !found {
-		return 0, err // nothing newer: keep all rather than empty the log
+	if err != nil {
+		return 0, err
+	}
+	if len(probs) > 0 {
+		return 0, consent.Errorf(consent.ECONFLICT, "audit log not pruned: its chain does not verify (%d problem(s), first: %s); run callconsent audit verify", len(probs), probs[0].Message)
+	}
+	if keep.Seq <= anchor.Seq || keep.Seq <= 1 {
+		return 0, nil // nothing old enough, or nothing young enough: keep all rather than empty the log
 	}
 	var n int64
 	err = s.update(ctx, func(tx Tx, audit func(Entry)) error {
-		a, err := tx.AuditAnchor()
-		if err != nil || keep.Seq <= a.Seq || keep.Seq <= 1 {
+		cur, err := tx.AuditAnchor()
+		if err != nil {
 			return err
 		}
-		a = Anchor{Seq: keep.Seq, PrevMAC: keep.PrevMAC}
+		changed := cur.Seq != anchor.Seq || !bytes.Equal(cur.MAC, anchor.MAC)
+		v := NewVerifier(s.Key, &cur, nil)
+		var last, newest Entry
+		if err := tx.AuditWalk(max(cur.Seq, 1), keep.Seq, func(e Entry) error {
+			v.Add(e)
+			changed = changed || e.Seq < keep.Seq && !e.Time.Before(cutoff)
+			last = e
+			return nil
+		}); err != nil {
+			return err
+		}
+		if err := tx.AuditWalk(tail.Seq, tail.Seq, func(e Entry) error { newest = e; return nil }); err != nil {
+			return err
+		}
+		if changed || len(v.Finish()) > 0 || last.Seq != keep.Seq || !bytes.Equal(last.MAC, keep.MAC) || !bytes.Equal(newest.MAC, tail.MAC) {
+			return consent.Errorf(consent.ECONFLICT, "audit log not pruned: it changed between its verification and the prune; run callconsent audit verify")
+		}
+		a := Anchor{Seq: keep.Seq, PrevMAC: keep.PrevMAC}
 		s.Key.SealAnchor(&a)
 		if n, err = tx.PruneAudit(a); err != nil {
 			return err

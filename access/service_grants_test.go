@@ -2,6 +2,7 @@ package access_test
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -194,10 +195,21 @@ func TestSessions(t *testing.T) {
 	if _, err := e.svc.Session(ctx, b); err != access.ErrNoSession {
 		t.Fatal("session alive after password reset")
 	}
+	// The reset password opens no session; mats sets his own first (TestPasswordResetSingleUse).
+	if _, _, err := e.svc.StartSession(ctx, "mats", "a brand new passphrase"); !errors.Is(err, access.ErrPasswordReset) || consent.ErrorCode(err) != consent.ECONFLICT {
+		t.Fatalf("session with a reset password: %v", err)
+	}
+	m, err := e.svc.Login(ctx, "mats", "a brand new passphrase")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.svc.SetPassword(ctx, m, "mats", "his very own passphrase"); err != nil {
+		t.Fatal(err)
+	}
 	// At most MaxSessions per user: the oldest go.
 	var toks []string
 	for i := 0; i < access.DefaultMaxSessions+2; i++ {
-		tk, _, err := e.svc.StartSession(ctx, "mats", "a brand new passphrase")
+		tk, _, err := e.svc.StartSession(ctx, "mats", "his very own passphrase")
 		if err != nil {
 			t.Fatal(err)
 		}

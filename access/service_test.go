@@ -338,3 +338,97 @@ func TestLogin_HashOutsideTransactionAndBounded(t *testing.T) {
 		t.Fatalf("%d hashes at once, want 2..%d", h.max, access.MaxHashing)
 	}
 }
+
+// TestAuditTextCleaned: a refused request's purpose and reason reach the log without terminal
+// escapes or line breaks, and clipped (a denied entry is built from raw input like any other).
+func TestAuditTextCleaned(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	reason := "x\n99  2026-11-30 10:00:00  kari  listen  ok" + strings.Repeat("y", 128<<10)
+	_, err := e.svc.Authorize(ctx, access.HostActor("root"), access.Request{Action: access.ActionSearch, Purpose: "qa\x1b[2J", Reason: reason})
+	if consent.ErrorCode(err) != consent.ECONFLICT {
+		t.Fatalf("search by the host: %v", err)
+	}
+	var got []access.Entry
+	if err := e.svc.Store.Audit(ctx, access.AuditFilter{Action: "search"}, func(en access.Entry) error { got = append(got, en); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 1 || got[0].Result != access.ResultDenied {
+		t.Fatalf("entries: %+v", got)
+	}
+	en := got[0]
+	if strings.ContainsAny(en.Purpose+en.Reason+en.Detail, "\x1b\n\r") || len(en.Reason) > access.MaxAuditText || en.Purpose != "qa\uFFFD[2J" {
+		t.Errorf("stored raw: purpose %q, reason %d bytes %q", en.Purpose, len(en.Reason), en.Reason[:min(len(en.Reason), 60)])
+	}
+	if rep, err := e.svc.Verify(ctx, access.HostActor("root")); err != nil || !rep.OK() {
+		t.Errorf("verify: %+v %v", rep, err)
+	}
+}
+
+// TestUnlockByHost: every officer locked out is not the end: the host account unlocks one
+// (audited as the host), and may still do nothing else with users; a line manager may not unlock.
+func TestUnlockByHost(t *testing.T) {
+	e := newEnv(t)
+	officer, manager := e.staffed(t)
+	for range access.LockoutFailures {
+		e.svc.Login(ctx, officer.Name, "not the password at all")
+	}
+	if _, err := e.svc.Login(ctx, officer.Name, officerPW); err == nil {
+		t.Fatal("a locked officer logged in")
+	}
+	if err := e.svc.UnlockUser(ctx, manager, officer.Name); consent.ErrorCode(err) != consent.ECONFLICT {
+		t.Fatalf("a line manager unlocked: %v", err)
+	}
+	if err := e.svc.UnlockUser(ctx, hostRoot, officer.Name); err != nil {
+		t.Fatalf("host unlock: %v", err)
+	}
+	if _, err := e.svc.Login(ctx, officer.Name, officerPW); err != nil {
+		t.Fatalf("login after the unlock: %v", err)
+	}
+	if err := e.svc.DisableUser(ctx, hostRoot, manager.Name, "the host tries to disable a user"); consent.ErrorCode(err) != consent.ECONFLICT {
+		t.Fatalf("the host disabled a user: %v", err)
+	}
+	var unlocks []access.Entry
+	e.svc.Store.Audit(ctx, access.AuditFilter{Action: "user.unlock"}, func(en access.Entry) error { unlocks = append(unlocks, en); return nil })
+	if len(unlocks) != 2 || unlocks[1].ActorKind != access.ActorHost || unlocks[1].Result != access.ResultOK || !unlocks[1].About(access.ObjectUser, officer.Name) {
+		t.Fatalf("unlock entries: %+v", unlocks)
+	}
+}
+
+// TestPasswordResetSingleUse: an officer who resets a line manager's password cannot log in as
+// them and listen in their name: the reset password allows only the user's own change; after
+// it, the user works as before.
+func TestPasswordResetSingleUse(t *testing.T) {
+	e := newEnv(t)
+	officer, _ := e.staffed(t)
+	if _, err := e.svc.AddGrant(ctx, officer, "mats", []string{"quality-assurance"}, now.Add(24*time.Hour), "quality review of the Oslo team"); err != nil {
+		t.Fatal(err)
+	}
+	const reset = "the officer knows this one"
+	if err := e.svc.SetPassword(ctx, officer, "mats", reset); err != nil {
+		t.Fatal(err)
+	}
+	asMats, err := e.svc.Login(ctx, "mats", reset)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = e.svc.Authorize(ctx, asMats, access.Request{Action: access.ActionListen, Purpose: "quality-assurance", Reason: goodReason})
+	if consent.ErrorCode(err) != consent.ECONFLICT || !strings.Contains(err.Error(), "set your own first") {
+		t.Fatalf("listen with a reset password: %v", err)
+	}
+	if err := e.svc.SetPassword(ctx, asMats, "mats", "only he knows this one"); err != nil {
+		t.Fatalf("own change with the reset password: %v", err)
+	}
+	if _, err := e.svc.Login(ctx, "mats", reset); err == nil {
+		t.Fatal("the reset password still works")
+	}
+	asMats, err = e.svc.Login(ctx, "mats", "only he knows this one")
+	if err != nil {
+		t.Fatal(err)
+	}
+	acc, err := e.svc.Authorize(ctx, asMats, access.Request{Action: access.ActionListen, Purpose: "quality-assurance", Reason: goodReason})
+	if err != nil {
+		t.Fatalf("listen after the own change: %v", err)
+	}
+	acc.Done(ctx, nil, "")
+}

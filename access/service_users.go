@@ -223,23 +223,25 @@ func (s *Service) authorizeTx(tx Tx, by Actor, action Action, purpose, reason st
 
 // DisableUser disables name and ends its sessions; users are never deleted.
 func (s *Service) DisableUser(ctx context.Context, by Actor, name, reason string) error {
-	return s.changeUser(ctx, by, name, "user.disable", reason, func(tx Tx, u *User) error {
+	return s.changeUser(ctx, by, name, "user.disable", ActionManageUsers, reason, func(tx Tx, u *User) error {
 		u.Disabled = true
 		_, err := tx.DeleteSessions(u.Name)
 		return err
 	})
 }
 
-// UnlockUser clears name's failed logins and lockout.
+// UnlockUser clears name's failed logins and lockout: a security officer, or the host account
+// (so that locked-out officers can be let in again).
 func (s *Service) UnlockUser(ctx context.Context, by Actor, name string) error {
-	return s.changeUser(ctx, by, name, "user.unlock", "", func(_ Tx, u *User) error {
+	return s.changeUser(ctx, by, name, "user.unlock", ActionUnlockUser, "", func(_ Tx, u *User) error {
 		u.FailedLogins, u.LockedUntil = 0, time.Time{}
 		return nil
 	})
 }
 
 // SetPassword sets name's password (a reset by an officer, or a user's own change when by is
-// that user) and ends all of name's sessions.
+// that user) and ends all of name's sessions. A reset is good for one thing only: the user's
+// own change (User.MustChangePassword), so the officer who knows it cannot act as the user.
 func (s *Service) SetPassword(ctx context.Context, by Actor, name, password string) error {
 	if err := CheckPassword(name, password); err != nil {
 		return err
@@ -248,22 +250,24 @@ func (s *Service) SetPassword(ctx context.Context, by Actor, name, password stri
 	if err != nil {
 		return err
 	}
-	return s.changeUser(ctx, by, name, "user.passwd", "", func(tx Tx, u *User) error {
+	self := by.Kind == ActorUser && by.Name == name
+	return s.changeUser(ctx, by, name, "user.passwd", ActionManageUsers, "", func(tx Tx, u *User) error {
 		u.PasswordHash = hash
+		u.MustChangePassword = !self
 		u.FailedLogins, u.LockedUntil = 0, time.Time{}
 		_, err := tx.DeleteSessions(u.Name)
 		return err
 	})
 }
 
-func (s *Service) changeUser(ctx context.Context, by Actor, name, action, reason string, change func(Tx, *User) error) error {
+func (s *Service) changeUser(ctx context.Context, by Actor, name, action string, act Action, reason string, change func(Tx, *User) error) error {
 	return s.update(ctx, func(tx Tx, audit func(Entry)) error {
 		e := entryFor(by, action)
 		e.Reason = reason
 		e.Objects = []Object{{ObjectUser, name}}
 		self := action == "user.passwd" && by.Kind == ActorUser && by.Name == name
 		if !self {
-			if err := s.authorizeTx(tx, by, ActionManageUsers, "", reason, &e, audit); err != nil {
+			if err := s.authorizeTx(tx, by, act, "", reason, &e, audit); err != nil {
 				return err
 			}
 		}

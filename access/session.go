@@ -13,6 +13,10 @@ import (
 // console sends the browser to the login page.
 var ErrNoSession = consent.Errorf(consent.ENOTFOUND, "no session: log in")
 
+// ErrPasswordReset is the reply to a web sign-in with a password someone else set (a reset):
+// it allows nothing but the user's own change, which the console does not offer.
+var ErrPasswordReset error = consent.Errorf(consent.ECONFLICT, "your password was set by a security officer: set your own first on the host with callconsent users passwd NAME --as NAME, then sign in")
+
 // tokenHash is what the store keeps of a session token.
 func tokenHash(token string) []byte {
 	h := sha256.Sum256([]byte(token))
@@ -26,6 +30,15 @@ func (s *Service) StartSession(ctx context.Context, name, password string) (stri
 	actor, err := s.Login(ctx, name, password)
 	if err != nil {
 		return "", Actor{}, err
+	}
+	// The console has no page to set a password: a reset one is changed on the command line
+	// first (it allows nothing else anyway, Authorize).
+	var u User
+	if err := s.Store.View(ctx, func(tx Tx) error { u, err = tx.User(actor.Name); return err }); err != nil {
+		return "", Actor{}, err
+	}
+	if u.MustChangePassword {
+		return "", Actor{}, ErrPasswordReset
 	}
 	var raw [32]byte
 	if _, err := rand.Read(raw[:]); err != nil {

@@ -2,6 +2,7 @@ package access
 
 import (
 	"context"
+	"iter"
 	"time"
 )
 
@@ -67,6 +68,14 @@ type Tx interface {
 	InsertAudit(e Entry) error
 	// AuditAnchor returns the prune anchor; a log never pruned has Seq 0.
 	AuditAnchor() (Anchor, error)
+	// AuditWalk calls fn with the entries from seq from to seq to (0: to the end) in sequence
+	// order inside this transaction, so verify reads the log and its index on one snapshot and a
+	// prune re-checks, in its own write, the entries it cuts. fn's error stops the walk.
+	AuditWalk(from, to int64, fn func(Entry) error) error
+	// AuditIndex yields the object index's rows (the look-up by call that a DSAR, calls show
+	// and audit list --call use) ordered by seq, kind, id, so verify can hold it against the
+	// entries in the same snapshot.
+	AuditIndex() iter.Seq2[IndexRow, error]
 	// PruneAudit deletes the entries before a.Seq and stores a as the anchor, in one step.
 	PruneAudit(a Anchor) (int64, error)
 	// AuditKeyFingerprint returns the stored fingerprint of the audit key, nil if none.
@@ -74,11 +83,19 @@ type Tx interface {
 	SetAuditKeyFingerprint(fp []byte) error
 }
 
+// IndexRow is one row of the audit log's object index: entry Seq is about Object.
+type IndexRow struct {
+	Seq int64
+	Object
+}
+
 // AuditFilter selects audit entries; zero fields select everything.
 type AuditFilter struct {
 	Since, Until time.Time // Until exclusive
 	Actor        string
-	Action       string
+	// ActorKind narrows Actor to one kind (audit list --actor host:ACCOUNT); "" any.
+	ActorKind ActorKind
+	Action    string
 	// Objects selects entries about any of these objects (e.g. a DSAR's calls).
 	Objects []Object
 	// AfterSeq starts after this sequence number (paging).

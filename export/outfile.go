@@ -6,7 +6,9 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"syscall"
+	"time"
 
 	"github.com/callconsent/callconsent/consent"
 )
@@ -33,7 +35,8 @@ func createOut(final string) (*outFile, error) {
 		return nil, err
 	}
 	dir := filepath.Dir(final)
-	f, err := os.CreateTemp(dir, "."+filepath.Base(final)+".tmp-*")
+	RemoveStaleTemps(final)
+	f, err := os.CreateTemp(dir, TempPattern(final))
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, consent.Errorf(consent.EINVALID, "--out %s: folder %s does not exist; create it first", final, dir)
 	} else if errors.Is(err, fs.ErrPermission) {
@@ -47,6 +50,39 @@ func createOut(final string) (*outFile, error) {
 		return nil, fmt.Errorf("chmod %s: %w", f.Name(), err)
 	}
 	return &outFile{File: f, final: final}, nil
+}
+
+// TempPattern is the os.CreateTemp pattern of the hidden temporary file an export (or a
+// listen) writes beside final before it is on record and named.
+func TempPattern(final string) string { return "." + filepath.Base(final) + ".tmp-*" }
+
+// StaleAfter is how long a temporary file beside an --out must have been left unchanged before
+// RemoveStaleTemps takes it for a crashed run's: a copy under way writes continuously.
+const StaleAfter = 15 * time.Minute
+
+// RemoveStaleTemps removes the temporary files (TempPattern) that a crashed or killed run left
+// beside final and that nobody has written to for StaleAfter: they hold audio or an archive
+// under a hidden name (their access is on record: Access.Begin precedes the first byte).
+func RemoveStaleTemps(final string) {
+	names, _ := filepath.Glob(filepath.Join(filepath.Dir(final), globEscape(TempPattern(final))))
+	for _, n := range names {
+		if fi, err := os.Lstat(n); err == nil && fi.Mode().IsRegular() && time.Since(fi.ModTime()) > StaleAfter {
+			os.Remove(n)
+		}
+	}
+}
+
+// globEscape escapes the glob metacharacters of a pattern's name part, keeping its final "*".
+func globEscape(p string) string {
+	base := strings.TrimSuffix(p, "*")
+	var b strings.Builder
+	for _, r := range base {
+		if strings.ContainsRune(`*?[\`, r) {
+			b.WriteByte('\\')
+		}
+		b.WriteRune(r)
+	}
+	return b.String() + "*"
 }
 
 // checkFree refuses a name that exists, so that an export never replaces a file: ECONFLICT.

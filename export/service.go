@@ -86,6 +86,9 @@ func (s *Service) DSAR(ctx context.Context, req DSARRequest) (*DSARResult, error
 		}
 		return &DSARResult{Archive: a}, nil
 	}
+	if err := acc.Begin(ctx, calls, detail); err != nil {
+		return nil, fmt.Errorf("audit: %w (nothing was written)", err)
+	}
 	w, pending, err := a.WriteTemp(ctx, req.Out, req.Progress)
 	if err != nil {
 		return nil, failed(ctx, acc, err)
@@ -120,7 +123,7 @@ type TrainingResult struct {
 // manager holding a training grant. Refused, each refusal audited: another purpose than
 // training, no grant or reason (by the access service), and, once authorised, a call that is
 // unknown, was not granted, was withdrawn, or whose recording is not complete (gone, failed or
-// still being recorded). The audit entry maps the export id to the call: the only place that
+// still being recorded) or not inside the recordings folder. The audit entry maps the export id to the call: the only place that
 // mapping exists. Files whose entry cannot be written are removed.
 func (s *Service) Training(ctx context.Context, req TrainingRequest) (*TrainingResult, error) {
 	call := access.Object{Kind: access.ObjectCall, ID: req.CallUUID}
@@ -138,7 +141,15 @@ func (s *Service) Training(ctx context.Context, req TrainingRequest) (*TrainingR
 	if why := untrainable(c); why != "" {
 		return nil, s.refuse(ctx, req, acc, why)
 	}
+	// A path in the database leads outside the recordings folder only if someone changed it:
+	// listen and the DSAR refuse such a file, and so does the export.
+	if s.RecordingsDir == "" || !below(c.Recording.Path, s.RecordingsDir) {
+		return nil, s.refuse(ctx, req, acc, fmt.Sprintf("the recording of call %s is not inside recordings-dir: refused", c.UUID))
+	}
 	id := NewExportID()
+	if err := acc.Begin(ctx, []access.Object{{Kind: access.ObjectExport, ID: id}}, "training export"); err != nil {
+		return nil, fmt.Errorf("audit: %w (nothing was written)", err)
+	}
 	sc, pending, err := PrepareTraining(Training{Recording: c.Recording.Path, Out: req.Out, Mutes: req.Mutes, CallStart: c.StartedAt,
 		Language: c.Language, ExportID: id, Progress: req.Progress})
 	if err != nil {

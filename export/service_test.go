@@ -291,3 +291,76 @@ func TestPrepareTraining_CommitAllOrNothing(t *testing.T) {
 		t.Errorf("after a failed commit: %d entries, wav %v", len(ents), err)
 	}
 }
+
+// TestService_TrainingOutsideRecordings: a recording whose stored path is not inside the
+// recordings folder (someone changed the database) is refused and audited, as listen and the
+// DSAR refuse it, and nothing is written.
+func TestService_TrainingOutsideRecordings(t *testing.T) {
+	o := newOffice(t)
+	ctx := context.Background()
+	granted := o.call(strings.Repeat("cd", 32), consent.DecisionGranted, "2026-11-26.1", 64000)
+	o.svc.RecordingsDir = t.TempDir() // the recording lies in another folder
+	out := filepath.Join(t.TempDir(), "x.wav")
+	_, err := o.svc.Training(ctx, export.TrainingRequest{Actor: o.kari, CallUUID: granted.UUID, Purpose: "training", Reason: reason, Out: out})
+	if consent.ErrorCode(err) != consent.ECONFLICT || !strings.Contains(err.Error(), "not inside recordings-dir") {
+		t.Fatalf("export of a recording outside the folder: %v", err)
+	}
+	if _, err := os.Stat(out); err == nil {
+		t.Error("a file was written")
+	}
+	if es := o.entries(t, "export"); len(es) != 1 || es[0].Result != access.ResultDenied {
+		t.Errorf("entries: %+v", es)
+	}
+}
+
+// TestService_AuditedBeforeWrite: an export's access is on record before its first byte is
+// written (a crash mid-write must not leave an unaudited copy in a hidden file): while the
+// files are being written, an "<action>.started" entry names the export id or the calls; and a
+// temporary file a crashed run left beside --out is removed, a fresh one (a run under way) kept.
+func TestService_AuditedBeforeWrite(t *testing.T) {
+	o := newOffice(t)
+	ctx := context.Background()
+	me := strings.Repeat("ab", 32)
+	granted := o.call(me, consent.DecisionGranted, "2026-11-26.1", 64000)
+	dir := t.TempDir()
+	out := filepath.Join(dir, "t.wav")
+	stale, fresh := filepath.Join(dir, ".t.wav.tmp-111"), filepath.Join(dir, ".t.wav.tmp-222")
+	for _, p := range []string{stale, fresh} {
+		if err := os.WriteFile(p, []byte("audio of a crashed run"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	old := time.Now().Add(-export.StaleAfter - time.Minute)
+	os.Chtimes(stale, old, old)
+
+	var startedWhileWriting []access.Entry
+	progress := func(action string) func(done, total int64) {
+		return func(done, total int64) {
+			if startedWhileWriting == nil {
+				startedWhileWriting = append([]access.Entry{}, o.entries(t, action+".started")...)
+			}
+		}
+	}
+	res, err := o.svc.Training(ctx, export.TrainingRequest{Actor: o.kari, CallUUID: granted.UUID, Purpose: "training", Reason: reason, Out: out, Progress: progress("export")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(startedWhileWriting) != 1 || !startedWhileWriting[0].About(access.ObjectExport, res.Sidecar.ExportID) || !startedWhileWriting[0].About(access.ObjectCall, granted.UUID) {
+		t.Fatalf("export.started entries while writing: %+v", startedWhileWriting)
+	}
+	if _, err := os.Stat(stale); err == nil {
+		t.Error("the stale temporary file is still there")
+	}
+	if _, err := os.Stat(fresh); err != nil {
+		t.Error("a fresh temporary file (a run under way) was removed")
+	}
+
+	startedWhileWriting = nil
+	if _, err := o.svc.DSAR(ctx, export.DSARRequest{Actor: o.so, CallerPseudonym: me, Reason: "access request from the caller, ticket 991",
+		Out: filepath.Join(dir, "a.zip"), Progress: progress("dsar")}); err != nil {
+		t.Fatal(err)
+	}
+	if len(startedWhileWriting) != 1 || !startedWhileWriting[0].About(access.ObjectCall, granted.UUID) {
+		t.Fatalf("dsar.started entries while writing: %+v", startedWhileWriting)
+	}
+}

@@ -100,6 +100,9 @@ const (
 const (
 	LoginLocked    = "locked"    // locked out after many failures
 	LoginThrottled = "throttled" // a short wait after a few failures
+	// LoginMustChange: the password was set by a security officer (a reset) and must first be
+	// replaced by the user's own, on the command line (users passwd NAME --as NAME).
+	LoginMustChange = "must-change"
 )
 
 // Error is a service's answer the console shows as it is. The wiring turns the services' own

@@ -63,6 +63,9 @@ func (b *backend) Login(_ context.Context, user, password string) (Session, erro
 	if user == "throttled" {
 		return Session{}, &Error{Kind: KindLocked, Message: LoginThrottled}
 	}
+	if user == "reset" {
+		return Session{}, &Error{Kind: KindLocked, Message: LoginMustChange}
+	}
 	var role Role
 	switch {
 	case user == "olga" && password == officerPassword:

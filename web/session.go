@@ -130,8 +130,11 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		switch Kind(err) {
 		case KindLocked:
 			d.Problem, status = "login.locked", http.StatusForbidden
-			if Message(err) == LoginThrottled {
+			switch Message(err) {
+			case LoginThrottled:
 				d.Problem, status = "login.throttled", http.StatusTooManyRequests
+			case LoginMustChange:
+				d.Problem = "login.mustchange"
 			}
 		case KindDenied, KindInvalid, KindNotFound:
 		default:

@@ -170,6 +170,11 @@ func TestLogin(t *testing.T) {
 		!strings.Contains(body(t, resp), "vent et minutt") {
 		t.Errorf("throttled: %s", resp.Status)
 	}
+	// A password a security officer set opens no session: the user sets their own first.
+	if resp := ts.post(t, ts.client(t), "/login", url.Values{"user": {"reset"}, "password": {"x"}}); resp.StatusCode != http.StatusForbidden ||
+		!strings.Contains(body(t, resp), "users passwd") {
+		t.Errorf("reset password: %s", resp.Status)
+	}
 	ts.b.expireAll()
 	resp = ts.get(t, c, "/search")
 	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/login?expired=1&next=%2Fsearch" {

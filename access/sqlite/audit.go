@@ -5,6 +5,8 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"iter"
+	"math"
 	"time"
 
 	"github.com/callconsent/callconsent/access"
@@ -116,6 +118,52 @@ func (t *txn) InsertAudit(e access.Entry) error {
 		}
 	}
 	return nil
+}
+
+func (t *txn) AuditWalk(from, to int64, fn func(access.Entry) error) error {
+	if to <= 0 {
+		to = math.MaxInt64
+	}
+	rows, err := t.q.Query(`SELECT seq, time, actor, actor_kind, role, action, purpose, reason, objects, result, detail, prev_mac, mac FROM audit_log
+		WHERE seq >= ? AND seq <= ? ORDER BY seq`, from, to)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		e, err := scanEntry(rows)
+		if err != nil {
+			return err
+		}
+		if err := fn(e); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
+
+func (t *txn) AuditIndex() iter.Seq2[access.IndexRow, error] {
+	return func(yield func(access.IndexRow, error) bool) {
+		rows, err := t.q.Query(`SELECT seq, kind, id FROM audit_objects ORDER BY seq, kind, id`)
+		if err != nil {
+			yield(access.IndexRow{}, err)
+			return
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var r access.IndexRow
+			if err := rows.Scan(&r.Seq, &r.Kind, &r.ID); err != nil {
+				yield(r, err)
+				return
+			}
+			if !yield(r, nil) {
+				return
+			}
+		}
+		if err := rows.Err(); err != nil {
+			yield(access.IndexRow{}, err)
+		}
+	}
 }
 
 func (t *txn) AuditAnchor() (access.Anchor, error) {

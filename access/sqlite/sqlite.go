@@ -109,6 +109,9 @@ func (s *Store) Audit(ctx context.Context, f access.AuditFilter, fn func(access.
 	if f.Actor != "" {
 		where, args = append(where, "actor = ?"), append(args, f.Actor)
 	}
+	if f.ActorKind != "" {
+		where, args = append(where, "actor_kind = ?"), append(args, string(f.ActorKind))
+	}
 	if f.Action != "" {
 		where, args = append(where, "action = ?"), append(args, f.Action)
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -63,7 +64,8 @@ func copyFile(t *testing.T, from, to string) {
 const dropTriggers = `DROP TRIGGER audit_log_no_update; DROP TRIGGER audit_log_no_delete; DROP TRIGGER audit_log_append_at_end; DROP TRIGGER audit_objects_no_delete; `
 
 // TestAuditTamper makes each of the five kinds of tampering with SQL on a copy of a real log, and
-// checks that Verify names it at the right entry; the untouched log verifies.
+// changes to the object index, and checks that Verify names each at the right entry; the
+// untouched log verifies.
 func TestAuditTamper(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
@@ -104,6 +106,11 @@ func TestAuditTamper(t *testing.T) {
 			INSERT INTO audit_log SELECT 4, time, 'root', actor_kind, role, 'host-read', purpose, reason, objects, result, 'forged', mac, randomblob(32) FROM audit_log WHERE seq = 3`, access.TamperInserted, 4},
 		{"swapped", `UPDATE audit_log SET seq = -1 WHERE seq = 6; UPDATE audit_log SET seq = 6 WHERE seq = 7; UPDATE audit_log SET seq = 7 WHERE seq = -1`, access.TamperSwapped, 6},
 		{"cut tail", `DELETE FROM audit_objects WHERE seq >= 7; DELETE FROM audit_log WHERE seq >= 7`, access.TamperCutTail, 7},
+		// A look-up by call (a DSAR) goes through audit_objects: a row deleted there hides entry
+		// 3 from it, a row added there names a call entry 4 is not about.
+		{"index row deleted", `DELETE FROM audit_objects WHERE seq = 3`, access.TamperIndex, 3},
+		{"index row added", `INSERT INTO audit_objects (kind, id, seq) VALUES ('call', 'call-99', 4)`, access.TamperIndex, 4},
+		{"index row for no entry", `INSERT INTO audit_objects (kind, id, seq) VALUES ('call', 'call-99', 42)`, access.TamperIndex, 42},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			cdir := t.TempDir()
@@ -150,7 +157,8 @@ func TestAuditPrune(t *testing.T) {
 		}
 		clock = clock.Add(365 * 24 * time.Hour)
 	}
-	n, err := svc.Prune(ctx, host, 3*365*24*time.Hour)
+	clock = clock.Add(-365 * 24 * time.Hour) // now is the newest entry's time (the cutoff is measured from the earlier)
+	n, err := svc.Prune(ctx, host, 2*365*24*time.Hour)
 	if err != nil || n != 3 {
 		t.Fatalf("pruned %d, %v", n, err)
 	}
@@ -159,7 +167,7 @@ func TestAuditPrune(t *testing.T) {
 		t.Fatalf("after prune: %+v %v", rep, err)
 	}
 	// Pruning again keeps what is young enough.
-	if n, err := svc.Prune(ctx, host, 3*365*24*time.Hour); err != nil || n != 0 {
+	if n, err := svc.Prune(ctx, host, 2*365*24*time.Hour); err != nil || n != 0 {
 		t.Fatalf("second prune: %d %v", n, err)
 	}
 	// An anchor moved forward without the key (deleting entries 4 and 5) shows.
@@ -193,5 +201,95 @@ func TestAuditHeadMissing(t *testing.T) {
 	rep, err := svc.Verify(ctx, host)
 	if err != nil || rep.OK() || rep.Problems[0].Kind != access.TamperHead || !strings.Contains(rep.Problems[0].Message, "missing") {
 		t.Fatalf("verify without head file: %+v %v", rep, err)
+	}
+}
+
+// TestAuditPruneRefusesTampered: someone with write access to the database but not the key
+// backdates entries (their own listen among them) so that the next prune would delete them and
+// seal the cut. The prune verifies the chain first and refuses; verify names the change, and
+// the listen entry survives. A clock running ahead prunes nothing either.
+func TestAuditPruneRefusesTampered(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	path, head := filepath.Join(dir, "a.db"), filepath.Join(dir, "audit.key.head")
+	svc, db := openService(t, path, head)
+	clock := time.Date(2026, 11, 30, 10, 0, 0, 0, time.UTC)
+	svc.Now = func() time.Time { return clock }
+	host := access.HostActor("root")
+	for i := 1; i <= 10; i++ {
+		action := "host-read"
+		if i == 5 {
+			action = "listen"
+		}
+		if _, err := svc.Append(ctx, access.Entry{Actor: "mallory", ActorKind: access.ActorUser, Action: action,
+			Objects: []access.Object{{Kind: access.ObjectCall, ID: fmt.Sprintf("call-%d", i)}}}); err != nil {
+			t.Fatal(err)
+		}
+		clock = clock.Add(time.Minute)
+	}
+	const retention = 3 * 365 * 24 * time.Hour
+
+	// A clock ahead by the retention and a few minutes: the newest entry is minutes old, so
+	// nothing is old enough.
+	clock = clock.Add(retention + 5*time.Minute)
+	if n, err := svc.Prune(ctx, host, retention); err != nil || n != 0 {
+		t.Fatalf("prune with the clock ahead: %d %v", n, err)
+	}
+	clock = clock.Add(-retention - 5*time.Minute)
+	db.Close()
+
+	if err := sqlExec(t, path, `DROP TRIGGER audit_log_no_update; UPDATE audit_log SET time = '2020-01-01T00:00:00Z' WHERE seq <= 7`); err != nil {
+		t.Fatal(err)
+	}
+	svc, db = openService(t, path, head)
+	defer db.Close()
+	svc.Now = func() time.Time { return clock }
+	n, err := svc.Prune(ctx, host, retention)
+	if err == nil || n != 0 || !strings.Contains(err.Error(), "does not verify") {
+		t.Fatalf("prune of a backdated log: %d %v", n, err)
+	}
+	rep, err := svc.Verify(ctx, host)
+	if err != nil || rep.OK() || rep.Problems[0].Kind != access.TamperChanged || rep.Problems[0].Seq != 1 || rep.FirstSeq != 1 {
+		t.Fatalf("verify after the refused prune: %+v %v", rep, err)
+	}
+	var listens int
+	err = svc.Store.Audit(ctx, access.AuditFilter{Action: "listen"}, func(e access.Entry) error { listens++; return nil })
+	if err != nil || listens != 1 {
+		t.Fatalf("listen entries = %d, %v", listens, err)
+	}
+}
+
+// TestAuditCutTailDoesNotHeal: a tail cut from the database (entries 8-10) must not be covered by
+// new entries taking seqs 8, 9, 10 and 11 again. Every append is refused while the log does not
+// reach the head file's entry, so the logins that needed an entry fail, and verify keeps naming
+// the cut.
+func TestAuditCutTailDoesNotHeal(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	path, head := filepath.Join(dir, "a.db"), filepath.Join(dir, "audit.key.head")
+	svc, db := openService(t, path, head)
+	host := access.HostActor("root")
+	for i := 1; i <= 10; i++ {
+		if _, err := svc.Append(ctx, access.Entry{Actor: "root", ActorKind: access.ActorHost, Action: "host-read"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	db.Close()
+	if err := sqlExec(t, path, `PRAGMA foreign_keys = OFF; `+dropTriggers+`DELETE FROM audit_objects WHERE seq >= 8; DELETE FROM audit_log WHERE seq >= 8`); err != nil {
+		t.Fatal(err)
+	}
+	svc, db = openService(t, path, head)
+	defer db.Close()
+	for i := 0; i < 5; i++ {
+		if _, err := svc.Login(ctx, "nobody", "wrong password here"); !errors.Is(err, access.ErrChainBroken) {
+			t.Fatalf("failed login %d: %v, want ErrChainBroken", i, err)
+		}
+	}
+	if _, err := svc.Append(ctx, access.Entry{Actor: "root", ActorKind: access.ActorHost, Action: "host-read"}); !errors.Is(err, access.ErrChainBroken) {
+		t.Fatalf("append: %v", err)
+	}
+	rep, err := svc.Verify(ctx, host)
+	if err != nil || rep.OK() || rep.Problems[0].Kind != access.TamperCutTail || rep.Problems[0].Seq != 8 || rep.Entries != 7 {
+		t.Fatalf("verify after appends: %+v %v", rep, err)
 	}
 }

@@ -9,13 +9,13 @@ import (
 	"github.com/callconsent/callconsent/consent"
 )
 
-const userCols = `name, role, disabled, password_hash, created_at, created_by, failed_logins, locked_until`
+const userCols = `name, role, disabled, password_hash, created_at, created_by, failed_logins, locked_until, must_change_password`
 
 func scanUser(sc interface{ Scan(...any) error }) (access.User, error) {
 	var u access.User
 	var role string
 	var created, locked sql.NullString
-	if err := sc.Scan(&u.Name, &role, &u.Disabled, &u.PasswordHash, &created, &u.CreatedBy, &u.FailedLogins, &locked); err != nil {
+	if err := sc.Scan(&u.Name, &role, &u.Disabled, &u.PasswordHash, &created, &u.CreatedBy, &u.FailedLogins, &locked, &u.MustChangePassword); err != nil {
 		return u, err
 	}
 	var ts times
@@ -46,8 +46,8 @@ func (t *txn) Users() ([]access.User, error) {
 }
 
 func (t *txn) InsertUser(u access.User) error {
-	_, err := t.q.Exec(`INSERT INTO users (`+userCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-		u.Name, string(u.Role), u.Disabled, u.PasswordHash, formatTime(u.CreatedAt), u.CreatedBy, u.FailedLogins, formatTime(u.LockedUntil))
+	_, err := t.q.Exec(`INSERT INTO users (`+userCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		u.Name, string(u.Role), u.Disabled, u.PasswordHash, formatTime(u.CreatedAt), u.CreatedBy, u.FailedLogins, formatTime(u.LockedUntil), u.MustChangePassword)
 	if consent.ErrorCode(translate(err)) == consent.ECONFLICT {
 		return consent.Errorf(consent.ECONFLICT, "user %s exists already", u.Name)
 	}
@@ -55,8 +55,8 @@ func (t *txn) InsertUser(u access.User) error {
 }
 
 func (t *txn) UpdateUser(u access.User) error {
-	res, err := t.q.Exec(`UPDATE users SET role = ?, disabled = ?, password_hash = ?, failed_logins = ?, locked_until = ? WHERE name = ?`,
-		string(u.Role), u.Disabled, u.PasswordHash, u.FailedLogins, formatTime(u.LockedUntil), u.Name)
+	res, err := t.q.Exec(`UPDATE users SET role = ?, disabled = ?, password_hash = ?, failed_logins = ?, locked_until = ?, must_change_password = ? WHERE name = ?`,
+		string(u.Role), u.Disabled, u.PasswordHash, u.FailedLogins, formatTime(u.LockedUntil), u.MustChangePassword, u.Name)
 	return affected(res, err, "no user %s", u.Name)
 }
 

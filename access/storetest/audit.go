@@ -62,6 +62,37 @@ func testAudit(t *testing.T, s access.Store) {
 	if got := entries(t, s, access.AuditFilter{Actor: "bob"}); len(got) != 0 {
 		t.Fatalf("actor bob: %d", len(got))
 	}
+	if got := entries(t, s, access.AuditFilter{Actor: "ann", ActorKind: access.ActorHost}); len(got) != 0 {
+		t.Fatalf("actor host:ann: %d", len(got))
+	}
+	if got := entries(t, s, access.AuditFilter{Actor: "ann", ActorKind: access.ActorUser}); len(got) != 6 {
+		t.Fatalf("actor user ann: %d", len(got))
+	}
+	// The walk inside a transaction and the object index: one row per entry's object.
+	must(t, update(t, s, func(tx access.Tx) error {
+		var seqs []int64
+		if err := tx.AuditWalk(0, 0, func(e access.Entry) error { seqs = append(seqs, e.Seq); return nil }); err != nil {
+			return err
+		}
+		var some []int64
+		if err := tx.AuditWalk(2, 3, func(e access.Entry) error { some = append(some, e.Seq); return nil }); err != nil {
+			return err
+		}
+		if len(some) != 2 || some[0] != 2 || some[1] != 3 {
+			return fmt.Errorf("walk 2..3: %v", some)
+		}
+		var rows []access.IndexRow
+		for r, err := range tx.AuditIndex() {
+			if err != nil {
+				return err
+			}
+			rows = append(rows, r)
+		}
+		if len(seqs) != 6 || seqs[5] != 6 || len(rows) != 6 || rows[1] != (access.IndexRow{Seq: 2, Object: access.Object{Kind: access.ObjectCall, ID: "call-1"}}) {
+			return fmt.Errorf("walk %v, index %+v", seqs, rows)
+		}
+		return nil
+	}))
 	// Only the next seq may be appended.
 	if err := update(t, s, func(tx access.Tx) error {
 		return tx.InsertAudit(access.Entry{Seq: 9, Time: t0, Objects: nil, Result: access.ResultOK, MAC: []byte{1}})

@@ -29,26 +29,20 @@ func hostAudit(ctx context.Context, cfg *Config, req access.Request, objects []a
 	return authorizeDone(ctx, svc, hostActor(), req, objects, detail)
 }
 
-// authorizeDone authorizes req for actor and records it done with objects and detail.
+// authorizeDone authorizes req for actor and records it done with objects and detail; many
+// objects are split over several entries (maxAuditCalls each), every one named.
 func authorizeDone(ctx context.Context, svc *access.Service, actor access.Actor, req access.Request, objects []access.Object, detail string) error {
 	acc, err := svc.Authorize(ctx, actor, req)
 	if err != nil {
 		return err
 	}
-	return acc.Done(ctx, objects, detail)
+	return acc.DoneParts(ctx, objects, detail, maxAuditCalls)
 }
 
-// maxAuditCalls bounds the calls one host-read entry names: `calls list --limit 0` can return a
-// million; the entry then names the first ones and says how many there were.
+// maxAuditCalls bounds the calls one audit entry names: `calls list --limit 0` can return a
+// million; its read is then recorded in several entries, so that a later DSAR for any of those
+// calls finds it.
 const maxAuditCalls = 1000
-
-// boundedCallObjects names at most maxAuditCalls of uuids and says so in the returned note.
-func boundedCallObjects(uuids []string) ([]access.Object, string) {
-	if len(uuids) <= maxAuditCalls {
-		return callObjects(uuids...), ""
-	}
-	return callObjects(uuids[:maxAuditCalls]...), fmt.Sprintf(" (the first %d named)", maxAuditCalls)
-}
 
 // callObjects names calls by UUID for an audit entry.
 func callObjects(uuids ...string) []access.Object {

@@ -28,8 +28,9 @@ const loopAuditCheck = "audit-check"
 
 // auditCheck verifies the audit log's chain on a schedule and prunes entries older than
 // audit-retention. A failed verification is an alarm in status (exit 5), an error in the log,
-// callconsent_audit_chain_verified 0 and callconsent_alarms_total{kind="audit-chain"}, until a
-// later verification passes (someone restored the log, or the head file).
+// callconsent_audit_chain_verified 0 and callconsent_alarms_total{kind="audit-chain"}; the alarm
+// stays until the daemon restarts, even if a later verification passes (a cut must not heal by
+// itself: someone has to look, keep the evidence and restart).
 type auditCheck struct {
 	svc       *access.Service
 	every     time.Duration
@@ -85,7 +86,12 @@ func (c *auditCheck) run(ctx context.Context, prune bool) {
 	err := consent.CatchPanic(func() error {
 		if prune {
 			if n, err := c.svc.Prune(ctx, daemonActor, c.pruneAge); err != nil && ctx.Err() == nil {
+				// A prune refuses a chain that does not verify: that is tampering (or a lost
+				// head file), an alarm, not a retry.
 				c.log.Error("audit log not pruned; will retry", "err", err)
+				if consent.ErrorCode(err) == consent.ECONFLICT {
+					c.raise(err.Error())
+				}
 			} else if n > 0 {
 				c.log.Info("audit log pruned", "entries", n, "older_than", fmtDuration(c.pruneAge))
 			}
@@ -116,11 +122,12 @@ func (c *auditCheck) verify(ctx context.Context) {
 	default:
 		c.verified.Store(true)
 		c.mu.Lock()
-		cleared := c.alarm != nil
-		c.alarm = nil
+		kept := c.alarm != nil
 		c.mu.Unlock()
-		if cleared {
-			c.log.Info("the audit log verifies again; alarm cleared", "entries", rep.Entries)
+		if kept {
+			// The alarm stays until the daemon restarts: a log that verifies again may have been
+			// restored, or its cut may have been covered up; an officer must look and restart.
+			c.log.Warn("the audit log verifies again; the audit-chain alarm stays until the daemon is restarted", "entries", rep.Entries)
 		} else {
 			c.log.Debug("audit log verified", "entries", rep.Entries)
 		}

@@ -62,7 +62,7 @@ entries about a call (repeatable). At most --limit entries (default 1000, at mos
 	opts.AddFlags(cmd.Flags())
 	cmd.Flags().Var(&opts.Since, "since", "only entries at or after this time (RFC 3339 or YYYY-MM-DD, UTC)")
 	cmd.Flags().Var(&opts.Until, "until", "only entries before this time (exclusive)")
-	cmd.Flags().StringVar(&opts.Actor, "actor", "", "only entries of this actor (a user name, or host:ACCOUNT)")
+	cmd.Flags().StringVar(&opts.Actor, "actor", "", "only entries of this actor (a user name, host:ACCOUNT or system:daemon, as the table shows it)")
 	cmd.Flags().StringVar(&opts.Action, "action", "", "only entries of this action (e.g. listen, grant.add)")
 	cmd.Flags().StringArrayVar(&opts.Calls, "call", nil, "only entries about this call `UUID` (repeatable)")
 	cmd.Flags().IntVar(&opts.Limit, "limit", 1000, "at most this many entries (1..10000)")
@@ -89,7 +89,8 @@ func runAuditList(ctx context.Context, cfg *Config, opts auditOptions, out, logs
 	if opts.Limit < 1 || opts.Limit > access.MaxAuditList {
 		return invalidf("audit list: --limit %d: must be 1 to %d", opts.Limit, access.MaxAuditList)
 	}
-	f := access.AuditFilter{Since: opts.Since.t, Until: opts.Until.t, Actor: opts.Actor, Action: opts.Action, Limit: opts.Limit + 1}
+	f := access.AuditFilter{Since: opts.Since.t, Until: opts.Until.t, Action: opts.Action, Limit: opts.Limit + 1}
+	f.Actor, f.ActorKind = splitActor(opts.Actor)
 	for _, c := range opts.Calls {
 		u, ok := consent.CanonicalUUID(c)
 		if !ok {
@@ -134,10 +135,21 @@ func runAuditList(ctx context.Context, cfg *Config, opts auditOptions, out, logs
 		for _, o := range e.Objects {
 			objs = append(objs, o.Kind+":"+o.ID)
 		}
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", e.Seq, tableTime(e.Time), dash(actor), dash(e.Role), e.Action, e.Result,
-			dash(e.Purpose), dash(e.Reason), dash(strings.Join(objs, " ")), dash(e.Detail))
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", e.Seq, tableTime(e.Time), cell(actor), cell(e.Role), cell(e.Action), cell(e.Result),
+			cell(e.Purpose), cell(e.Reason), cell(strings.Join(objs, " ")), cell(e.Detail))
 	}
 	return tw.Flush()
+}
+
+// splitActor reads --actor as the table shows it: host:ACCOUNT and system:NAME name that kind of
+// actor (the store keeps the bare name and the kind apart), a bare name any actor so named.
+func splitActor(s string) (string, access.ActorKind) {
+	for _, k := range []access.ActorKind{access.ActorHost, access.ActorSystem, access.ActorUser} {
+		if name, ok := strings.CutPrefix(s, string(k)+":"); ok {
+			return name, k
+		}
+	}
+	return s, ""
 }
 
 func newAuditVerifyCommand(g *globalOptions) *cobra.Command {
@@ -152,7 +164,10 @@ one before it, and the log must reach the head recorded in the head file beside 
 changed (content no longer matches its MAC), deleted (an entry is missing between two
 others), inserted (an entry nobody with the key sealed), swapped (two entries changed
 places), cut-tail (the log ends before the head file's entry), head (the head file's entry
-was replaced, or the head file is missing), anchor (the record of a prune is forged).
+was replaced, or the head file is missing), anchor (the record of a prune is forged), index
+(the index DSARs and --call look entries up by does not match an entry's objects).
+While the log does not reach the head file's entry, no new entry is written (and requests
+that need one are refused) until the database is restored; this still runs.
 
 Run on the host by the service account, or --as a security officer. The verification is
 audited. Exit 0 when the log verifies, 5 when it does not (an alarm: someone with write

@@ -117,9 +117,8 @@ func runCallsList(ctx context.Context, cfg *Config, opts callsListOptions, out, 
 	if err != nil {
 		return err
 	}
-	objs, note := boundedCallObjects(callUUIDs(calls))
 	if err := hostAudit(ctx, cfg, access.Request{Action: access.ActionHostRead, Reason: opts.Reason, Detail: "calls list " + callsFilterText(opts)},
-		objs, fmt.Sprintf("returned %d calls%s", len(calls), note)); err != nil {
+		callObjects(callUUIDs(calls)...), fmt.Sprintf("returned %d calls", len(calls))); err != nil {
 		return err
 	}
 	return writeCalls(out, opts.Output, calls, func(c *consent.Call) bool { return unconfirmedRecording(c, started) })

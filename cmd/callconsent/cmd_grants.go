@@ -162,7 +162,7 @@ func runGrantsList(ctx context.Context, cfg *Config, opts grantsOptions, out io.
 	tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "ID\tUSER\tPURPOSES\tSTATE\tEXPIRES (UTC)\tGRANTED BY\tREASON")
 	for _, j := range list {
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\n", j.ID, j.User, strings.Join(j.Purposes, ","), j.State, tableTime(j.ExpiresAt), j.GrantedBy, j.Reason)
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\n", j.ID, cell(j.User), cell(strings.Join(j.Purposes, ",")), j.State, tableTime(j.ExpiresAt), cell(j.GrantedBy), cell(j.Reason))
 	}
 	return tw.Flush()
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/callconsent/callconsent/access"
 	"github.com/callconsent/callconsent/consent"
+	"github.com/callconsent/callconsent/export"
 	"github.com/spf13/cobra"
 )
 
@@ -73,7 +74,8 @@ func runListen(ctx context.Context, cfg *Config, opts recordOptions, arg string,
 	if err != nil {
 		return err
 	}
-	n, err := copyRecording(ctx, env, cfg, id, opts.Out, func() error { return acc.Done(ctx, nil, "") })
+	n, err := copyRecording(ctx, env, cfg, id, opts.Out, func() error { return acc.Begin(ctx, nil, "copying to a temporary file beside --out") },
+		func() error { return acc.Done(ctx, nil, "") })
 	if err != nil {
 		return joinFail(ctx, acc, err)
 	}
@@ -81,9 +83,11 @@ func runListen(ctx context.Context, cfg *Config, opts recordOptions, arg string,
 		fmt.Sprintf("copied the recording of %s to %s (%d bytes, mode 0600)", id, opts.Out, n))
 }
 
-// copyRecording copies call id's recording to a temporary file beside dst, calls audit, and
-// only then renames it to dst: the audio appears only once its access is on record.
-func copyRecording(ctx context.Context, env *accessEnv, cfg *Config, id, dst string, audit func() error) (int64, error) {
+// copyRecording records the start of the copy (begin), copies call id's recording to a
+// temporary file beside dst, calls audit, and only then renames it to dst: no audio is written
+// anywhere before its access is on record, and it appears under dst only once it is done.
+// Temporary files a crashed run left beside dst are removed first.
+func copyRecording(ctx context.Context, env *accessEnv, cfg *Config, id, dst string, begin, audit func() error) (int64, error) {
 	c, err := env.st.DB.FindCall(ctx, id)
 	if err != nil {
 		return 0, err
@@ -97,7 +101,11 @@ func copyRecording(ctx context.Context, env *accessEnv, cfg *Config, id, dst str
 		return 0, err
 	}
 	defer src.Close()
-	tmp, err := os.CreateTemp(filepath.Dir(dst), "."+filepath.Base(dst)+".*")
+	if err := begin(); err != nil {
+		return 0, err
+	}
+	export.RemoveStaleTemps(dst)
+	tmp, err := os.CreateTemp(filepath.Dir(dst), export.TempPattern(dst))
 	if err != nil {
 		return 0, consent.Errorf(consent.EINVALID, "listen: --out: %v", err)
 	}

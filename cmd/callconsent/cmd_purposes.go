@@ -208,7 +208,7 @@ func writePurposesTable(out io.Writer, list []purposeJSON) error {
 		if !p.Active {
 			state = "retired " + tableTime(*p.RetiredAt) + " by " + p.RetiredBy
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", p.Name, state, p.ApprovedBy, tableTime(p.ApprovedAt), p.Description, p.Reason)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", cell(p.Name), cell(state), cell(p.ApprovedBy), tableTime(p.ApprovedAt), cell(p.Description), cell(p.Reason))
 	}
 	return tw.Flush()
 }

@@ -21,16 +21,21 @@ pointing at someone. Needs --as a security officer and --reason.`,
 	"passwd": {
 		"Set a user's password (a security officer's reset, or your own)",
 		`Set a user's password: a security officer resets anyone's, a user changes their own
-(--as the same NAME). Every web session of the user ends. The new password comes from
---new-password-file, the terminal (asked twice) or the next line of stdin.`,
+(--as the same NAME). Every web session of the user ends. A password an officer set
+allows the user nothing but setting their own with this command (--as the same NAME).
+The new password comes from --new-password-file, the terminal (asked twice) or the next
+line of stdin.`,
 		`  callconsent users passwd mats --as olga
   callconsent users passwd mats --as mats --new-password-file ./new-pw`,
 	},
 	"unlock": {
 		"Release a user locked by failed logins",
 		`Clear a user's failed logins and lockout (ten failed logins lock an account for an
-hour; the lock also ends by itself). Needs --as a security officer.`,
-		`  callconsent users unlock mats --as olga`,
+hour; the lock also ends by itself). Needs --as a security officer, or runs without --as
+as the host account (audited as host:ACCOUNT), so that officers who are all locked out
+can be let in again.`,
+		`  callconsent users unlock mats --as olga
+  sudo -u callconsent callconsent users unlock olga`,
 	},
 }
 
@@ -75,8 +80,12 @@ func runUsersChange(ctx context.Context, cfg *Config, opts usersOptions, verb, n
 		return err
 	}
 	defer closeInto(&err, env)
-	by, err := opts.login(ctx, env.svc, "users "+verb)
-	if err != nil {
+	var by access.Actor
+	if verb == "unlock" && opts.As == "" {
+		// The host account may release a lockout (audited as host:ACCOUNT): otherwise
+		// officers all locked out would have nobody to let them in.
+		by = hostActor()
+	} else if by, err = opts.login(ctx, env.svc, "users "+verb); err != nil {
 		return err
 	}
 	var done string

@@ -121,13 +121,12 @@ func runWithdrawDryRun(ctx context.Context, cfg *Config, opts withdrawOptions, r
 	for _, c := range p.Calls {
 		uuids = append(uuids, c.UUID)
 	}
-	objs, note := boundedCallObjects(uuids)
 	by := "by call"
 	if opts.Caller != "" {
 		by = "by caller"
 	}
 	if err := hostAudit(ctx, cfg, access.Request{Action: access.ActionHostRead, Reason: opts.Reason, Detail: "withdraw --dry-run " + by},
-		objs, fmt.Sprintf("showed %d calls%s", len(p.Calls), note)); err != nil {
+		callObjects(uuids...), fmt.Sprintf("showed %d calls", len(p.Calls))); err != nil {
 		return err
 	}
 	if opts.Output == outputJSON {

@@ -166,7 +166,10 @@ func TestBinary_Exports(t *testing.T) {
 		inArchive = append(inArchive, a.Seq)
 	}
 	for _, e := range auditAbout(t, dir, uuidMine, uuidMineNo, uuidMineGone, uuidMineWd) {
-		if e.Action != "dsar" || e.Result != access.ResultOK || strings.Contains(e.Detail, "dry run") {
+		// The archive's own entries (its dsar.started, written before its first byte, and its
+		// dsar) come after what it holds.
+		own := e.Action == "dsar.started" && len(inArchive) > 0 && e.Seq > inArchive[len(inArchive)-1]
+		if !own && (e.Action != "dsar" || e.Result != access.ResultOK || strings.Contains(e.Detail, "dry run")) {
 			inLog = append(inLog, e.Seq)
 		}
 	}

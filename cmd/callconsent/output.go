@@ -4,7 +4,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"strconv"
+	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/callconsent/callconsent/consent"
 )
@@ -96,6 +100,16 @@ func tableTime(t time.Time) string {
 		return "-"
 	}
 	return t.UTC().Format("2006-01-02 15:04:05")
+}
+
+// cell returns s for a table cell: "-" when empty, and Go-quoted (\x1b, \n, \u202e) when it
+// holds anything not printable, so a stored value cannot forge rows, shift columns (a tab) or
+// send escapes to the terminal. JSON output keeps the value as stored.
+func cell(s string) string {
+	if strings.IndexFunc(s, func(r rune) bool { return !unicode.IsGraphic(r) || r == utf8.RuneError }) >= 0 {
+		return strconv.QuoteToGraphic(s)
+	}
+	return dash(s)
 }
 
 // dash returns s, or "-" for an empty value, so table columns never collapse.

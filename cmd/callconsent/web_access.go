@@ -61,6 +61,9 @@ func webError(err error) error {
 func (b *webAccess) Login(ctx context.Context, user, password string) (web.Session, error) {
 	token, actor, err := b.svc.StartSession(ctx, user, password)
 	if err != nil {
+		if errors.Is(err, access.ErrPasswordReset) {
+			return web.Session{}, &web.Error{Kind: web.KindLocked, Message: web.LoginMustChange}
+		}
 		if errors.Is(err, access.ErrLoginFailed) {
 			if why := b.locked(ctx, user); why != "" {
 				return web.Session{}, &web.Error{Kind: web.KindLocked, Message: why}

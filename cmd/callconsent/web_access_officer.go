@@ -110,7 +110,8 @@ func (b *webAccess) RetirePurpose(ctx context.Context, s web.Session, name, reas
 // Audit reads the latest access.MaxAuditList entries (one audited read, bounded) and returns
 // those matching f, newest first.
 func (b *webAccess) Audit(ctx context.Context, s web.Session, f web.AuditFilter) ([]web.AuditEntry, error) {
-	af := access.AuditFilter{Since: f.Since, Actor: f.Actor, Action: f.Action, Limit: access.MaxAuditList}
+	af := access.AuditFilter{Since: f.Since, Action: f.Action, Limit: access.MaxAuditList}
+	af.Actor, af.ActorKind = splitActor(f.Actor)
 	if f.Call != "" {
 		af.Objects = []access.Object{{Kind: access.ObjectCall, ID: f.Call}}
 	}
