@@ -7,12 +7,12 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"sync"
-	"sync/atomic"
 	"syscall"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/callconsent/callconsent/internal/connlimit"
 )
 
 // Bounds of the metrics listener. Any local account can connect to it, so nothing a client
@@ -43,10 +43,10 @@ type Server struct {
 	// headerTimeout is readHeaderTimeout; tests shorten it.
 	headerTimeout time.Duration
 
-	ln      net.Listener
-	srv     *http.Server
-	done    chan struct{}
-	refused atomic.Int64
+	ln    net.Listener
+	srv   *http.Server
+	done  chan struct{}
+	limit *connlimit.Listener // the bound on open connections, under TLS when there is one
 }
 
 // NewServer returns a Server for addr (host:port; port 0 picks a free one). logger gets the
@@ -71,7 +71,8 @@ func (s *Server) Open(ctx context.Context) error {
 	if maxConns <= 0 {
 		maxConns = DefaultMaxConns
 	}
-	s.ln = &limitListener{Listener: ln, slots: make(chan struct{}, maxConns), refused: &s.refused}
+	s.limit = connlimit.New(ln, maxConns)
+	s.ln = s.limit
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", promhttp.HandlerFor(s.reg.Gatherer(), promhttp.HandlerOpts{
 		ErrorLog: errorLog{s.log}, ErrorHandling: promhttp.ContinueOnError,
@@ -106,7 +107,7 @@ func (s *Server) Open(ctx context.Context) error {
 func (s *Server) Addr() net.Addr { return s.ln.Addr() }
 
 // Refused is how many connections were closed at accept because MaxConns were open.
-func (s *Server) Refused() int64 { return s.refused.Load() }
+func (s *Server) Refused() int64 { return s.limit.Refused() }
 
 // Close stops listening, lets the requests under way finish for up to 2 s, then closes every
 // connection, and waits for the serving goroutine.
@@ -133,44 +134,6 @@ func (s *Server) serveReady(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusServiceUnavailable)
 	}
 	fmt.Fprint(w, Text(results))
-}
-
-// limitListener closes a connection at accept when slots connections are open already, so
-// that a flood of idle connections holds at most that many descriptors and goroutines, and
-// the listen queue keeps draining (a blocked Accept would leave new scrapes waiting there).
-type limitListener struct {
-	net.Listener
-	slots   chan struct{}
-	refused *atomic.Int64
-}
-
-func (l *limitListener) Accept() (net.Conn, error) {
-	for {
-		c, err := l.Listener.Accept()
-		if err != nil {
-			return nil, err
-		}
-		select {
-		case l.slots <- struct{}{}:
-			return &limitConn{Conn: c, release: func() { <-l.slots }}, nil
-		default:
-			l.refused.Add(1) // before the close: a peer that sees it closed finds it counted
-			c.Close()
-		}
-	}
-}
-
-// limitConn gives its slot back once, when closed.
-type limitConn struct {
-	net.Conn
-	once    sync.Once
-	release func()
-}
-
-func (c *limitConn) Close() error {
-	err := c.Conn.Close()
-	c.once.Do(c.release)
-	return err
 }
 
 // errorLog adapts slog to promhttp's error logger.

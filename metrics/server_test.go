@@ -158,7 +158,7 @@ func TestServer_Bounds(t *testing.T) {
 		defer c.Close()
 		idle = append(idle, c)
 	}
-	waitFor(t, "the 4 idle connections accepted", func() bool { return len(s.ln.(*limitListener).slots) == 4 })
+	waitFor(t, "the 4 idle connections accepted", func() bool { return s.limit.Open() == 4 })
 	extra, err := net.Dial("tcp", s.Addr().String())
 	if err != nil {
 		t.Fatal(err)
@@ -177,7 +177,7 @@ func TestServer_Bounds(t *testing.T) {
 			t.Fatalf("idle connection not closed by the server: %v", err)
 		}
 	}
-	waitFor(t, "the slots freed", func() bool { return len(s.ln.(*limitListener).slots) == 0 })
+	waitFor(t, "the slots freed", func() bool { return s.limit.Open() == 0 })
 
 	c, err := net.Dial("tcp", s.Addr().String())
 	if err != nil {

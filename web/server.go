@@ -12,10 +12,10 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"sync"
-	"sync/atomic"
 	"syscall"
 	"time"
+
+	"github.com/callconsent/callconsent/internal/connlimit"
 )
 
 // Bounds of the listener. The console is reached by people on a browser: a handful of
@@ -60,10 +60,10 @@ type Server struct {
 	// writeTimeout and audioTimeout bound one response (tests shorten them).
 	writeTimeout, audioTimeout time.Duration
 
-	ln      net.Listener
-	srv     *http.Server
-	done    chan struct{}
-	refused atomic.Int64
+	ln    net.Listener
+	srv   *http.Server
+	done  chan struct{}
+	limit *connlimit.Listener // the bound on open connections, under TLS when there is one
 }
 
 // New returns a Server; nothing listens before Open.
@@ -101,7 +101,8 @@ func (s *Server) Open(ctx context.Context) error {
 	if maxConns <= 0 {
 		maxConns = DefaultMaxConns
 	}
-	s.ln = &limitListener{Listener: ln, slots: make(chan struct{}, maxConns), refused: &s.refused}
+	s.limit = connlimit.New(ln, maxConns)
+	s.ln = s.limit
 	if s.cfg.CertFile != "" {
 		cert, err := tls.LoadX509KeyPair(s.cfg.CertFile, s.cfg.KeyFile)
 		if err != nil {
@@ -142,7 +143,7 @@ func (s *Server) URL() string {
 }
 
 // Refused is how many connections were closed at accept because MaxConns were open.
-func (s *Server) Refused() int64 { return s.refused.Load() }
+func (s *Server) Refused() int64 { return s.limit.Refused() }
 
 // Close stops listening, lets requests under way finish for up to 2 s (an audio stream is cut
 // then), and waits for the serving goroutine.
@@ -158,40 +159,5 @@ func (s *Server) Close() error {
 	}
 	<-s.done
 	s.srv = nil
-	return err
-}
-
-// limitListener closes a connection at accept when slots connections are open already.
-type limitListener struct {
-	net.Listener
-	slots   chan struct{}
-	refused *atomic.Int64
-}
-
-func (l *limitListener) Accept() (net.Conn, error) {
-	for {
-		c, err := l.Listener.Accept()
-		if err != nil {
-			return nil, err
-		}
-		select {
-		case l.slots <- struct{}{}:
-			return &limitConn{Conn: c, release: func() { <-l.slots }}, nil
-		default:
-			c.Close()
-			l.refused.Add(1)
-		}
-	}
-}
-
-type limitConn struct {
-	net.Conn
-	once    sync.Once
-	release func()
-}
-
-func (c *limitConn) Close() error {
-	err := c.Conn.Close()
-	c.once.Do(c.release)
 	return err
 }
