@@ -43,8 +43,7 @@ type auditCheck struct {
 	OnFailure func()
 
 	verified atomic.Bool // the last verification passed
-	mu       sync.Mutex
-	alarm    *retention.Alarm
+	alarm    alarmLatch  // stays until a restart, once raised
 
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
@@ -121,10 +120,7 @@ func (c *auditCheck) verify(ctx context.Context) {
 		c.raise(fmt.Sprintf("the audit log was tampered with: %d problem(s), first: %s; keep a copy of the database and %s as evidence, and run callconsent audit verify", len(rep.Problems), rep.Problems[0].Message, "the head file"))
 	default:
 		c.verified.Store(true)
-		c.mu.Lock()
-		kept := c.alarm != nil
-		c.mu.Unlock()
-		if kept {
+		if _, kept := c.alarm.get(); kept {
 			// The alarm stays until the daemon restarts: a log that verifies again may have been
 			// restored, or its cut may have been covered up; an officer must look and restart.
 			c.log.Warn("the audit log verifies again; the audit-chain alarm stays until the daemon is restarted", "entries", rep.Entries)
@@ -136,14 +132,7 @@ func (c *auditCheck) verify(ctx context.Context) {
 
 func (c *auditCheck) raise(msg string) {
 	c.verified.Store(false)
-	now := c.now().UTC()
-	c.mu.Lock()
-	since := now
-	if c.alarm != nil {
-		since = c.alarm.Since
-	}
-	c.alarm = &retention.Alarm{Kind: metrics.AlarmAuditChain, Since: since, Message: msg}
-	c.mu.Unlock()
+	c.alarm.raise(c.now(), metrics.AlarmAuditChain, msg)
 	c.log.Error("alarm: audit log verification failed", "err", msg)
 	if c.OnFailure != nil {
 		c.OnFailure()
@@ -155,12 +144,7 @@ func (c *auditCheck) Alarm() (retention.Alarm, bool) {
 	if c == nil {
 		return retention.Alarm{}, false
 	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.alarm == nil {
-		return retention.Alarm{}, false
-	}
-	return *c.alarm, true
+	return c.alarm.get()
 }
 
 // openAuditCheck starts the daemon's audit verification and pruning, and exports

@@ -44,8 +44,7 @@ type integrityCheck struct {
 	// OnFailure, when set, is told of each failed check (the daemon counts it as an alarm).
 	OnFailure func()
 
-	mu    sync.Mutex
-	alarm *retention.Alarm // nil while the last check passed
+	alarm alarmLatch // none while the last check passed
 
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
@@ -109,11 +108,7 @@ func (c *integrityCheck) check(ctx context.Context) {
 		c.raise(err)
 		return
 	}
-	c.mu.Lock()
-	cleared := c.alarm != nil
-	c.alarm = nil
-	c.mu.Unlock()
-	if cleared {
+	if c.alarm.clear() {
 		c.log.Info("the database passed its integrity check again; alarm cleared", "took", time.Since(start).Round(time.Millisecond))
 	} else {
 		c.log.Info("database integrity check passed", "took", time.Since(start).Round(time.Millisecond))
@@ -123,16 +118,9 @@ func (c *integrityCheck) check(ctx context.Context) {
 // raise makes the alarm active with the check's error, keeping the time it was first raised.
 func (c *integrityCheck) raise(err error) {
 	now := c.now().UTC()
-	c.mu.Lock()
-	since := now
-	if c.alarm != nil {
-		since = c.alarm.Since
-	}
-	c.alarm = &retention.Alarm{Kind: alarmKindIntegrity, Since: since,
-		Message: fmt.Sprintf("integrity check of the database at %s: %v; stored decisions may be damaged or lost: "+
-			"stop callconsent before restoring (callers then reach the employee unrecorded; a damaged file is refused at start)",
-			now.Format(time.RFC3339), err)}
-	c.mu.Unlock()
+	c.alarm.raise(now, alarmKindIntegrity, fmt.Sprintf("integrity check of the database at %s: %v; stored decisions may be damaged or lost: "+
+		"stop callconsent before restoring (callers then reach the employee unrecorded; a damaged file is refused at start)",
+		now.Format(time.RFC3339), err))
 	c.log.Error("alarm: database integrity check failed", "err", err)
 	if c.OnFailure != nil {
 		c.OnFailure()
@@ -144,12 +132,7 @@ func (c *integrityCheck) Alarm() (retention.Alarm, bool) {
 	if c == nil {
 		return retention.Alarm{}, false
 	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.alarm == nil {
-		return retention.Alarm{}, false
-	}
-	return *c.alarm, true
+	return c.alarm.get()
 }
 
 // openIntegrityCheck starts the daemon's schedule of integrity checks on its database.
