@@ -416,6 +416,9 @@ func TestPasswordResetSingleUse(t *testing.T) {
 	if consent.ErrorCode(err) != consent.ECONFLICT || !strings.Contains(err.Error(), "set your own first") {
 		t.Fatalf("listen with a reset password: %v", err)
 	}
+	if err := e.svc.SetPassword(ctx, asMats, "mats", reset); consent.ErrorCode(err) != consent.EINVALID {
+		t.Fatalf("keeping the reset password as one's own: %v", err)
+	}
 	if err := e.svc.SetPassword(ctx, asMats, "mats", "only he knows this one"); err != nil {
 		t.Fatalf("own change with the reset password: %v", err)
 	}

@@ -265,6 +265,18 @@ func (s *Service) SetPassword(ctx context.Context, by Actor, name, password stri
 		return err
 	}
 	self := by.Kind == ActorUser && by.Name == name
+	if self {
+		// A reset password kept as one's own would stay known to the officer who chose it.
+		var u User
+		if err := s.Store.View(ctx, func(tx Tx) error { u, err = tx.User(name); return err }); err != nil {
+			return err
+		}
+		if u.MustChangePassword {
+			if same, _ := s.verifyPassword(ctx, password, u.PasswordHash); same {
+				return consent.Errorf(consent.EINVALID, "the new password must differ from the current one")
+			}
+		}
+	}
 	return s.changeUser(ctx, by, name, "user.passwd", ActionManageUsers, "", func(tx Tx, u *User) error {
 		u.PasswordHash = hash
 		u.MustChangePassword = !self
