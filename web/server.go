@@ -178,8 +178,8 @@ func (l *limitListener) Accept() (net.Conn, error) {
 		case l.slots <- struct{}{}:
 			return &limitConn{Conn: c, release: func() { <-l.slots }}, nil
 		default:
+			l.refused.Add(1) // before the close, which the client may see at once
 			c.Close()
-			l.refused.Add(1)
 		}
 	}
 }
