@@ -71,6 +71,13 @@ var messages = map[string]map[string]string{
 		"password.hint":     "At least 12 characters, not containing your user name, and not the current one.",
 		"password.mismatch": "The two new passwords differ. Nothing was changed; type them again.",
 		"password.wrong":    "Wrong user name or current password, or the account is locked or disabled. Nothing was changed.",
+		// The access service's password rules, by its own (English) text: the page shows them
+		// in the user's language (TestConsolePassword holds the texts to the service's).
+		"password too short: at least 12 characters":                   "Password too short: at least 12 characters. Nothing was changed.",
+		"password too long: at most 256 bytes":                         "Password too long: at most 256 bytes. Nothing was changed.",
+		"password must be one line of text without control characters": "The password must be one line of text without control characters. Nothing was changed.",
+		"password must not contain the user name":                      "The password must not contain your user name. Nothing was changed.",
+		"the new password must differ from the current one":            "The new password must differ from the current one. Nothing was changed.",
 
 		"users.title": "Users", "users.name": "User name", "users.role": "Role", "users.state": "State", "users.actions": "Actions",
 		"users.active": "active", "users.disabled": "disabled", "users.locked": "locked until %s", "users.unlock": "Unlock",
@@ -179,6 +186,11 @@ var messages = map[string]map[string]string{
 		"password.hint":     "Minst 12 tegn, uten brukernavnet ditt, og ikke det nåværende.",
 		"password.mismatch": "De to nye passordene er ulike. Ingenting ble endret; skriv dem på nytt.",
 		"password.wrong":    "Feil brukernavn eller nåværende passord, eller kontoen er låst eller deaktivert. Ingenting ble endret.",
+		"password too short: at least 12 characters":                   "Passordet er for kort: minst 12 tegn. Ingenting ble endret.",
+		"password too long: at most 256 bytes":                         "Passordet er for langt: høyst 256 byte. Ingenting ble endret.",
+		"password must be one line of text without control characters": "Passordet må være én linje tekst uten kontrolltegn. Ingenting ble endret.",
+		"password must not contain the user name":                      "Passordet kan ikke inneholde brukernavnet ditt. Ingenting ble endret.",
+		"the new password must differ from the current one":            "Det nye passordet må være et annet enn det nåværende. Ingenting ble endret.",
 
 		"users.title": "Brukere", "users.name": "Brukernavn", "users.role": "Rolle", "users.state": "Tilstand", "users.actions": "Handlinger",
 		"users.active": "aktiv", "users.disabled": "deaktivert", "users.locked": "låst til %s", "users.unlock": "Lås opp",

@@ -22,12 +22,13 @@ func TestConsolePassword(t *testing.T) {
 		jar, _ := cookiejar.New(nil)
 		return &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	}
+	lang := "en"
 	send := func(cl *http.Client, method, path string, form url.Values) (*http.Response, string) {
 		t.Helper()
 		req, _ := http.NewRequest(method, c.url+path, strings.NewReader(form.Encode()))
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 		req.Header.Set("Origin", c.url)
-		req.Header.Set("Accept-Language", "en")
+		req.Header.Set("Accept-Language", lang)
 		resp, err := cl.Do(req)
 		if err != nil {
 			t.Fatal(err)
@@ -66,6 +67,15 @@ func TestConsolePassword(t *testing.T) {
 	if resp, b := send(mona, "POST", "/password/new", form(reset, reset)); resp.StatusCode != http.StatusBadRequest || !strings.Contains(b, "must differ") {
 		t.Errorf("keeping the reset password: %s", resp.Status)
 	}
+	// The service's rules, said in the user's language (the page knows the service's texts).
+	lang = "nb"
+	for next, want := range map[string]string{"short one": "Passordet er for kort", "mona's own long password": "brukernavnet ditt",
+		reset: "et annet enn det nåværende"} {
+		if resp, b := send(mona, "POST", "/password/new", form(reset, next)); resp.StatusCode != http.StatusBadRequest || !strings.Contains(b, want) {
+			t.Errorf("new password %q: %s, want 400 saying %q", next, resp.Status, want)
+		}
+	}
+	lang = "en"
 	if resp, b := send(mona, "POST", "/password/new", form("not what olga said", own)); resp.StatusCode != http.StatusForbidden || !strings.Contains(b, "Wrong user name or current password") {
 		t.Errorf("a wrong given password: %s", resp.Status)
 	}
