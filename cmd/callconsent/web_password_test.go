@@ -69,7 +69,7 @@ func TestConsolePassword(t *testing.T) {
 	}
 	// The service's rules, said in the user's language (the page knows the service's texts).
 	lang = "nb"
-	for next, want := range map[string]string{"short one": "Passordet er for kort", "mona's own long password": "brukernavnet ditt",
+	for next, want := range map[string]string{"short one": "Passordet er for kort", "mona's own long password": "kan ikke inneholde brukernavnet",
 		reset: "et annet enn det nåværende"} {
 		if resp, b := send(mona, "POST", "/password/new", form(reset, next)); resp.StatusCode != http.StatusBadRequest || !strings.Contains(b, want) {
 			t.Errorf("new password %q: %s, want 400 saying %q", next, resp.Status, want)
