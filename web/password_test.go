@@ -43,7 +43,7 @@ func TestPassword(t *testing.T) {
 	}{
 		{"typed twice differently", url.Values{"current": {managerPassword}, "new": {"a new long password"}, "again": {"a new long passwort"}}, http.StatusBadRequest, "passordene er ulike"},
 		{"wrong current", url.Values{"current": {"not mine"}, "new": {"a new long password"}, "again": {"a new long password"}}, http.StatusForbidden, "Feil brukernavn eller nåværende passord"},
-		{"refused by the service", url.Values{"current": {managerPassword}, "new": {"short"}, "again": {"short"}}, http.StatusBadRequest, "password too short"},
+		{"refused by the service", url.Values{"current": {managerPassword}, "new": {"short"}, "again": {"short"}}, http.StatusBadRequest, "Passordet er for kort"},
 	} {
 		resp := ts.post(t, mona, "/password", tt.form)
 		if b := body(t, resp); resp.StatusCode != tt.status || !strings.Contains(b, tt.want) {
