@@ -416,6 +416,9 @@ func TestPasswordResetSingleUse(t *testing.T) {
 	if consent.ErrorCode(err) != consent.ECONFLICT || !strings.Contains(err.Error(), "set your own first") {
 		t.Fatalf("listen with a reset password: %v", err)
 	}
+	if err := e.svc.SetPassword(ctx, asMats, "mats", reset); consent.ErrorCode(err) != consent.EINVALID {
+		t.Fatalf("keeping the reset password as one's own: %v", err)
+	}
 	if err := e.svc.SetPassword(ctx, asMats, "mats", "only he knows this one"); err != nil {
 		t.Fatalf("own change with the reset password: %v", err)
 	}
@@ -431,4 +434,81 @@ func TestPasswordResetSingleUse(t *testing.T) {
 		t.Fatalf("listen after the own change: %v", err)
 	}
 	acc.Done(ctx, nil, "")
+}
+
+// TestChangeOwnPassword: a user replaces a password an officer set without the host: the
+// current one is checked as a login is (same throttle, counted with the logins), the new one
+// keeps the rules and differs from it, the change ends the user's sessions and is audited as
+// user.passwd by the user.
+func TestChangeOwnPassword(t *testing.T) {
+	e := newEnv(t)
+	officer, _ := e.staffed(t)
+	const reset = "the officer knows this one"
+	tok, _, err := e.svc.StartSession(ctx, "mats", managerPW)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.svc.SetPassword(ctx, officer, "mats", reset); err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct{ name, current, next string }{
+		{"too short", reset, "short one"},
+		{"holds the name", reset, "mats has a long password"},
+		{"the reset one kept", reset, reset},
+	} {
+		if _, err := e.svc.ChangeOwnPassword(ctx, "mats", tt.current, tt.next); consent.ErrorCode(err) != consent.EINVALID {
+			t.Errorf("%s: %v, want EINVALID", tt.name, err)
+		}
+	}
+	// A wrong current password counts as a failed login: the third makes the next wait.
+	for i := 1; i <= access.FreeFailures; i++ {
+		if _, err := e.svc.ChangeOwnPassword(ctx, "mats", "not the current one", "only he knows this one"); err != access.ErrLoginFailed {
+			t.Fatalf("wrong current password %d: %v", i, err)
+		}
+	}
+	if en := e.last(t); en.Action != "user.passwd" || en.Result != access.ResultDenied || !strings.Contains(en.Detail, "wrong password") {
+		t.Fatalf("wrong current password audited as %+v", en)
+	}
+	if _, err := e.svc.ChangeOwnPassword(ctx, "mats", reset, "only he knows this one"); err != access.ErrLoginFailed {
+		t.Fatalf("while throttled, the right current password: %v", err)
+	}
+	if _, err := e.svc.Login(ctx, "mats", reset); err != access.ErrLoginFailed {
+		t.Fatal("the failed changes did not throttle the logins")
+	}
+	e.clock.Add(access.FailureDelay(access.FreeFailures) + time.Second)
+	if _, err := e.svc.ChangeOwnPassword(ctx, "nobody", reset, "only he knows this one"); err != access.ErrLoginFailed {
+		t.Fatalf("unknown user: %v", err)
+	}
+	if en := e.last(t); en.Actor != "" || en.Detail != "unknown user" {
+		t.Fatalf("unknown user audited as %+v", en)
+	}
+	mats, err := e.svc.ChangeOwnPassword(ctx, "mats", reset, "only he knows this one")
+	if err != nil || mats.Name != "mats" || mats.Role != access.RoleLineManager {
+		t.Fatalf("own change: %+v %v", mats, err)
+	}
+	if en := e.last(t); en.Action != "user.passwd" || en.Actor != "mats" || en.Result != access.ResultOK || !en.About(access.ObjectUser, "mats") {
+		t.Fatalf("own change audited as %+v", en)
+	}
+	if _, err := e.svc.Session(ctx, tok); err != access.ErrNoSession {
+		t.Fatal("a session outlived the change")
+	}
+	if _, err := e.svc.Login(ctx, "mats", reset); err == nil {
+		t.Fatal("the reset password still works")
+	}
+	tok, _, err = e.svc.StartSession(ctx, "mats", "only he knows this one")
+	if err != nil {
+		t.Fatalf("a session after the own change: %v", err)
+	}
+	// The own change of a user who chose their own: their sessions end too.
+	if _, err := e.svc.ChangeOwnPassword(ctx, "mats", "only he knows this one", "and now another one"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.svc.Session(ctx, tok); err != access.ErrNoSession {
+		t.Fatal("a session outlived the second change")
+	}
+	var u access.User
+	e.svc.Store.View(ctx, func(tx access.Tx) error { u, err = tx.User("mats"); return err })
+	if err != nil || u.MustChangePassword || u.FailedLogins != 0 {
+		t.Fatalf("after the change: must change %v, failures %d, %v", u.MustChangePassword, u.FailedLogins, err)
+	}
 }

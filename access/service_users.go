@@ -18,6 +18,19 @@ import (
 // database has one writer, which calls' decisions wait for), at most MaxHashing at once; the
 // outcome is then applied to the user's row as it is by then.
 func (s *Service) Login(ctx context.Context, name, password string) (Actor, error) {
+	return s.authenticate(ctx, name, password, "login.failed", func(_ Tx, cur *User, audit func(Entry)) error {
+		e := entryFor(Actor{Kind: ActorUser, Name: cur.Name, Role: cur.Role}, "login")
+		e.Objects = []Object{{ObjectUser, cur.Name}}
+		audit(e)
+		return nil
+	})
+}
+
+// authenticate checks name's password as Login describes (same reply, same work, same
+// throttle, failures audited as failAction) and, when it is right, runs then on the user's row
+// in the transaction that clears the failures; then audits the success and may change cur,
+// which is stored after it.
+func (s *Service) authenticate(ctx context.Context, name, password, failAction string, then func(tx Tx, cur *User, audit func(Entry)) error) (Actor, error) {
 	dummyHash, err := s.dummy()
 	if err != nil {
 		return Actor{}, fmt.Errorf("login: %w", err)
@@ -49,7 +62,7 @@ func (s *Service) Login(ctx context.Context, name, password string) (Actor, erro
 	var actor Actor
 	err = s.update(ctx, func(tx Tx, audit func(Entry)) error {
 		if !known {
-			audit(Entry{ActorKind: ActorUser, Action: "login.failed", Result: ResultDenied, Detail: "unknown user"})
+			audit(Entry{ActorKind: ActorUser, Action: failAction, Result: ResultDenied, Detail: "unknown user"})
 			return nil
 		}
 		now := s.now()
@@ -58,7 +71,7 @@ func (s *Service) Login(ctx context.Context, name, password string) (Actor, erro
 			return err
 		}
 		fail := func(detail string) {
-			e := entryFor(Actor{Kind: ActorUser, Name: cur.Name, Role: cur.Role}, "login.failed")
+			e := entryFor(Actor{Kind: ActorUser, Name: cur.Name, Role: cur.Role}, failAction)
 			e.Result, e.Detail = ResultDenied, detail
 			e.Objects = []Object{{ObjectUser, cur.Name}}
 			audit(e)
@@ -86,16 +99,17 @@ func (s *Service) Login(ctx context.Context, name, password string) (Actor, erro
 			fail(detail)
 			return tx.UpdateUser(cur)
 		}
-		if cur.FailedLogins != 0 || !cur.LockedUntil.IsZero() {
-			cur.FailedLogins, cur.LockedUntil = 0, time.Time{}
+		before := cur
+		cur.FailedLogins, cur.LockedUntil = 0, time.Time{}
+		if err := then(tx, &cur, audit); err != nil {
+			return err
+		}
+		if cur != before {
 			if err := tx.UpdateUser(cur); err != nil {
 				return err
 			}
 		}
 		actor = Actor{Kind: ActorUser, Name: cur.Name, Role: cur.Role}
-		e := entryFor(actor, "login")
-		e.Objects = []Object{{ObjectUser, cur.Name}}
-		audit(e)
 		return nil
 	})
 	if err != nil {
@@ -251,12 +265,60 @@ func (s *Service) SetPassword(ctx context.Context, by Actor, name, password stri
 		return err
 	}
 	self := by.Kind == ActorUser && by.Name == name
+	if self {
+		// A reset password kept as one's own would stay known to the officer who chose it.
+		var u User
+		if err := s.Store.View(ctx, func(tx Tx) error { u, err = tx.User(name); return err }); err != nil {
+			return err
+		}
+		if u.MustChangePassword {
+			if same, _ := s.verifyPassword(ctx, password, u.PasswordHash); same {
+				return consent.Errorf(consent.EINVALID, "the new password must differ from the current one")
+			}
+		}
+	}
 	return s.changeUser(ctx, by, name, "user.passwd", ActionManageUsers, "", func(tx Tx, u *User) error {
 		u.PasswordHash = hash
 		u.MustChangePassword = !self
 		u.FailedLogins, u.LockedUntil = 0, time.Time{}
 		_, err := tx.DeleteSessions(u.Name)
 		return err
+	})
+}
+
+// ChangeOwnPassword sets name's password to newPassword after checking current exactly as
+// Login does (the same reply whatever failed, the same throttle and lockout, counted with the
+// logins; failures audited as user.passwd), so that a user who only has the web console can
+// replace a password an officer set (User.MustChangePassword), or their own. The change is
+// audited as user.passwd by the user and ends all of their sessions, in one transaction with the
+// check. The new password must keep the rules (CheckPassword) and differ from the current one:
+// a reset password kept as one's own would stay known to the officer who chose it.
+func (s *Service) ChangeOwnPassword(ctx context.Context, name, current, newPassword string) (Actor, error) {
+	if err := CheckPassword(name, newPassword); err != nil {
+		return Actor{}, err
+	}
+	if newPassword == current {
+		return Actor{}, consent.Errorf(consent.EINVALID, "the new password must differ from the current one")
+	}
+	// Hashed before the check (outside any transaction, as every hash), so that the change
+	// commits with the check that allowed it; a wrong current password costs this hash too.
+	hash, err := s.hash(ctx, newPassword)
+	if err != nil {
+		return Actor{}, err
+	}
+	return s.authenticate(ctx, name, current, "user.passwd", func(tx Tx, cur *User, audit func(Entry)) error {
+		e := entryFor(Actor{Kind: ActorUser, Name: cur.Name, Role: cur.Role}, "user.passwd")
+		e.Objects = []Object{{ObjectUser, cur.Name}}
+		e.Detail = "own password"
+		if cur.MustChangePassword {
+			e.Detail = "own password, replacing one a security officer set"
+		}
+		cur.PasswordHash, cur.MustChangePassword = hash, false
+		if _, err := tx.DeleteSessions(cur.Name); err != nil {
+			return err
+		}
+		audit(e)
+		return nil
 	})
 }
 

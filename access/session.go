@@ -14,8 +14,9 @@ import (
 var ErrNoSession = consent.Errorf(consent.ENOTFOUND, "no session: log in")
 
 // ErrPasswordReset is the reply to a web sign-in with a password someone else set (a reset):
-// it allows nothing but the user's own change, which the console does not offer.
-var ErrPasswordReset error = consent.Errorf(consent.ECONFLICT, "your password was set by a security officer: set your own first on the host with callconsent users passwd NAME --as NAME, then sign in")
+// it opens no session and allows nothing but the user's own change (ChangeOwnPassword), which
+// the console's sign-in then asks for.
+var ErrPasswordReset error = consent.Errorf(consent.ECONFLICT, "your password was set by a security officer: set your own first, then sign in with it")
 
 // tokenHash is what the store keeps of a session token.
 func tokenHash(token string) []byte {
@@ -31,8 +32,8 @@ func (s *Service) StartSession(ctx context.Context, name, password string) (stri
 	if err != nil {
 		return "", Actor{}, err
 	}
-	// The console has no page to set a password: a reset one is changed on the command line
-	// first (it allows nothing else anyway, Authorize).
+	// A reset password opens no session: the user sets their own first (ChangeOwnPassword; it
+	// allows nothing else anyway, Authorize).
 	var u User
 	if err := s.Store.View(ctx, func(tx Tx) error { u, err = tx.User(actor.Name); return err }); err != nil {
 		return "", Actor{}, err

@@ -42,6 +42,11 @@ type Auth interface {
 	Resume(ctx context.Context, id string) (Session, error)
 	// Logout ends the session of id.
 	Logout(ctx context.Context, id string) error
+	// ChangePassword sets user's own password after checking current as Login does (the same
+	// throttle; a failure is an error of kind KindDenied or KindLocked as Login's), ends every
+	// session of the user and starts a new one with the new password. It is how a user whose
+	// password a security officer set (LoginMustChange) gets a session at all.
+	ChangePassword(ctx context.Context, user, current, newPassword string) (Session, error)
 }
 
 // Purpose is one purpose a user may state, with its description.
@@ -101,7 +106,7 @@ const (
 	LoginLocked    = "locked"    // locked out after many failures
 	LoginThrottled = "throttled" // a short wait after a few failures
 	// LoginMustChange: the password was set by a security officer (a reset) and must first be
-	// replaced by the user's own, on the command line (users passwd NAME --as NAME).
+	// replaced by the user's own (the sign-in shows the form that does it, Auth.ChangePassword).
 	LoginMustChange = "must-change"
 )
 

@@ -52,6 +52,7 @@ func newBackend(t testing.TB) *backend {
 const (
 	officerPassword = "officer-password-1"
 	managerPassword = "manager-password-1"
+	resetPassword   = "given-by-the-officer" // user "reset"'s: it opens no session
 )
 
 func (b *backend) Login(_ context.Context, user, password string) (Session, error) {
@@ -75,11 +76,38 @@ func (b *backend) Login(_ context.Context, user, password string) (Session, erro
 	default:
 		return Session{}, &Error{Kind: KindDenied, Message: "wrong user name or password"}
 	}
+	return b.newSession(user, role), nil
+}
+
+func (b *backend) newSession(user string, role Role) Session {
 	id := make([]byte, 16)
 	rand.Read(id)
 	s := Session{ID: hex.EncodeToString(id), User: user, Role: role}
 	b.sessions[s.ID] = s
-	return s, nil
+	return s
+}
+
+// ChangePassword knows mona's and reset's current passwords, ends the user's sessions and
+// starts one; the rules on the new one are the access service's (a short one stands for them).
+func (b *backend) ChangePassword(_ context.Context, user, current, next string) (Session, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if user == "throttled" {
+		return Session{}, &Error{Kind: KindLocked, Message: LoginThrottled}
+	}
+	if len(next) < 12 {
+		return Session{}, &Error{Kind: KindInvalid, Message: "password too short: at least 12 characters"}
+	}
+	if !(user == "mona" && current == managerPassword || user == "reset" && current == resetPassword) {
+		return Session{}, &Error{Kind: KindDenied, Message: "login failed"}
+	}
+	b.changes = append(b.changes, "own password "+user)
+	for id, s := range b.sessions {
+		if s.User == user {
+			delete(b.sessions, id)
+		}
+	}
+	return b.newSession(user, RoleManager), nil
 }
 
 func (b *backend) Resume(_ context.Context, id string) (Session, error) {

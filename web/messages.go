@@ -6,14 +6,14 @@ var messages = map[string]map[string]string{
 	langEN: {
 		"nav.skip": "Skip to content", "nav.label": "Main", "nav.search": "Search calls", "nav.users": "Users",
 		"nav.grants": "Grants", "nav.purposes": "Purposes", "nav.audit": "Audit log", "nav.dsar": "Access requests",
-		"nav.withdraw": "Withdrawal", "nav.logout": "Sign out",
+		"nav.withdraw": "Withdrawal", "nav.logout": "Sign out", "nav.password": "Change password",
 		"role.line-manager": "line manager", "role.security-officer": "security officer",
 
 		"login.title": "Sign in", "login.user": "User name", "login.password": "Password", "login.submit": "Sign in",
 		"login.wrong":      "Wrong user name or password.",
 		"login.locked":     "This account is locked after too many failed sign-ins. Wait and try again later, or ask the security officer to unlock it.",
 		"login.throttled":  "Too many failed sign-ins: wait a minute before you try again (the wait grows with each failure).",
-		"login.mustchange": "Your password was set by the security officer. Set your own first: callconsent users passwd YOUR-NAME --as YOUR-NAME on the host (ask your administrator), then sign in with it.",
+		"login.mustchange": "Your password was set by the security officer, so it opens no session. Set your own here: type the password you were given once more, then your new one twice.",
 		"login.expired":    "Your session has ended (15 minutes without activity, or 8 hours in all). Please sign in again.",
 		"login.out":        "You are signed out.",
 
@@ -64,6 +64,21 @@ var messages = map[string]map[string]string{
 		"export.mutes": "Ranges to mute (seconds)", "export.muteshint": "For example 12.5-15.25, one per line or separated by commas; caller:12.5-15.25 mutes only the caller's channel.",
 		"export.submit": "Download the training WAV",
 
+		"password.title": "Change your password", "password.resettitle": "Set your own password",
+		"password.for":     "Signed in as %s. When the password changes, every session of yours ends; this browser gets a new one.",
+		"password.current": "Current password", "password.given": "The password you were given", "password.new": "New password",
+		"password.again": "New password again", "password.submit": "Set the new password",
+		"password.hint":     "At least 12 characters, not containing your user name, and not the current one.",
+		"password.mismatch": "The two new passwords differ. Nothing was changed; type them again.",
+		"password.wrong":    "Wrong user name or current password, or the account is locked or disabled. Nothing was changed.",
+		// The access service's password rules, by its own (English) text: the page shows them
+		// in the user's language (TestConsolePassword holds the texts to the service's).
+		"password too short: at least 12 characters":                   "Password too short: at least 12 characters. Nothing was changed.",
+		"password too long: at most 256 bytes":                         "Password too long: at most 256 bytes. Nothing was changed.",
+		"password must be one line of text without control characters": "The password must be one line of text without control characters. Nothing was changed.",
+		"password must not contain the user name":                      "The password must not contain your user name. Nothing was changed.",
+		"the new password must differ from the current one":            "The new password must differ from the current one. Nothing was changed.",
+
 		"users.title": "Users", "users.name": "User name", "users.role": "Role", "users.state": "State", "users.actions": "Actions",
 		"users.active": "active", "users.disabled": "disabled", "users.locked": "locked until %s", "users.unlock": "Unlock",
 		"users.newpassword": "New password", "users.newpasswordfor": "New password for %s", "users.setpassword": "Set password",
@@ -100,19 +115,20 @@ var messages = map[string]map[string]string{
 		"done.passwordset": "The password was set.", "done.userunlocked": "The user was unlocked.",
 		"done.grantadded": "The grant was added.", "done.grantrevoked": "The grant was revoked.",
 		"done.purposeadded": "The purpose was added.", "done.purposeretired": "The purpose was retired.",
-		"done.withdrawn": "Consent was withdrawn.",
+		"done.withdrawn":       "Consent was withdrawn.",
+		"done.passwordchanged": "Your password was changed. Your other sessions have ended; this browser is signed in with the new one.",
 	},
 	langNB: {
 		"nav.skip": "Hopp til innholdet", "nav.label": "Hovedmeny", "nav.search": "Søk i samtaler", "nav.users": "Brukere",
 		"nav.grants": "Tilganger", "nav.purposes": "Formål", "nav.audit": "Revisjonslogg", "nav.dsar": "Innsyn",
-		"nav.withdraw": "Tilbaketrekking", "nav.logout": "Logg ut",
+		"nav.withdraw": "Tilbaketrekking", "nav.logout": "Logg ut", "nav.password": "Bytt passord",
 		"role.line-manager": "leder", "role.security-officer": "sikkerhetsansvarlig",
 
 		"login.title": "Logg inn", "login.user": "Brukernavn", "login.password": "Passord", "login.submit": "Logg inn",
 		"login.wrong":      "Feil brukernavn eller passord.",
 		"login.locked":     "Kontoen er låst etter for mange mislykkede innlogginger. Vent og prøv igjen senere, eller be sikkerhetsansvarlig låse den opp.",
 		"login.throttled":  "For mange mislykkede innlogginger: vent et minutt før du prøver igjen (ventetiden øker for hver feil).",
-		"login.mustchange": "Passordet ditt ble satt av sikkerhetsansvarlig. Sett ditt eget først: callconsent users passwd DITT-NAVN --as DITT-NAVN på serveren (spør administratoren), og logg så inn med det.",
+		"login.mustchange": "Passordet ditt ble satt av sikkerhetsansvarlig, så det gir ingen økt. Sett ditt eget her: skriv passordet du fikk en gang til, og så det nye to ganger.",
 		"login.expired":    "Økten er avsluttet (15 minutter uten aktivitet, eller 8 timer i alt). Logg inn på nytt.",
 		"login.out":        "Du er logget ut.",
 
@@ -163,6 +179,19 @@ var messages = map[string]map[string]string{
 		"export.mutes": "Områder som dempes (sekunder)", "export.muteshint": "For eksempel 12.5-15.25, ett per linje eller skilt med komma; caller:12.5-15.25 demper bare innringerens kanal.",
 		"export.submit": "Last ned trenings-WAV",
 
+		"password.title": "Bytt passord", "password.resettitle": "Sett ditt eget passord",
+		"password.for":     "Logget inn som %s. Når passordet endres, avsluttes alle øktene dine; denne nettleseren får en ny.",
+		"password.current": "Nåværende passord", "password.given": "Passordet du fikk", "password.new": "Nytt passord",
+		"password.again": "Nytt passord en gang til", "password.submit": "Sett nytt passord",
+		"password.hint":     "Minst 12 tegn, uten brukernavnet ditt, og ikke det nåværende.",
+		"password.mismatch": "De to nye passordene er ulike. Ingenting ble endret; skriv dem på nytt.",
+		"password.wrong":    "Feil brukernavn eller nåværende passord, eller kontoen er låst eller deaktivert. Ingenting ble endret.",
+		"password too short: at least 12 characters":                   "Passordet er for kort: minst 12 tegn. Ingenting ble endret.",
+		"password too long: at most 256 bytes":                         "Passordet er for langt: høyst 256 byte. Ingenting ble endret.",
+		"password must be one line of text without control characters": "Passordet må være én linje tekst uten kontrolltegn. Ingenting ble endret.",
+		"password must not contain the user name":                      "Passordet kan ikke inneholde brukernavnet ditt. Ingenting ble endret.",
+		"the new password must differ from the current one":            "Det nye passordet må være et annet enn det nåværende. Ingenting ble endret.",
+
 		"users.title": "Brukere", "users.name": "Brukernavn", "users.role": "Rolle", "users.state": "Tilstand", "users.actions": "Handlinger",
 		"users.active": "aktiv", "users.disabled": "deaktivert", "users.locked": "låst til %s", "users.unlock": "Lås opp",
 		"users.newpassword": "Nytt passord", "users.newpasswordfor": "Nytt passord for %s", "users.setpassword": "Sett passord",
@@ -199,6 +228,7 @@ var messages = map[string]map[string]string{
 		"done.passwordset": "Passordet ble satt.", "done.userunlocked": "Brukeren ble låst opp.",
 		"done.grantadded": "Tilgangen ble gitt.", "done.grantrevoked": "Tilgangen ble tilbakekalt.",
 		"done.purposeadded": "Formålet ble lagt til.", "done.purposeretired": "Formålet ble avviklet.",
-		"done.withdrawn": "Samtykket ble trukket tilbake.",
+		"done.withdrawn":       "Samtykket ble trukket tilbake.",
+		"done.passwordchanged": "Passordet ditt er endret. De andre øktene dine er avsluttet; denne nettleseren er logget inn med det nye.",
 	},
 }

@@ -16,6 +16,9 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("POST /login", s.login)
 	mux.HandleFunc("POST /logout", s.logout)
 	mux.HandleFunc("POST /lang", s.setLang)
+	mux.HandleFunc("GET /password", s.signedIn(s.passwordPage))
+	mux.HandleFunc("POST /password", s.signedIn(s.changePassword))
+	mux.HandleFunc("POST /password/new", s.newPassword)
 
 	mux.HandleFunc("GET /search", s.manager(s.searchPage))
 	mux.HandleFunc("POST /search", s.manager(s.search))

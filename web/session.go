@@ -53,6 +53,9 @@ type handlerFunc func(w http.ResponseWriter, r *http.Request, sess *Session)
 func (s *Server) manager(h handlerFunc) http.HandlerFunc { return s.withRole(RoleManager, h) }
 func (s *Server) officer(h handlerFunc) http.HandlerFunc { return s.withRole(RoleOfficer, h) }
 
+// signedIn is a page for every signed-in user, whatever their role (their own password).
+func (s *Server) signedIn(h handlerFunc) http.HandlerFunc { return s.withRole("", h) }
+
 func (s *Server) withRole(role Role, h handlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		sess, err := s.session(r)
@@ -60,7 +63,7 @@ func (s *Server) withRole(role Role, h handlerFunc) http.HandlerFunc {
 			s.toLogin(w, r, err)
 			return
 		}
-		if sess.Role != role {
+		if role != "" && sess.Role != role {
 			s.renderStatus(w, r, http.StatusForbidden, sess, "error", pageData{Problem: "wrongrole." + string(role)})
 			return
 		}
@@ -134,7 +137,10 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 			case LoginThrottled:
 				d.Problem, status = "login.throttled", http.StatusTooManyRequests
 			case LoginMustChange:
-				d.Problem = "login.mustchange"
+				// No session with a password someone else set: the user sets their own here,
+				// typing the given one again (it is never put into the page).
+				s.showPassword(w, r, nil, http.StatusForbidden, "login.mustchange", passwordData{User: user, Reset: true})
+				return
 			}
 		case KindDenied, KindInvalid, KindNotFound:
 		default:

@@ -17,9 +17,10 @@ func TestLabels(t *testing.T) {
 		"search": body(t, ts.post(t, mgr, "/search", url.Values{"purpose": {"quality-assurance"}, "reason": {"ticket 42 check"}})),
 		"export": body(t, ts.post(t, mgr, "/calls/0b1c2d3e-0000-4000-8000-000000000001/export-form", url.Values{"purpose": {"quality-assurance"}, "reason": {"ticket 42 check"}})),
 	}
-	for _, p := range []string{"/users", "/grants", "/purposes", "/audit", "/dsar", "/withdraw"} {
+	for _, p := range []string{"/users", "/grants", "/purposes", "/audit", "/dsar", "/withdraw", "/password"} {
 		pages[p] = body(t, ts.get(t, off, p))
 	}
+	pages["reset"] = body(t, ts.post(t, ts.client(t), "/login", url.Values{"user": {"reset"}, "password": {resetPassword}}))
 	field := regexp.MustCompile(`<(input|select|textarea)\b[^>]*>`)
 	id := regexp.MustCompile(`\bid="([^"]+)"`)
 	checked := 0

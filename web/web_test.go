@@ -56,9 +56,10 @@ func TestNoInlineScript(t *testing.T) {
 		"call":   body(t, ts.post(t, mgr, "/calls/0b1c2d3e-0000-4000-8000-000000000001/listen", url.Values{"purpose": {"quality-assurance"}, "reason": {"ticket 42 check"}})),
 		"export": body(t, ts.post(t, mgr, "/calls/0b1c2d3e-0000-4000-8000-000000000001/export-form", url.Values{"purpose": {"quality-assurance"}, "reason": {"ticket 42 check"}})),
 	}
-	for _, p := range []string{"/users", "/grants", "/purposes", "/audit", "/dsar", "/withdraw"} {
+	for _, p := range []string{"/users", "/grants", "/purposes", "/audit", "/dsar", "/withdraw", "/password"} {
 		pages[p] = body(t, ts.get(t, off, p))
 	}
+	pages["reset"] = body(t, ts.post(t, ts.client(t), "/login", url.Values{"user": {"reset"}, "password": {resetPassword}}))
 	for name, html := range pages {
 		if m := inline.FindString(html); m != "" {
 			t.Errorf("%s: inline code %q", name, m)
@@ -171,9 +172,9 @@ func TestLogin(t *testing.T) {
 		t.Errorf("throttled: %s", resp.Status)
 	}
 	// A password a security officer set opens no session: the user sets their own first.
-	if resp := ts.post(t, ts.client(t), "/login", url.Values{"user": {"reset"}, "password": {"x"}}); resp.StatusCode != http.StatusForbidden ||
-		!strings.Contains(body(t, resp), "users passwd") {
-		t.Errorf("reset password: %s", resp.Status)
+	if resp := ts.post(t, ts.client(t), "/login", url.Values{"user": {"reset"}, "password": {resetPassword}}); resp.StatusCode != http.StatusForbidden ||
+		!strings.Contains(body(t, resp), `action="/password/new"`) || len(resp.Cookies()) != 0 {
+		t.Errorf("reset password: %s, want 403, the form to set one's own and no cookie", resp.Status)
 	}
 	ts.b.expireAll()
 	resp = ts.get(t, c, "/search")

@@ -210,6 +210,54 @@ func TestBrowser(t *testing.T) {
 		}
 	})
 
+	t.Run("PasswordReset", func(t *testing.T) {
+		off, mgr := newTab(t), newTab(t)
+		c.login(t, off, "olga", officerPW, "#users")
+		const given, own = "given by olga this morning", "chosen by herself alone"
+		if err := chromedp.Do(off,
+			chromedp.SendKeys(chromedp.CSS("#pw-mona"), given),
+			chromedp.Click(chromedp.CSS(`form[action="/users/mona/password"] button`)),
+			chromedp.WaitVisible(chromedp.CSS("#notice")),
+		); err != nil {
+			t.Fatal(err)
+		}
+		// mona signs in with it: no session, the form to set her own instead.
+		c.login(t, mgr, "mona", given, "#problem")
+		if err := chromedp.Do(mgr, chromedp.WaitVisible(chromedp.CSS(`#password-form[action="/password/new"]`))); err != nil {
+			t.Fatal(err)
+		}
+		if got := text(t, mgr, "#problem"); !strings.Contains(got, "set by the security officer") {
+			t.Errorf("sign-in with the given password: %q", got)
+		}
+		screenshot(t, mgr, "web-password")
+		if err := chromedp.Do(mgr,
+			chromedp.SendKeys(chromedp.CSS("#current"), given),
+			chromedp.SendKeys(chromedp.CSS("#new"), own),
+			chromedp.SendKeys(chromedp.CSS("#again"), own),
+			chromedp.Click(chromedp.CSS("#setpassword")),
+		); err != nil {
+			t.Fatal(err)
+		}
+		search(t, mgr, qaPurpose, qaReason, "#results")
+		c.sessionCookie(t, mgr)
+		// Back to the password the later steps sign in with, through the header's page.
+		if err := chromedp.Do(mgr,
+			chromedp.Click(chromedp.CSS("#password-link")),
+			chromedp.WaitVisible(chromedp.CSS("#password-form")),
+			chromedp.SendKeys(chromedp.CSS("#current"), own),
+			chromedp.SendKeys(chromedp.CSS("#new"), managerPW),
+			chromedp.SendKeys(chromedp.CSS("#again"), managerPW),
+			chromedp.Click(chromedp.CSS("#setpassword")),
+			chromedp.WaitVisible(chromedp.CSS("#notice")),
+		); err != nil {
+			t.Fatal(err)
+		}
+		if got := text(t, mgr, "#notice"); !strings.Contains(got, "Your password was changed") {
+			t.Errorf("after the change: %q", got)
+		}
+		c.sessionCookie(t, mgr)
+	})
+
 	t.Run("RevokeRefusesOtherSession", func(t *testing.T) {
 		mgr, off := newTab(t), newTab(t)
 		c.login(t, mgr, "mona", managerPW, "#search-form")
@@ -246,7 +294,7 @@ func TestBrowser(t *testing.T) {
 
 	t.Run("NoSecretsInLogs", func(t *testing.T) {
 		logs := c.logs.String()
-		for _, secret := range append([]string{officerPW, managerPW, lockedPW, "not the password", "wrong password here", "22334455", "22 33 44 55"}, c.sessionIDs...) {
+		for _, secret := range append([]string{officerPW, managerPW, lockedPW, "given by olga this morning", "chosen by herself alone", "not the password", "wrong password here", "22334455", "22 33 44 55"}, c.sessionIDs...) {
 			if strings.Contains(logs, secret) {
 				t.Errorf("the log holds a password or a session id (%.6s…)", secret)
 			}

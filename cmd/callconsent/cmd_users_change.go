@@ -22,7 +22,8 @@ pointing at someone. Needs --as a security officer and --reason.`,
 		"Set a user's password (a security officer's reset, or your own)",
 		`Set a user's password: a security officer resets anyone's, a user changes their own
 (--as the same NAME). Every web session of the user ends. A password an officer set
-allows the user nothing but setting their own with this command (--as the same NAME).
+allows the user nothing but setting their own (not the same one again): with this command
+(--as the same NAME), or in the web console, whose sign-in asks for it.
 The new password comes from --new-password-file, the terminal (asked twice) or the next
 line of stdin.`,
 		`  callconsent users passwd mats --as olga

@@ -64,14 +64,29 @@ func (b *webAccess) Login(ctx context.Context, user, password string) (web.Sessi
 		if errors.Is(err, access.ErrPasswordReset) {
 			return web.Session{}, &web.Error{Kind: web.KindLocked, Message: web.LoginMustChange}
 		}
-		if errors.Is(err, access.ErrLoginFailed) {
-			if why := b.locked(ctx, user); why != "" {
-				return web.Session{}, &web.Error{Kind: web.KindLocked, Message: why}
-			}
-		}
-		return web.Session{}, webError(err)
+		return web.Session{}, b.loginError(ctx, user, err)
 	}
 	return web.Session{ID: token, User: actor.Name, Role: web.Role(actor.Role)}, nil
+}
+
+// ChangePassword is the access service's own change (the current password checked as a login,
+// the user's sessions ended), then a new session with the new password.
+func (b *webAccess) ChangePassword(ctx context.Context, user, current, newPassword string) (web.Session, error) {
+	if _, err := b.svc.ChangeOwnPassword(ctx, user, current, newPassword); err != nil {
+		return web.Session{}, b.loginError(ctx, user, err)
+	}
+	return b.Login(ctx, user, newPassword)
+}
+
+// loginError is a failed check of a password as the console shows it: the name waits or is
+// locked (alike for every name), or the one reply to everything else.
+func (b *webAccess) loginError(ctx context.Context, user string, err error) error {
+	if errors.Is(err, access.ErrLoginFailed) {
+		if why := b.locked(ctx, user); why != "" {
+			return &web.Error{Kind: web.KindLocked, Message: why}
+		}
+	}
+	return webError(err)
 }
 
 // locked says why a failed login's name takes no password now, so the sign-in page can say
