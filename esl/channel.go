@@ -21,9 +21,9 @@ type channel struct {
 	log  *slog.Logger
 	opts *OutboundServer // timeouts
 
-	uuid string // canonical (lower-case) channel UUID, as the domain knows the call
-	fsID string // FreeSWITCH's own spelling of it, for commands and for matching events
-	data header // the connect reply (CHANNEL_DATA), values still encoded
+	uuid string   // canonical (lower-case) channel UUID, as the domain knows the call
+	fsID string   // FreeSWITCH's own spelling of it, for commands and for matching events
+	data callData // what is read later of the connect reply (CHANNEL_DATA), values still encoded
 
 	mu             sync.Mutex
 	changed        chan struct{} // closed and replaced on every state change
@@ -276,7 +276,7 @@ func (ch *channel) Transfer(ctx context.Context, target string) error {
 	ch.mu.Unlock()
 	if restore {
 		app, arg := "unset", terminatorsVar
-		if v, ok := ch.data[variablePrefix+terminatorsVar]; ok && checkArg("terminators", decodeValue(v), false) == nil {
+		if v, ok := ch.data.raw(variablePrefix + terminatorsVar); ok && checkArg("terminators", decodeValue(v), false) == nil {
 			app, arg = "set", terminatorsVar+"="+decodeValue(v)
 		}
 		if id, err := ch.sendExecute(ctx, app, arg); err == nil {

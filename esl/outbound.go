@@ -275,7 +275,7 @@ func (s *OutboundServer) setup(ch *channel) error {
 		return fmt.Errorf("connect reply without a valid Unique-ID")
 	}
 	ch.mu.Lock() // the reader goroutine filters events by uuid
-	ch.data, ch.uuid, ch.fsID = f.h, uuid, fsID
+	ch.data, ch.uuid, ch.fsID = newCallData(f.h), uuid, fsID
 	ch.mu.Unlock()
 	for _, cmd := range []command.Command{
 		command.Linger{Enabled: true, Seconds: 30},
