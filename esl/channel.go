@@ -284,6 +284,9 @@ func (ch *channel) Transfer(ctx context.Context, target string) error {
 		}
 	}
 	_, err := ch.execute(ctx, "transfer", target, ch.opts.appTimeout())
+	if err == nil {
+		ch.c.quiet() // in conversation: a few events until the hang-up (idle_read.go)
+	}
 	return err
 }
 
