@@ -283,10 +283,11 @@ func (ch *channel) Transfer(ctx context.Context, target string) error {
 			defer ch.forget(id) // set completes at once: the transfer runs right after it
 		}
 	}
+	// From here on the call is in conversation: a few events until the hang-up. Marked before
+	// the transfer is sent, so that the reader gives its buffer back right after the transfer's
+	// EXECUTE_COMPLETE, not only after the next event, which may be the hang-up (idle_read.go).
+	ch.c.quiet()
 	_, err := ch.execute(ctx, "transfer", target, ch.opts.appTimeout())
-	if err == nil {
-		ch.c.quiet() // in conversation: a few events until the hang-up (idle_read.go)
-	}
 	return err
 }
 

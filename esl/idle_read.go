@@ -7,7 +7,7 @@ import (
 
 // A call in conversation (transferred, waiting for its hang-up and the recording's stop) hears
 // a few events in minutes, yet its reader used to sit in a read with the connection's whole
-// buffer allocated. Once the channel is marked quiet, the reader hands the buffer back between
+// buffer allocated. Once the channel is marked quiet (at its transfer), the reader hands the buffer back between
 // frames when it holds no unread bytes, waits until the socket is readable without a buffer
 // (waitReadable), and takes one again to read the next frame. Thousands of calls in
 // conversation then share a few buffers (issue 13, target 8). Before the transfer the reader

@@ -155,10 +155,16 @@ func inConversation() int {
 	var b strings.Builder
 	pprof.Lookup("goroutine").WriteTo(&b, 1)
 	total := 0
-	for _, g := range strings.Split(b.String(), "\n\n") {
-		if strings.Contains(g, ").WaitEnd+") {
-			n, _ := strconv.Atoi(strings.Fields(g)[0])
-			total += n
+	for _, g := range strings.Split(b.String(), "\n\n") { // a group: "N @ pcs" and its frames
+		if !strings.Contains(g, ").WaitEnd+") {
+			continue
+		}
+		for _, line := range strings.Split(g, "\n") { // the first group comes after the profile's title
+			if count, _, ok := strings.Cut(line, " @ "); ok {
+				n, _ := strconv.Atoi(count)
+				total += n
+				break
+			}
 		}
 	}
 	return total
