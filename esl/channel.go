@@ -21,9 +21,9 @@ type channel struct {
 	log  *slog.Logger
 	opts *OutboundServer // timeouts
 
-	uuid string // canonical (lower-case) channel UUID, as the domain knows the call
-	fsID string // FreeSWITCH's own spelling of it, for commands and for matching events
-	data header // the connect reply (CHANNEL_DATA), values still encoded
+	uuid string   // canonical (lower-case) channel UUID, as the domain knows the call
+	fsID string   // FreeSWITCH's own spelling of it, for commands and for matching events
+	data callData // what is read later of the connect reply (CHANNEL_DATA), values still encoded
 
 	mu             sync.Mutex
 	changed        chan struct{} // closed and replaced on every state change
@@ -276,13 +276,17 @@ func (ch *channel) Transfer(ctx context.Context, target string) error {
 	ch.mu.Unlock()
 	if restore {
 		app, arg := "unset", terminatorsVar
-		if v, ok := ch.data[variablePrefix+terminatorsVar]; ok && checkArg("terminators", decodeValue(v), false) == nil {
+		if v, ok := ch.data.raw(variablePrefix + terminatorsVar); ok && checkArg("terminators", decodeValue(v), false) == nil {
 			app, arg = "set", terminatorsVar+"="+decodeValue(v)
 		}
 		if id, err := ch.sendExecute(ctx, app, arg); err == nil {
 			defer ch.forget(id) // set completes at once: the transfer runs right after it
 		}
 	}
+	// From here on the call is in conversation: a few events until the hang-up. Marked before
+	// the transfer is sent, so that the reader gives its buffer back right after the transfer's
+	// EXECUTE_COMPLETE, not only after the next event, which may be the hang-up (idle_read.go).
+	ch.c.quiet()
 	_, err := ch.execute(ctx, "transfer", target, ch.opts.appTimeout())
 	return err
 }

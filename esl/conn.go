@@ -61,7 +61,8 @@ func (p *pending) answers(f frame) bool {
 // never sees events reordered (eslgo runs each listener call in its own goroutine, bug 5).
 type conn struct {
 	nc       net.Conn
-	br       *bufio.Reader
+	br       *bufio.Reader // only the reader goroutine uses it; nil while a quiet connection waits
+	isQuiet  atomic.Bool   // see quiet (idle_read.go)
 	log      *slog.Logger
 	onEvent  func(event)   // runs on the reader goroutine: must not block
 	authReq  chan struct{} // an auth/request arrived (inbound connections)
@@ -128,7 +129,7 @@ func (c *conn) readLoop() {
 		}
 	}()
 	for {
-		f, err := readFrame(c.br)
+		f, err := c.nextFrame()
 		if err != nil {
 			c.fail(fmt.Errorf("esl: read: %w", err))
 			return

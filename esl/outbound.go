@@ -250,9 +250,7 @@ func (s *OutboundServer) serve(nc net.Conn) {
 	s.log.Info("esl call accepted", logKeyUUID, ch.uuid)
 	s.IDs.add(ch.uuid, ch.fsID)
 	defer s.IDs.remove(ch.uuid)
-	stop := make(chan struct{})
-	defer close(stop)
-	go s.liveness(c, stop)
+	defer s.liveness(c)()
 	s.runHandler(ch)
 }
 
@@ -275,7 +273,7 @@ func (s *OutboundServer) setup(ch *channel) error {
 		return fmt.Errorf("connect reply without a valid Unique-ID")
 	}
 	ch.mu.Lock() // the reader goroutine filters events by uuid
-	ch.data, ch.uuid, ch.fsID = f.h, uuid, fsID
+	ch.data, ch.uuid, ch.fsID = newCallData(f.h), uuid, fsID
 	ch.mu.Unlock()
 	for _, cmd := range []command.Command{
 		command.Linger{Enabled: true, Seconds: 30},
@@ -303,24 +301,40 @@ func (s *OutboundServer) runHandler(ch *channel) {
 }
 
 // liveness probes a silent socket: our reader cannot die unnoticed, but a hung peer (or one
-// that stopped mid-frame) would leave every wait hanging; a probe without reply closes it.
-func (s *OutboundServer) liveness(c *conn, stop <-chan struct{}) {
+// that stopped mid-frame) would leave every wait hanging; a probe without reply closes it. It
+// runs on a timer rather than a goroutine of its own: a call in conversation is silent for
+// minutes, and a goroutine per call that waits for a tick is memory (issue 13, target 8). The
+// probe runs in the timer's goroutine, and the next tick is set once it is done.
+func (s *OutboundServer) liveness(c *conn) (stop func()) {
 	every := orDefault(s.LivenessInterval, 30*time.Second)
 	if every < 0 {
-		return
+		return func() {}
 	}
-	t := time.NewTicker(every / 2)
-	defer t.Stop()
-	for {
-		select {
-		case <-stop:
+	var (
+		mu      sync.Mutex
+		t       *time.Timer
+		stopped bool
+	)
+	tick := func() {
+		if c.cause() != nil {
 			return
-		case <-c.done:
-			return
-		case <-t.C:
-			if c.idle() >= every {
-				_, _ = c.send(context.Background(), s.commandTimeout(), command.API{Command: "status"})
-			}
 		}
+		if c.idle() >= every {
+			_, _ = c.send(context.Background(), s.commandTimeout(), command.API{Command: "status"})
+		}
+		mu.Lock()
+		if !stopped && c.cause() == nil {
+			t.Reset(every / 2)
+		}
+		mu.Unlock()
+	}
+	mu.Lock()
+	t = time.AfterFunc(every/2, tick)
+	mu.Unlock()
+	return func() {
+		mu.Lock()
+		stopped = true
+		t.Stop()
+		mu.Unlock()
 	}
 }
