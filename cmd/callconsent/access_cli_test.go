@@ -103,7 +103,7 @@ func TestAccessCommands(t *testing.T) {
 	}
 
 	// Grants: a retired purpose is refused; list and revoke.
-	g := grantsOptions{usersOptions: usersOptions{identityOptions: as("olga", olgaPW), Reason: "new QA lead for the Oslo team"}, Purposes: []string{"training"}, Expires: timeFlag{time.Now().Add(48 * time.Hour)}}
+	g := grantsOptions{usersOptions: usersOptions{identityOptions: as("olga", olgaPW), Reason: "new QA lead for the Oslo team"}, Purposes: []string{"training"}, Expires: expiryFlag{timeFlag: timeFlag{time.Now().Add(48 * time.Hour)}}}
 	if err := runGrantsAdd(ctx, cfg, g, "mats", &out); consent.ErrorCode(err) != consent.EINVALID {
 		t.Fatalf("grant for a retired purpose: %v", err)
 	}

@@ -146,7 +146,7 @@ func TestUsersPasswd_ResetSingleUse(t *testing.T) {
 	}
 	must(runUsersAdd(ctx, cfg, usersOptions{Role: "security-officer", identityOptions: as("", olgaPW)}, "olga", &out))
 	must(runUsersAdd(ctx, cfg, usersOptions{Role: "line-manager", identityOptions: as("olga", olgaPW, matsPW)}, "mats", &out))
-	g := grantsOptions{usersOptions: usersOptions{identityOptions: as("olga", olgaPW), Reason: "new QA lead for the Oslo team"}, Purposes: []string{"quality-assurance"}, Expires: timeFlag{time.Now().Add(48 * time.Hour)}}
+	g := grantsOptions{usersOptions: usersOptions{identityOptions: as("olga", olgaPW), Reason: "new QA lead for the Oslo team"}, Purposes: []string{"quality-assurance"}, Expires: expiryFlag{timeFlag: timeFlag{time.Now().Add(48 * time.Hour)}}}
 	must(runGrantsAdd(ctx, cfg, g, "mats", &out))
 	must(runUsersChange(ctx, cfg, usersOptions{identityOptions: as("olga", olgaPW, resetPW)}, "passwd", "mats", &out))
 
@@ -168,4 +168,28 @@ func TestUsersPasswd_ResetSingleUse(t *testing.T) {
 	must(runUsersChange(ctx, cfg, usersOptions{identityOptions: as("mats", resetPW, ownPW)}, "passwd", "mats", &out))
 	search.identityOptions = as("mats", ownPW)
 	must(runSearch(ctx, cfg, search, &out))
+}
+
+// TestGrantsAdd_ExpiresDay: --expires YYYY-MM-DD runs the grant through the whole of that day
+// in time-zone, as the web console reads its date (it ended at midnight UTC, an hour into that
+// day in Oslo, so the CLI and the console gave different grants for the same date); a time is
+// taken as given.
+func TestGrantsAdd_ExpiresDay(t *testing.T) {
+	var f expiryFlag
+	if err := f.Set("2027-03-01"); err != nil {
+		t.Fatal(err)
+	}
+	oslo, err := time.LoadLocation("Europe/Oslo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := f.in(oslo), time.Date(2027, 3, 1, 23, 0, 0, 0, time.UTC); !got.Equal(want) {
+		t.Errorf("--expires 2027-03-01 in Oslo ends %v, want %v (the end of March 1st there)", got, want)
+	}
+	if err := f.Set("2027-03-01 12:00"); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := f.in(oslo), time.Date(2027, 3, 1, 12, 0, 0, 0, time.UTC); !got.Equal(want) {
+		t.Errorf("--expires '2027-03-01 12:00' ends %v, want %v", got, want)
+	}
 }

@@ -22,7 +22,7 @@ func newGrantsCommand(g *globalOptions) *cobra.Command {
 type grantsOptions struct {
 	usersOptions
 	Purposes []string
-	Expires  timeFlag
+	Expires  expiryFlag
 	All      bool
 }
 
@@ -53,7 +53,7 @@ words and 15 characters). Needs --as a security officer; prints the grant's id.
 	}
 	opts.AddFlags(cmd.Flags())
 	cmd.Flags().StringSliceVar(&opts.Purposes, "purpose", nil, "the grant's `purposes`, comma-separated (required)")
-	cmd.Flags().Var(&opts.Expires, "expires", "when the grant ends (RFC 3339 or YYYY-MM-DD, UTC; required)")
+	cmd.Flags().Var(&opts.Expires, "expires", "when the grant ends: YYYY-MM-DD for the whole of that day in time-zone (as the web console), or a time (RFC 3339, or \"YYYY-MM-DD HH:MM\" UTC); required")
 	cmd.Flags().StringVar(&opts.Reason, "reason", "", "why the access is given (required)")
 	return cmd
 }
@@ -76,7 +76,7 @@ func runGrantsAdd(ctx context.Context, cfg *Config, opts grantsOptions, user str
 	if err != nil {
 		return err
 	}
-	gr, err := env.svc.AddGrant(ctx, by, user, opts.Purposes, opts.Expires.t, opts.Reason)
+	gr, err := env.svc.AddGrant(ctx, by, user, opts.Purposes, opts.Expires.in(cfg.webLocation()), opts.Reason)
 	if err != nil {
 		return err
 	}
@@ -217,4 +217,37 @@ func runGrantsRevoke(ctx context.Context, cfg *Config, opts grantsOptions, arg s
 		return err
 	}
 	return report(out, opts.Output, newGrantJSON(gr, time.Now()), fmt.Sprintf("grant %d of %s revoked", gr.ID, gr.User))
+}
+
+// expiryFlag is --expires: a time, or a bare date that means the whole of that day in the
+// site's time zone (time-zone), as the web console reads the date it offers. A grant "until
+// 2027-03-01" then still holds on March 1st, where midnight UTC would end it an hour (Oslo)
+// into that day.
+type expiryFlag struct {
+	timeFlag
+	day string // YYYY-MM-DD when the value was a bare date
+}
+
+// Set implements pflag.Value.
+func (f *expiryFlag) Set(v string) error {
+	if err := f.timeFlag.Set(v); err != nil {
+		return err
+	}
+	f.day = ""
+	if _, err := time.Parse(time.DateOnly, strings.TrimSpace(v)); err == nil {
+		f.day = strings.TrimSpace(v)
+	}
+	return nil
+}
+
+// in returns when the grant ends: the start of the day after a bare date, in loc.
+func (f *expiryFlag) in(loc *time.Location) time.Time {
+	if f.day == "" {
+		return f.t
+	}
+	d, err := time.ParseInLocation(time.DateOnly, f.day, loc)
+	if err != nil {
+		return f.t
+	}
+	return d.AddDate(0, 0, 1).UTC()
 }

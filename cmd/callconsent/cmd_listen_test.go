@@ -43,7 +43,7 @@ func TestListen_AuditedBeforeCopy(t *testing.T) {
 	must(runUsersAdd(ctx, cfg, usersOptions{Role: "security-officer", identityOptions: as("", olgaPW)}, "olga", &out))
 	must(runUsersAdd(ctx, cfg, usersOptions{Role: "line-manager", identityOptions: as("olga", olgaPW, matsPW)}, "mats", &out))
 	must(runGrantsAdd(ctx, cfg, grantsOptions{usersOptions: usersOptions{identityOptions: as("olga", olgaPW), Reason: "new QA lead for the Oslo team"},
-		Purposes: []string{"quality-assurance"}, Expires: timeFlag{time.Now().Add(48 * time.Hour)}}, "mats", &out))
+		Purposes: []string{"quality-assurance"}, Expires: expiryFlag{timeFlag: timeFlag{time.Now().Add(48 * time.Hour)}}}, "mats", &out))
 
 	dir := t.TempDir()
 	dst := filepath.Join(dir, "call.wav")
