@@ -10,6 +10,7 @@ import (
 
 	"github.com/callconsent/callconsent/access"
 	"github.com/callconsent/callconsent/consent"
+	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 	"golang.org/x/term"
 )
@@ -175,3 +176,16 @@ func openAccessEnv(ctx context.Context, cfg *Config) (*accessEnv, error) {
 
 // Close closes the database.
 func (e *accessEnv) Close() error { return e.st.Close() }
+
+// asTool is the RunE of a command that acts as a tool user (--as): it loads the configuration,
+// readies id's password reader on the command's stderr, and runs run.
+func asTool(g *globalOptions, id *identityOptions, run func(ctx context.Context, cfg *Config, args []string, out io.Writer) error) func(*cobra.Command, []string) error {
+	return func(cmd *cobra.Command, args []string) error {
+		cfg, err := g.Config(cmd)
+		if err != nil {
+			return err
+		}
+		id.secrets = newSecretReader(cmd.ErrOrStderr())
+		return run(cmd.Context(), cfg, args, cmd.OutOrStdout())
+	}
+}

@@ -178,14 +178,9 @@ evidence).
 		Example: `  callconsent audit verify
   callconsent audit verify --as olga --output json`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			cfg, err := g.Config(cmd)
-			if err != nil {
-				return err
-			}
-			opts.secrets = newSecretReader(cmd.ErrOrStderr())
-			return runAuditVerify(cmd.Context(), cfg, opts, cmd.OutOrStdout())
-		},
+		RunE: asTool(g, &opts.identityOptions, func(ctx context.Context, cfg *Config, _ []string, out io.Writer) error {
+			return runAuditVerify(ctx, cfg, opts, out)
+		}),
 	}
 	opts.AddFlags(cmd.Flags())
 	return cmd

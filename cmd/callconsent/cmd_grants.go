@@ -42,14 +42,9 @@ words and 15 characters). Needs --as a security officer; prints the grant's id.
 		Example: `  callconsent grants add mats --purpose quality-assurance --expires 2027-03-01 \
       --reason "QA lead for the Oslo team, ticket 4711" --as olga`,
 		Args: exactArgs("USER"),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			cfg, err := g.Config(cmd)
-			if err != nil {
-				return err
-			}
-			opts.secrets = newSecretReader(cmd.ErrOrStderr())
-			return runGrantsAdd(cmd.Context(), cfg, opts, args[0], cmd.OutOrStdout())
-		},
+		RunE: asTool(g, &opts.identityOptions, func(ctx context.Context, cfg *Config, args []string, out io.Writer) error {
+			return runGrantsAdd(ctx, cfg, opts, args[0], out)
+		}),
 	}
 	opts.AddFlags(cmd.Flags())
 	cmd.Flags().StringSliceVar(&opts.Purposes, "purpose", nil, "the grant's `purposes`, comma-separated (required)")
@@ -123,14 +118,9 @@ who granted and why. Without --all only active grants. Needs --as a security off
 		Example: `  callconsent grants list --as olga
   callconsent grants list --all --as olga --output json`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			cfg, err := g.Config(cmd)
-			if err != nil {
-				return err
-			}
-			opts.secrets = newSecretReader(cmd.ErrOrStderr())
-			return runGrantsList(cmd.Context(), cfg, opts, cmd.OutOrStdout())
-		},
+		RunE: asTool(g, &opts.identityOptions, func(ctx context.Context, cfg *Config, _ []string, out io.Writer) error {
+			return runGrantsList(ctx, cfg, opts, out)
+		}),
 	}
 	opts.AddFlags(cmd.Flags())
 	cmd.Flags().BoolVar(&opts.All, "all", false, "also expired and revoked grants")
@@ -181,14 +171,9 @@ security officer. A grant revoked already: exit 4; an unknown id: exit 3.
 ` + exitCodesHelp,
 		Example: `  callconsent grants revoke 3 --reason "moved to the sales department" --as olga`,
 		Args:    exactArgs("ID"),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			cfg, err := g.Config(cmd)
-			if err != nil {
-				return err
-			}
-			opts.secrets = newSecretReader(cmd.ErrOrStderr())
-			return runGrantsRevoke(cmd.Context(), cfg, opts, args[0], cmd.OutOrStdout())
-		},
+		RunE: asTool(g, &opts.identityOptions, func(ctx context.Context, cfg *Config, args []string, out io.Writer) error {
+			return runGrantsRevoke(ctx, cfg, opts, args[0], out)
+		}),
 	}
 	opts.AddFlags(cmd.Flags())
 	cmd.Flags().StringVar(&opts.Reason, "reason", "", "why the grant ends (required)")

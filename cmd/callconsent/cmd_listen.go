@@ -35,14 +35,9 @@ is written. Delete the copy when done: it is not covered by the retention sweep.
 		Example: `  callconsent listen 3f2c0c1e-8d5b-4c1e-9a0e-1c2d3e4f5a6b --out /tmp/call.wav --as mats \
       --purpose quality-assurance --reason "complaint 4711 about agent tone on Monday"`,
 		Args: exactArgs("UUID"),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			cfg, err := g.Config(cmd)
-			if err != nil {
-				return err
-			}
-			opts.secrets = newSecretReader(cmd.ErrOrStderr())
-			return runListen(cmd.Context(), cfg, opts, args[0], cmd.OutOrStdout())
-		},
+		RunE: asTool(g, &opts.identityOptions, func(ctx context.Context, cfg *Config, args []string, out io.Writer) error {
+			return runListen(ctx, cfg, opts, args[0], out)
+		}),
 	}
 	opts.addAccessFlags(cmd)
 	cmd.Flags().StringVar(&opts.Out, "out", "", "the new `file` to write the audio to (required; must not exist)")

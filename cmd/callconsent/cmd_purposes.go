@@ -43,14 +43,9 @@ afterwards purposes change only here.
 		Example: `  callconsent purposes add complaints --description "handling customer complaints" \
       --reason "approved by the board on 2026-11-01, case 17" --as olga`,
 		Args: exactArgs("NAME"),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			cfg, err := g.Config(cmd)
-			if err != nil {
-				return err
-			}
-			opts.secrets = newSecretReader(cmd.ErrOrStderr())
-			return runPurposesChange(cmd.Context(), cfg, opts, "add", args[0], cmd.OutOrStdout())
-		},
+		RunE: asTool(g, &opts.identityOptions, func(ctx context.Context, cfg *Config, args []string, out io.Writer) error {
+			return runPurposesChange(ctx, cfg, opts, "add", args[0], out)
+		}),
 	}
 	opts.AddFlags(cmd.Flags())
 	cmd.Flags().StringVar(&opts.Description, "description", "", "what the purpose is (required)")
@@ -72,14 +67,9 @@ security officer and --reason.
 ` + exitCodesHelp,
 		Example: `  callconsent purposes retire training --reason "training now uses role play only" --as olga`,
 		Args:    exactArgs("NAME"),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			cfg, err := g.Config(cmd)
-			if err != nil {
-				return err
-			}
-			opts.secrets = newSecretReader(cmd.ErrOrStderr())
-			return runPurposesChange(cmd.Context(), cfg, opts, "retire", args[0], cmd.OutOrStdout())
-		},
+		RunE: asTool(g, &opts.identityOptions, func(ctx context.Context, cfg *Config, args []string, out io.Writer) error {
+			return runPurposesChange(ctx, cfg, opts, "retire", args[0], out)
+		}),
 	}
 	opts.AddFlags(cmd.Flags())
 	cmd.Flags().StringVar(&opts.Reason, "reason", "", "why it is retired (required)")

@@ -51,14 +51,9 @@ filters and how many calls it returned. At most --limit calls (default 100, at m
 		Example: `  callconsent search --as mats --purpose quality-assurance \
       --reason "complaint 4711 about agent tone on Monday" --since 2026-11-23 --until 2026-11-24`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			cfg, err := g.Config(cmd)
-			if err != nil {
-				return err
-			}
-			opts.secrets = newSecretReader(cmd.ErrOrStderr())
-			return runSearch(cmd.Context(), cfg, opts, cmd.OutOrStdout())
-		},
+		RunE: asTool(g, &opts.identityOptions, func(ctx context.Context, cfg *Config, _ []string, out io.Writer) error {
+			return runSearch(ctx, cfg, opts, out)
+		}),
 	}
 	opts.addAccessFlags(cmd)
 	cmd.Flags().Var(&opts.Since, "since", "only calls started at or after this time (RFC 3339 or YYYY-MM-DD, UTC)")

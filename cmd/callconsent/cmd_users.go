@@ -68,14 +68,9 @@ password comes from --new-password-file, the terminal (asked twice) or stdin (af
   callconsent users add mats --role line-manager --as olga
   printf '%s\n%s\n' "$OLGA_PW" "$NEW_PW" | callconsent users add nina --role line-manager --as olga`,
 		Args: exactArgs("NAME"),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			cfg, err := g.Config(cmd)
-			if err != nil {
-				return err
-			}
-			opts.secrets = newSecretReader(cmd.ErrOrStderr())
-			return runUsersAdd(cmd.Context(), cfg, opts, args[0], cmd.OutOrStdout())
-		},
+		RunE: asTool(g, &opts.identityOptions, func(ctx context.Context, cfg *Config, args []string, out io.Writer) error {
+			return runUsersAdd(ctx, cfg, opts, args[0], out)
+		}),
 	}
 	opts.AddFlags(cmd.Flags())
 	opts.addNewPasswordFlag(cmd.Flags())
@@ -153,14 +148,9 @@ and locked-until. Password hashes are never shown. Needs --as a security officer
 		Example: `  callconsent users list --as olga
   callconsent users list --as olga --password-file ~/.olga-pw --output json`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			cfg, err := g.Config(cmd)
-			if err != nil {
-				return err
-			}
-			opts.secrets = newSecretReader(cmd.ErrOrStderr())
-			return runUsersList(cmd.Context(), cfg, opts, cmd.OutOrStdout())
-		},
+		RunE: asTool(g, &opts.identityOptions, func(ctx context.Context, cfg *Config, _ []string, out io.Writer) error {
+			return runUsersList(ctx, cfg, opts, out)
+		}),
 	}
 	opts.AddFlags(cmd.Flags())
 	return cmd

@@ -49,14 +49,9 @@ func newUsersChangeCommand(g *globalOptions, verb string) *cobra.Command {
 		Long:    t.long + "\n\n" + accessHelp + "\n\n" + exitCodesHelp,
 		Example: t.example,
 		Args:    exactArgs("NAME"),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			cfg, err := g.Config(cmd)
-			if err != nil {
-				return err
-			}
-			opts.secrets = newSecretReader(cmd.ErrOrStderr())
-			return runUsersChange(cmd.Context(), cfg, opts, verb, args[0], cmd.OutOrStdout())
-		},
+		RunE: asTool(g, &opts.identityOptions, func(ctx context.Context, cfg *Config, args []string, out io.Writer) error {
+			return runUsersChange(ctx, cfg, opts, verb, args[0], out)
+		}),
 	}
 	opts.AddFlags(cmd.Flags())
 	switch verb {
